@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, each depending only on those above it (see DESIGN.md):
+// FrameStorage (bytes) -> FrameCompute (expressions, kernels, executor)
+// -> SwiftFrame (public Swift API) -> SwiftFrameC (@_cdecl C ABI, libswiftframe.so).
+let package = Package(
+  name: "swiftframe",
+  products: [
+    .library(name: "SwiftFrame", targets: ["SwiftFrame"]),
+    .library(name: "swiftframe", type: .dynamic, targets: ["SwiftFrameC"]),
+    .executable(name: "swiftframe-stats", targets: ["SwiftStatsExample"]),
+  ],
+  targets: [
+    .target(name: "FrameStorage"),
+    .target(name: "FrameCompute", dependencies: ["FrameStorage"]),
+    .target(name: "SwiftFrame", dependencies: ["FrameCompute", "FrameStorage"]),
+    .target(name: "SwiftFrameC", dependencies: ["SwiftFrame"]),
+    .executableTarget(name: "SwiftStatsExample", dependencies: ["SwiftFrame"], path: "examples/swift"),
+    .testTarget(name: "FrameStorageTests", dependencies: ["FrameStorage"]),
+    .testTarget(name: "FrameComputeTests", dependencies: ["FrameCompute", "FrameStorage"]),
+    .testTarget(name: "SwiftFrameTests", dependencies: ["SwiftFrame"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

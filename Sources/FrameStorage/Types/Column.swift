@@ -1,0 +1,48 @@
+/// One contiguous piece of a column, laid out as an Arrow array: `values` and
+/// `validity` are buffer starts and `offset` (in elements) applies to both, so a
+/// value is at `values + (offset + i) * byteWidth`, or bit `offset + i` for bools.
+/// The memory is kept alive by the Table that holds the chunk.
+public struct ColumnChunk: @unchecked Sendable {
+  public let dtype: DType
+  public let length: Int
+  public let offset: Int
+  public let values: UnsafeRawPointer
+  /// Arrow validity bitmap (bit set = present); nil when no value is missing.
+  public let validity: UnsafePointer<UInt8>?
+  public let nullCount: Int
+
+  public init(dtype: DType, length: Int, offset: Int = 0, values: UnsafeRawPointer,
+              validity: UnsafePointer<UInt8>?, nullCount: Int) {
+    self.dtype = dtype
+    self.length = length
+    self.offset = offset
+    self.values = values
+    self.validity = nullCount > 0 ? validity : nil
+    self.nullCount = nullCount
+  }
+}
+
+/// A named, typed column of a table's schema.
+public struct Field: Sendable, Equatable {
+  public let name: String
+  public let dtype: DType
+  public let nullable: Bool
+
+  public init(name: String, dtype: DType, nullable: Bool = true) {
+    self.name = name
+    self.dtype = dtype
+    self.nullable = nullable
+  }
+}
+
+/// A horizontal slice of a table: every column's chunk for the same rows.
+public struct RecordBatch: Sendable {
+  public let length: Int
+  /// One chunk per field of the table, in schema order.
+  public let columns: [ColumnChunk]
+
+  public init(length: Int, columns: [ColumnChunk]) {
+    self.length = length
+    self.columns = columns
+  }
+}

@@ -1,0 +1,37 @@
+/// Stored columns: a schema and record batches whose memory is kept alive by
+/// `owners` (a mapped file, Swift allocations, or a foreign owner such as the
+/// numpy arrays Python keeps). Immutable once made; safe to share between threads.
+public final class Table: @unchecked Sendable {
+  public let fields: [Field]
+  public let batches: [RecordBatch]
+  public let rowCount: Int
+  /// Where the data came from, for messages ("<memory>" for in-memory arrays).
+  public let source: String
+  private let owners: [AnyObject]
+  private let files: [MappedFile]
+
+  public init(fields: [Field], batches: [RecordBatch], source: String,
+              owners: [AnyObject] = [], files: [MappedFile] = []) {
+    self.fields = fields
+    self.batches = batches
+    self.rowCount = batches.reduce(0) { $0 + $1.length }
+    self.source = source
+    self.owners = owners
+    self.files = files
+  }
+
+  public func fieldIndex(_ name: String) -> Int? {
+    fields.firstIndex { $0.name == name }
+  }
+
+  /// Re-checks every mapped file before a pass: a file truncated or replaced
+  /// since it was opened would otherwise raise SIGBUS on the next read.
+  public func checkFilesUnchanged() throws(SFError) {
+    for file in files { try file.checkUnchanged() }
+  }
+
+  /// Advises the kernel that a scan is coming (page-cache read-ahead).
+  public func adviseSequential() {
+    for file in files { file.adviseSequential() }
+  }
+}

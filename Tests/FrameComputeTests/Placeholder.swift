@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderFrameComputeTests: XCTestCase { func testNothing() {} }
