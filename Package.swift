@@ -15,7 +15,9 @@ let package = Package(
     .target(name: "FrameStorage"),
     .target(name: "FrameCompute", dependencies: ["FrameStorage"]),
     .target(name: "SwiftFrame", dependencies: ["FrameCompute", "FrameStorage"]),
-    .target(name: "SwiftFrameC", dependencies: ["SwiftFrame"]),
+    // The public header as a Swift module: one copy of the C types (sf_scalar, sf_progress).
+    .systemLibrary(name: "CSwiftFrame"),
+    .target(name: "SwiftFrameC", dependencies: ["SwiftFrame", "CSwiftFrame"]),
     .executableTarget(name: "SwiftStatsExample", dependencies: ["SwiftFrame"], path: "examples/swift"),
     .testTarget(name: "FrameStorageTests", dependencies: ["FrameStorage"]),
     .testTarget(name: "FrameComputeTests", dependencies: ["FrameCompute", "FrameStorage"]),

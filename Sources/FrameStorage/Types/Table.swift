@@ -7,15 +7,19 @@ public final class Table: @unchecked Sendable {
   public let rowCount: Int
   /// Where the data came from, for messages ("<memory>" for in-memory arrays).
   public let source: String
+  /// Stored columns of types the engine cannot compute with yet, with their Arrow type.
+  public let unsupported: [(name: String, arrowType: String)]
   private let owners: [AnyObject]
   private let files: [MappedFile]
 
   public init(fields: [Field], batches: [RecordBatch], source: String,
+              unsupported: [(name: String, arrowType: String)] = [],
               owners: [AnyObject] = [], files: [MappedFile] = []) {
     self.fields = fields
     self.batches = batches
     self.rowCount = batches.reduce(0) { $0 + $1.length }
     self.source = source
+    self.unsupported = unsupported
     self.owners = owners
     self.files = files
   }

@@ -1,0 +1,31 @@
+import FrameStorage
+
+/// The statistics a pass computes. Raw values are the SF_AGG_* codes of the C header.
+public enum AggregateKind: Int32, Sendable {
+  case count = 0, sum, mean, variance, std, min, max
+}
+
+/// A partial state of one statistic on one thread (see README.md).
+public protocol Aggregator: AnyObject {
+  /// Folds a chunk in. `values` is nil for count(*); `mask[i] == 0` excludes row i.
+  func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, count: Int)
+  func merge(_ other: Aggregator)
+  func finish() -> Scalar
+}
+
+/// A fresh state for `kind` over values of `dtype` (nil: count of rows).
+public func makeAggregator(_ kind: AggregateKind, dtype: DType?) -> Aggregator {
+  guard let dtype else { return CountAggregator(rowsOnly: true) }
+  struct Make: DTypeVisitor {
+    let kind: AggregateKind, dtype: DType
+    func visit<T: ColumnValue>(_: T.Type) -> Aggregator {
+      switch kind {
+      case .count: CountAggregator(rowsOnly: false)
+      case .sum: SumAggregator<T>(dtype: dtype)
+      case .mean, .variance, .std: MomentsAggregator<T>(kind: kind)
+      case .min, .max: ExtremeAggregator<T>(dtype: dtype, isMax: kind == .max)
+      }
+    }
+  }
+  return try! dtype.visit(Make(kind: kind, dtype: dtype))
+}

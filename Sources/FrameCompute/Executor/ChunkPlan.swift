@@ -1,0 +1,30 @@
+import FrameStorage
+
+/// Rows per chunk: the unit of work of a pass and the length of every scratch buffer.
+public let chunkRows = 1 << 16
+
+/// A piece of one record batch: rows `start ..< start + count` of batch `batch`,
+/// which are rows `row ..< row + count` of the table.
+public struct ChunkRef: Sendable {
+  public let batch: Int
+  public let start: Int
+  public let count: Int
+  public let row: Int
+}
+
+/// Cuts the rows `rows` of `table` into chunks that never cross a record batch.
+public func planChunks(_ table: Table, rows: Range<Int>) -> [ChunkRef] {
+  var chunks: [ChunkRef] = []
+  var batchRow = 0
+  for (b, batch) in table.batches.enumerated() {
+    let lo = max(rows.lowerBound, batchRow), hi = min(rows.upperBound, batchRow + batch.length)
+    var s = lo
+    while s < hi {
+      let n = min(chunkRows, hi - s)
+      chunks.append(ChunkRef(batch: b, start: s - batchRow, count: n, row: s))
+      s += n
+    }
+    batchRow += batch.length
+  }
+  return chunks
+}

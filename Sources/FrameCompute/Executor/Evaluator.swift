@@ -1,0 +1,178 @@
+import FrameStorage
+
+/// The values of an expression over one chunk: typed values and a byte mask of
+/// present values (nil when none is missing). Points into the file or into scratch.
+public struct Vec {
+  public let dtype: DType
+  public let values: UnsafeRawPointer
+  public let valid: UnsafePointer<UInt8>?
+  public let count: Int
+}
+
+/// A type-checked expression with scratch slots assigned to the nodes that need one.
+public final class Program: @unchecked Sendable {
+  public let root: TypedNode
+  let slotCount: Int
+
+  public init(_ root: TypedNode) {
+    // Every node gets a slot; buffers are allocated only for slots a node writes.
+    var next = 0
+    func assign(_ n: TypedNode) {
+      n.children.forEach(assign)
+      n.slot = next
+      next += 1
+    }
+    assign(root)
+    self.root = root
+    self.slotCount = next
+  }
+
+  public var dtype: DType { root.dtype }
+}
+
+/// Evaluates one program chunk by chunk on one thread, into scratch buffers
+/// allocated once per pass and reused for every chunk.
+public final class Evaluator {
+  let table: Table
+  let program: Program
+  private var values: [UnsafeMutableRawPointer?]
+  private var masks: [UnsafeMutablePointer<UInt8>?]
+  private var constantsFilled: Set<Int> = []
+
+  public init(table: Table, program: Program) {
+    self.table = table
+    self.program = program
+    self.values = Array(repeating: nil, count: program.slotCount)
+    self.masks = Array(repeating: nil, count: program.slotCount)
+  }
+
+  deinit {
+    for p in values { p?.deallocate() }
+    for p in masks { p?.deallocate() }
+  }
+
+  private func valueBuffer(_ slot: Int) -> UnsafeMutableRawPointer {
+    if let p = values[slot] { return p }
+    let p = UnsafeMutableRawPointer.allocate(byteCount: chunkRows * 8, alignment: 64)
+    values[slot] = p
+    return p
+  }
+
+  private func maskBuffer(_ slot: Int) -> UnsafeMutablePointer<UInt8> {
+    if let p = masks[slot] { return p }
+    let p = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkRows)
+    masks[slot] = p
+    return p
+  }
+
+  public func evaluate(_ chunk: ChunkRef) throws(SFError) -> Vec {
+    try evaluate(program.root, chunk)
+  }
+
+  /// Validity of a node from its operands': absent if all are absent, shared if
+  /// only one has one, else the AND in this node's mask slot.
+  private func combine(_ slot: Int, _ parts: [UnsafePointer<UInt8>?], _ n: Int) -> UnsafePointer<UInt8>? {
+    let present = parts.compactMap { $0 }
+    if present.count <= 1 { return present.first }
+    let out = maskBuffer(slot)
+    andMasks(present[0], present[1], out, n)
+    for extra in present.dropFirst(2) { andMasks(out, extra, out, n) }
+    return UnsafePointer(out)
+  }
+
+  private func evaluate(_ node: TypedNode, _ chunk: ChunkRef) throws(SFError) -> Vec {
+    let n = chunk.count
+    switch node.op {
+    case .field(let i):
+      let c = table.batches[chunk.batch].columns[i]
+      let first = c.offset + chunk.start
+      var valid: UnsafePointer<UInt8>? = nil
+      if let bitmap = c.validity {
+        let m = maskBuffer(node.slot)
+        unpackBits(bitmap, offset: first, count: n, into: m)
+        valid = UnsafePointer(m)
+      }
+      if c.dtype == .bool {
+        let out = valueBuffer(node.slot)
+        unpackBits(c.values.assumingMemoryBound(to: UInt8.self), offset: first, count: n,
+                   into: out.assumingMemoryBound(to: UInt8.self))
+        return Vec(dtype: .bool, values: UnsafeRawPointer(out), valid: valid, count: n)
+      }
+      return Vec(dtype: c.dtype, values: c.values + first * c.dtype.byteWidth, valid: valid, count: n)
+
+    case .constant(let s):
+      let out = valueBuffer(node.slot)
+      if !constantsFilled.contains(node.slot) {
+        try node.dtype.visit(FillKernel(value: s, out: out, n: chunkRows))
+        constantsFilled.insert(node.slot)
+      }
+      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: nil, count: n)
+
+    case .cast:
+      let a = try evaluate(node.children[0], chunk)
+      let out = valueBuffer(node.slot)
+      try a.dtype.visit(CastKernel(from: a.dtype, to: node.dtype, a: a.values, out: out, n: n))
+      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: a.valid, count: n)
+
+    case .arith(let op):
+      let a = try evaluate(node.children[0], chunk), b = try evaluate(node.children[1], chunk)
+      let valid = combine(node.slot, [a.valid, b.valid], n)
+      let out = valueBuffer(node.slot)
+      try node.dtype.visit(ArithKernel(op: op, a: a.values, b: b.values, out: out, n: n, valid: valid))
+      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: valid, count: n)
+
+    case .compare(let op):
+      let a = try evaluate(node.children[0], chunk), b = try evaluate(node.children[1], chunk)
+      let out = valueBuffer(node.slot).assumingMemoryBound(to: UInt8.self)
+      try a.dtype.visit(CompareKernel(op: op, a: a.values, b: b.values, out: out, n: n))
+      return Vec(dtype: .bool, values: UnsafeRawPointer(out), valid: combine(node.slot, [a.valid, b.valid], n), count: n)
+
+    case .bitwise(let op):
+      let a = try evaluate(node.children[0], chunk), b = try evaluate(node.children[1], chunk)
+      let out = valueBuffer(node.slot)
+      try node.dtype.visit(BitwiseKernel(op: op, a: a.values, b: b.values, out: out, n: n,
+                                         resultIsSigned: node.dtype.isSignedInteger))
+      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: combine(node.slot, [a.valid, b.valid], n), count: n)
+
+    case .invert:
+      let a = try evaluate(node.children[0], chunk)
+      let out = valueBuffer(node.slot)
+      try node.dtype.visit(InvertKernel(a: a.values, out: out, n: n, isBool: node.dtype == .bool))
+      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: a.valid, count: n)
+
+    case .negate:
+      let a = try evaluate(node.children[0], chunk)
+      let out = valueBuffer(node.slot)
+      try node.dtype.visit(NegateKernel(a: a.values, out: out, n: n, absolute: false))
+      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: a.valid, count: n)
+
+    case .math(let fn):
+      let a = try evaluate(node.children[0], chunk)
+      let out = valueBuffer(node.slot)
+      if node.dtype.isFloat {
+        mathKernel(fn, node.dtype, a.values, out, n)
+      } else {
+        try node.dtype.visit(NegateKernel(a: a.values, out: out, n: n, absolute: true))
+      }
+      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: a.valid, count: n)
+
+    case .select:
+      let c = try evaluate(node.children[0], chunk)
+      let a = try evaluate(node.children[1], chunk), b = try evaluate(node.children[2], chunk)
+      let out = valueBuffer(node.slot)
+      let cond = c.values.assumingMemoryBound(to: UInt8.self)
+      try node.dtype.visit(SelectKernel(cond: cond, a: a.values, b: b.values, out: out, n: n))
+      var valid: UnsafePointer<UInt8>? = nil
+      if c.valid != nil || a.valid != nil || b.valid != nil {
+        // where() picks: a row is present when the condition and the chosen value are.
+        let m = maskBuffer(node.slot)
+        for i in 0..<n {
+          let pick = cond[i] != 0 ? (a.valid?[i] ?? 1) : (b.valid?[i] ?? 1)
+          m[i] = (c.valid?[i] ?? 1) & pick
+        }
+        valid = UnsafePointer(m)
+      }
+      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: valid, count: n)
+    }
+  }
+}

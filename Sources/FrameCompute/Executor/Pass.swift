@@ -1,0 +1,178 @@
+import Synchronization
+import FrameStorage
+
+/// One statistic requested in a pass: `expression` and `selection` index the
+/// pass's programs (nil: count of rows / no selection).
+public struct AggregateTask: Sendable {
+  public let kind: AggregateKind
+  public let expression: Int?
+  public let selection: Int?
+
+  public init(kind: AggregateKind, expression: Int?, selection: Int?) {
+    self.kind = kind
+    self.expression = expression
+    self.selection = selection
+  }
+}
+
+/// Which rows of a table a pass reads: a row range and an optional boolean filter.
+public struct Scan: Sendable {
+  public let table: Table
+  public let rows: Range<Int>
+  public let filter: Program?
+
+  public init(table: Table, rows: Range<Int>, filter: Program?) {
+    self.table = table
+    self.rows = rows
+    self.filter = filter
+  }
+
+  public var chunks: [ChunkRef] { planChunks(table, rows: rows) }
+}
+
+/// Per-thread state of a pass: one evaluator per program and reusable masks.
+final class PassWorker {
+  let evaluators: [Evaluator]
+  let filter: Evaluator?
+  let masks: UnsafeMutablePointer<UInt8>
+  let maskCount: Int
+  var aggregators: [Aggregator] = []
+
+  init(table: Table, programs: [Program], filter: Program?, maskCount: Int) {
+    evaluators = programs.map { Evaluator(table: table, program: $0) }
+    self.filter = filter.map { Evaluator(table: table, program: $0) }
+    self.maskCount = maskCount
+    masks = .allocate(capacity: max(1, maskCount) * chunkRows)
+  }
+
+  deinit { masks.deallocate() }
+
+  func mask(_ i: Int) -> UnsafeMutablePointer<UInt8> { masks + i * chunkRows }
+
+  /// The filter as a byte mask for `chunk` (missing counts as false); nil keeps all rows.
+  func filterMask(_ chunk: ChunkRef, into out: UnsafeMutablePointer<UInt8>) throws(SFError) -> UnsafePointer<UInt8>? {
+    guard let filter else { return nil }
+    return try truth(filter.evaluate(chunk), into: out)
+  }
+}
+
+/// A boolean vector as a byte mask where missing is false; shares the values when none is missing.
+func truth(_ v: Vec, into out: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UInt8> {
+  let values = v.values.assumingMemoryBound(to: UInt8.self)
+  guard let valid = v.valid else { return values }
+  andMasks(values, valid, out, v.count)
+  return UnsafePointer(out)
+}
+
+/// Computes every task in one pass over `scan` and returns their results in order.
+/// Each program is evaluated once per chunk however many tasks use it.
+public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
+                      threads: Int = defaultThreadCount, progress: ProgressHandler? = nil) throws(SFError) -> [Scalar] {
+  try scan.table.checkFilesUnchanged()
+  scan.table.adviseSequential()
+  let chunks = scan.chunks
+  for sel in selections where sel.dtype != .bool {
+    throw SFError(.type, "a selection must be a boolean expression, got \(sel.dtype)")
+  }
+  // Masks: 0 filter, 1 filter ∧ selection, 2 … per-task combination with validity.
+  let all = programs + selections
+  let states = try runPass(chunkCount: chunks.count, threads: threads, progress: progress, makeState: {
+    let w = PassWorker(table: scan.table, programs: all, filter: scan.filter, maskCount: 3)
+    w.aggregators = tasks.map { makeAggregator($0.kind, dtype: $0.expression.map { programs[$0].dtype }) }
+    return w
+  }) { (w: PassWorker, index: Int) throws(SFError) in
+    let chunk = chunks[index]
+    let n = chunk.count
+    let rowMask = try w.filterMask(chunk, into: w.mask(0))
+    var values: [Vec?] = Array(repeating: nil, count: all.count)
+    func vec(_ p: Int) throws(SFError) -> Vec {
+      if let v = values[p] { return v }
+      let v = try w.evaluators[p].evaluate(chunk)
+      values[p] = v
+      return v
+    }
+    for (t, task) in tasks.enumerated() {
+      var mask = rowMask
+      if let s = task.selection {
+        let sel = truth(try vec(programs.count + s), into: w.mask(1))
+        if let m = mask {
+          andMasks(m, sel, w.mask(1), n)
+          mask = UnsafePointer(w.mask(1))
+        } else {
+          mask = sel
+        }
+      }
+      let v = try task.expression.map { e throws(SFError) in try vec(e) }
+      if let valid = v?.valid {
+        if let m = mask { andMasks(m, valid, w.mask(2), n); mask = UnsafePointer(w.mask(2)) } else { mask = valid }
+      }
+      w.aggregators[t].add(v, mask: mask, count: n)
+    }
+  }
+  guard let first = states.first else {
+    return tasks.map { makeAggregator($0.kind, dtype: $0.expression.map { programs[$0].dtype }).finish() }
+  }
+  for other in states.dropFirst() {
+    for (a, b) in zip(first.aggregators, other.aggregators) { a.merge(b) }
+  }
+  return first.aggregators.map { $0.finish() }
+}
+
+/// Rows passing the filter in each chunk of `scan.chunks` (all rows without a filter).
+public func filteredCounts(_ scan: Scan, threads: Int = defaultThreadCount,
+                           progress: ProgressHandler? = nil) throws(SFError) -> [Int] {
+  let chunks = scan.chunks
+  guard scan.filter != nil else { return chunks.map(\.count) }
+  try scan.table.checkFilesUnchanged()
+  let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: chunks.count)
+  defer { counts.deallocate() }
+  _ = try runPass(chunkCount: chunks.count, threads: threads, progress: progress, makeState: {
+    PassWorker(table: scan.table, programs: [], filter: scan.filter, maskCount: 1)
+  }) { (w: PassWorker, index: Int) throws(SFError) in
+    let chunk = chunks[index]
+    let m = try w.filterMask(chunk, into: w.mask(0))
+    counts[index] = m.map { countSet($0, chunk.count) } ?? chunk.count
+  }
+  return Array(counts)
+}
+
+/// Writes the values of `program` for the filtered rows `range` (counted after the
+/// filter) into `out` (dtype `program.dtype`, `range.count` values) and their
+/// presence into `valid` (bytes 0/1) when given. `counts` is `filteredCounts(scan)`.
+/// Returns the number of missing values written.
+public func evaluate(_ scan: Scan, program: Program, counts: [Int], range: Range<Int>,
+                     out: UnsafeMutableRawPointer, valid: UnsafeMutablePointer<UInt8>?,
+                     threads: Int = defaultThreadCount, progress: ProgressHandler? = nil) throws(SFError) -> Int {
+  try scan.table.checkFilesUnchanged()
+  let chunks = scan.chunks
+  guard counts.count == chunks.count else { throw SFError(.argument, "stale row counts for this frame") }
+  // The chunks overlapping `range`, each with the position of its first filtered row.
+  var jobs: [(chunk: ChunkRef, first: Int)] = []
+  var position = 0
+  for (i, c) in chunks.enumerated() {
+    if position + counts[i] > range.lowerBound && position < range.upperBound { jobs.append((c, position)) }
+    position += counts[i]
+  }
+  let width = program.dtype.byteWidth
+  let missing = Atomic<Int>(0)
+  _ = try runPass(chunkCount: jobs.count, threads: threads, progress: progress, makeState: {
+    PassWorker(table: scan.table, programs: [program], filter: scan.filter, maskCount: 1)
+  }) { (w: PassWorker, index: Int) throws(SFError) in
+    let (chunk, first) = jobs[index]
+    let keep = try w.filterMask(chunk, into: w.mask(0))
+    let v = try w.evaluators[0].evaluate(chunk)
+    var k = first
+    var lost = 0
+    for i in 0..<chunk.count where keep.map({ $0[i] != 0 }) ?? true {
+      defer { k += 1 }
+      guard k >= range.lowerBound, k < range.upperBound else { continue }
+      let at = k - range.lowerBound
+      (out + at * width).copyMemory(from: v.values + i * width, byteCount: width)
+      let present = v.valid.map { $0[i] } ?? 1
+      valid?[at] = present
+      lost += present == 0 ? 1 : 0
+    }
+    missing.add(lost, ordering: .relaxed)
+  }
+  return missing.load(ordering: .relaxed)
+}

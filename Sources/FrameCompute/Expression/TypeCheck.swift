@@ -1,0 +1,244 @@
+import FrameStorage
+
+/// What a name in an expression refers to.
+public enum Resolution {
+  case stored(Int)
+  case virtual(Node)
+  /// A stored column of a type the engine cannot compute with yet (its Arrow type).
+  case unsupported(String)
+  case unknown
+}
+
+/// Resolves names and checks types once, before any pass: the output is a tree
+/// whose kernels need no further decisions. Virtual columns are expanded in place;
+/// a virtual column that reaches itself is an error, not an endless loop.
+public struct TypeChecker {
+  let fields: [Field]
+  let resolve: (String) -> Resolution
+  private var expanding: [String] = []
+  private var depth = 0
+
+  public init(fields: [Field], resolve: @escaping (String) -> Resolution) {
+    self.fields = fields
+    self.resolve = resolve
+  }
+
+  public static func check(_ text: String, fields: [Field], resolve: @escaping (String) -> Resolution) throws(SFError) -> TypedNode {
+    var checker = TypeChecker(fields: fields, resolve: resolve)
+    return try checker.check(Parser.parse(text))
+  }
+
+  public mutating func check(_ node: Node) throws(SFError) -> TypedNode {
+    try strong(typed(node))
+  }
+
+  /// A checked subtree, or a literal whose type is decided by what it meets.
+  private enum Checked {
+    case node(TypedNode)
+    case weak(Literal)
+  }
+
+  private mutating func typed(_ node: Node) throws(SFError) -> Checked {
+    depth += 1
+    defer { depth -= 1 }
+    if depth > 1000 { throw SFError(.expression, "expression too deeply nested after expanding virtual columns") }
+    switch node {
+    case .literal(let lit):
+      if case .string = lit {
+        throw SFError(.type, "string literals need string columns, which this version does not support")
+      }
+      return .weak(lit)
+    case .storedField(let i):
+      guard fields.indices.contains(i) else { throw SFError(.name, "stored column #\(i) does not exist") }
+      return .node(TypedNode(.field(i), fields[i].dtype))
+    case .column(let name):
+      switch resolve(name) {
+      case .stored(let i):
+        guard fields.indices.contains(i) else { throw SFError(.name, "name '\(name)' is not defined") }
+        return .node(TypedNode(.field(i), fields[i].dtype))
+      case .virtual(let definition):
+        if let start = expanding.firstIndex(of: name) {
+          let path = (expanding[start...] + [name]).joined(separator: " -> ")
+          throw SFError(.expression, "virtual column '\(name)' refers to itself: \(path)")
+        }
+        expanding.append(name)
+        defer { expanding.removeLast() }
+        return try typed(definition)
+      case .unsupported(let arrowType):
+        throw SFError(.type, "column '\(name)' has Arrow type \(arrowType), which this version of swiftframe does not support")
+      case .unknown:
+        throw SFError(.name, "name '\(name)' is not defined (no such column or virtual column)")
+      }
+    case .unary(let op, let operand):
+      return try unary(op, typed(operand))
+    case .binary(let op, let l, let r):
+      return try binary(op, typed(l), typed(r))
+    case .call(let name, let args):
+      return try call(name, args)
+    }
+  }
+
+  private func strong(_ c: Checked) throws(SFError) -> TypedNode {
+    switch c {
+    case .node(let n): return n
+    case .weak(let lit): return try constant(lit, defaultType(lit))
+    }
+  }
+
+  private func defaultType(_ lit: Literal) -> DType {
+    switch lit {
+    case .int: .int64
+    case .uint: .uint64
+    case .float: .float64
+    case .bool: .bool
+    case .string: .int64
+    }
+  }
+
+  private func constant(_ lit: Literal, _ t: DType) throws(SFError) -> TypedNode {
+    let s: Scalar
+    switch lit {
+    case .int(let v): s = Scalar(dtype: .int64, bits: UInt64(bitPattern: v))
+    case .uint(let v): s = Scalar(dtype: .uint64, bits: v)
+    case .float(let v): s = Scalar(dtype: .float64, bits: v.bitPattern)
+    case .bool(let v): s = Scalar(dtype: .bool, bits: v ? 1 : 0)
+    case .string: throw SFError(.type, "string literals are not supported")
+    }
+    return TypedNode(.constant(t == .bool ? Scalar(dtype: .bool, bits: s.bits == 0 ? 0 : 1) : convert(s, to: t)), t)
+  }
+
+  private func convert(_ s: Scalar, to t: DType) -> Scalar {
+    struct Convert: DTypeVisitor {
+      let s: Scalar, t: DType
+      func visit<T: ColumnValue>(_: T.Type) -> Scalar { Scalar.of(s.value(as: T.self), as: t) }
+    }
+    return try! t.visit(Convert(s: s, t: t))
+  }
+
+  private func cast(_ n: TypedNode, _ t: DType) -> TypedNode {
+    if n.dtype == t { return n }
+    if case .constant(let s) = n.op {
+      let v = t == .bool ? Scalar(dtype: .bool, bits: s.doubleValue != 0 || s.doubleValue.isNaN ? 1 : 0) : convert(s, to: t)
+      return TypedNode(.constant(v), t)
+    }
+    return TypedNode(.cast, t, [n])
+  }
+
+  /// Brings two operands to one dtype with numpy's rules, literals being weak.
+  private func unify(_ a: Checked, _ b: Checked, _ what: String, comparison: Bool = false) throws(SFError) -> (TypedNode, TypedNode) {
+    switch (a, b) {
+    case (.node(let x), .node(let y)):
+      let t = promote(x.dtype, y.dtype)
+      return (cast(x, t), cast(y, t))
+    case (.node(let x), .weak(let lit)):
+      let (t, k) = try weakUnify(x.dtype, lit, what, comparison)
+      return (cast(x, t), k)
+    case (.weak(let lit), .node(let y)):
+      let (t, k) = try weakUnify(y.dtype, lit, what, comparison)
+      return (k, cast(y, t))
+    case (.weak(let l), .weak(let r)):
+      let x = try constant(l, defaultType(l)), y = try constant(r, defaultType(r))
+      let t = promote(x.dtype, y.dtype)
+      return (cast(x, t), cast(y, t))
+    }
+  }
+
+  private func weakUnify(_ t: DType, _ lit: Literal, _ what: String, _ comparison: Bool) throws(SFError) -> (DType, TypedNode) {
+    var target = weakPromote(t, lit)
+    if target.isInteger, !literalFits(lit, target) {
+      guard comparison else {
+        throw SFError(.type, "Python integer \(literalText(lit)) out of bounds for \(target) in \(what)")
+      }
+      // numpy 2 compares an out-of-range Python int correctly: widen instead.
+      target = literalFits(lit, .int64) && target != .uint64 ? .int64 : .float64
+    }
+    return (target, try constant(lit, target))
+  }
+
+  private func literalText(_ lit: Literal) -> String {
+    switch lit {
+    case .int(let v): "\(v)"
+    case .uint(let v): "\(v)"
+    case .float(let v): "\(v)"
+    case .bool(let v): v ? "True" : "False"
+    case .string(let s): "'\(s)'"
+    }
+  }
+
+  private func unary(_ op: UnaryOp, _ c: Checked) throws(SFError) -> Checked {
+    if case .weak(let lit) = c, op == .plus { return .weak(lit) }
+    let n = try strong(c)
+    switch op {
+    case .plus:
+      return .node(n)
+    case .negate:
+      if n.dtype == .bool {
+        throw SFError(.type, "the - operator is not supported on booleans; use ~ for logical not")
+      }
+      return .node(TypedNode(.negate, n.dtype, [n]))
+    case .invert:
+      guard n.dtype.isInteger || n.dtype == .bool else {
+        throw SFError(.type, "~ needs a boolean or integer operand, got \(n.dtype)")
+      }
+      return .node(TypedNode(.invert, n.dtype, [n]))
+    }
+  }
+
+  private func binary(_ op: BinaryOp, _ a: Checked, _ b: Checked) throws(SFError) -> Checked {
+    let what = "'\(op.rawValue)'"
+    if op.isComparison {
+      let (x, y) = try unify(a, b, what, comparison: true)
+      return .node(TypedNode(.compare(op), .bool, [x, y]))
+    }
+    var (x, y) = try unify(a, b, what)
+    let t = x.dtype
+    switch op {
+    case .and, .or, .xor, .shiftLeft, .shiftRight:
+      guard t.isInteger || (t == .bool && op != .shiftLeft && op != .shiftRight) else {
+        throw SFError(.type, "\(what) needs integer or boolean operands, got \(x.dtype) and \(y.dtype)")
+      }
+      return .node(TypedNode(.bitwise(op), t, [x, y]))
+    case .divide:
+      let f = t.isFloat ? t : DType.float64
+      (x, y) = (cast(x, f), cast(y, f))
+      return .node(TypedNode(.arith(.divide), f, [x, y]))
+    case .add, .multiply, .subtract, .floorDivide, .modulo, .power:
+      if t == .bool {
+        // numpy: bool + bool is or, bool * bool is and; the rest compute in int8.
+        switch op {
+        case .add: return .node(TypedNode(.bitwise(.or), .bool, [x, y]))
+        case .multiply: return .node(TypedNode(.bitwise(.and), .bool, [x, y]))
+        case .subtract: throw SFError(.type, "numpy boolean subtract, the - operator, is not supported; use ^ instead")
+        default: (x, y) = (cast(x, .int8), cast(y, .int8))
+        }
+      }
+      return .node(TypedNode(.arith(op), x.dtype, [x, y]))
+    default:
+      throw SFError(.expression, "operator \(what) is not supported here")
+    }
+  }
+
+  private mutating func call(_ name: String, _ args: [Node]) throws(SFError) -> Checked {
+    func arity(_ n: Int) throws(SFError) {
+      guard args.count == n else {
+        throw SFError(.type, "\(name)() takes \(n) argument\(n == 1 ? "" : "s") (\(args.count) given)")
+      }
+    }
+    if name == "where" {
+      try arity(3)
+      var cond = try strong(typed(args[0]))
+      if cond.dtype != .bool {
+        cond = TypedNode(.compare(.notEqual), .bool, [cond, try constant(.int(0), cond.dtype)])
+      }
+      let (a, b) = try unify(typed(args[1]), typed(args[2]), "where()")
+      return .node(TypedNode(.select, a.dtype, [cond, a, b]))
+    }
+    guard let fn = MathFunction(rawValue: name) else {
+      throw SFError(.name, "unknown function '\(name)'")
+    }
+    try arity(1)
+    let x = try strong(typed(args[0]))
+    let t = fn.keepsDType ? x.dtype : floatType(for: x.dtype)
+    return .node(TypedNode(.math(fn), t, [cast(x, t)]))
+  }
+}

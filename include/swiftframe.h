@@ -1,0 +1,150 @@
+/* swiftframe — an out-of-core DataFrame engine: the C ABI of libswiftframe.so.
+ *
+ * Conventions: every function returns an int32_t status (SF_OK on success) and
+ * writes outputs through pointers; on failure the outputs are unchanged and
+ * sf_last_error() describes the failure. Handles are opaque, reference-counted,
+ * safe to use from several threads at once, and released with their
+ * sf_*_release function (NULL is a no-op). Nothing in this library aborts the
+ * calling process on bad input. */
+#ifndef SWIFTFRAME_H
+#define SWIFTFRAME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SF_ABI_VERSION_MAJOR 0
+#define SF_ABI_VERSION_MINOR 1
+#define SF_ABI_VERSION_PATCH 0
+
+/* Status codes. */
+enum {
+  SF_OK = 0,
+  SF_ERR_ARGUMENT = 1,   /* a bad argument: NULL pointer, range, wrong dtype */
+  SF_ERR_EXPRESSION = 2, /* a malformed expression */
+  SF_ERR_TYPE = 3,       /* an expression whose types do not fit */
+  SF_ERR_IO = 4,         /* reading a file failed, or it changed after it was opened */
+  SF_ERR_CORRUPT = 5,    /* a file that is not valid (or not supported) */
+  SF_ERR_NOMEM = 6,      /* out of memory */
+  SF_ERR_CANCELLED = 7,  /* the progress callback asked to stop */
+  SF_ERR_NAME = 8,       /* an unknown column or function */
+  SF_ERR_NOT_FOUND = 9   /* no such file */
+};
+
+/* Value types (numpy's names). Evaluated bools are one byte, 0 or 1. */
+enum {
+  SF_DTYPE_BOOL = 1,
+  SF_DTYPE_INT8 = 2, SF_DTYPE_INT16 = 3, SF_DTYPE_INT32 = 4, SF_DTYPE_INT64 = 5,
+  SF_DTYPE_UINT8 = 6, SF_DTYPE_UINT16 = 7, SF_DTYPE_UINT32 = 8, SF_DTYPE_UINT64 = 9,
+  SF_DTYPE_FLOAT32 = 10, SF_DTYPE_FLOAT64 = 11
+};
+
+/* Statistics. count of NULL counts rows; count(expr) counts values neither
+ * missing nor NaN; the others skip missing and NaN values. */
+enum {
+  SF_AGG_COUNT = 0, SF_AGG_SUM = 1, SF_AGG_MEAN = 2, SF_AGG_VAR = 3,
+  SF_AGG_STD = 4, SF_AGG_MIN = 5, SF_AGG_MAX = 6
+};
+
+/* An open frame: a table plus virtual columns, a filter and a row range.
+ * Release with sf_frame_release(). */
+typedef struct sf_frame sf_frame;
+
+/* A typed result. bits holds an int64 (signed dtypes, bool), a uint64 (unsigned
+ * dtypes) or the bits of a double (float dtypes); is_null is 1 when there was
+ * no value to compute from (min of nothing). */
+typedef struct sf_scalar {
+  int32_t dtype;
+  int32_t is_null;
+  uint64_t bits;
+} sf_scalar;
+
+/* Called on the calling thread during a pass with the fraction done (0..1);
+ * return non-zero to cancel the pass (its function then returns SF_ERR_CANCELLED). */
+typedef int32_t (*sf_progress)(void* ctx, double fraction);
+
+/* MAJOR * 10000 + MINOR * 100 + PATCH of the loaded library. */
+int32_t sf_abi_version(void);
+
+/* Message of the last failing sf_ call on this thread. Never NULL; owned by the
+ * library; valid until the next sf_ call on this thread. */
+const char* sf_last_error(void);
+
+/* Frees a string returned by the library. NULL is a no-op. */
+void sf_string_free(char* s);
+
+/* Number of passes over data made since the library was loaded. */
+int64_t sf_pass_count(void);
+
+/* Opens an Arrow IPC file by mapping it; reads no column data. On SF_OK *out is a
+ * new frame owned by the caller. Errors: SF_ERR_ARGUMENT, SF_ERR_NOT_FOUND,
+ * SF_ERR_IO, SF_ERR_CORRUPT. */
+int32_t sf_frame_open(const char* path, sf_frame** out);
+
+/* A frame over n caller-owned arrays of `length` values each, without copying.
+ * names[i] (UTF-8, copied), dtypes[i] (SF_DTYPE_*, not BOOL), data[i] (borrowed:
+ * must stay valid and unchanged until every frame derived from this one is
+ * released). Errors: SF_ERR_ARGUMENT. */
+int32_t sf_frame_from_arrays(int64_t length, int32_t n, const char* const* names, const int32_t* dtypes,
+                             const void* const* data, sf_frame** out);
+
+/* Releases a frame. NULL is a no-op. */
+void sf_frame_release(sf_frame* frame);
+
+/* A new frame sharing the data, with a copy of the virtual columns and filter.
+ * *out is owned by the caller. */
+int32_t sf_frame_copy(const sf_frame* frame, sf_frame** out);
+
+/* The visible columns as JSON: [{"name": ..., "dtype": ..., "expression": ... or null}].
+ * *out is owned by the caller: free with sf_string_free(). A column whose type is
+ * not supported has dtype null. */
+int32_t sf_frame_columns_json(const sf_frame* frame, char** out);
+
+/* Adds or replaces the virtual column `name` (copied). Errors: SF_ERR_ARGUMENT,
+ * SF_ERR_EXPRESSION, SF_ERR_TYPE, SF_ERR_NAME (the frame is unchanged on error). */
+int32_t sf_frame_add_virtual_column(sf_frame* frame, const char* name, const char* expression);
+
+/* A new frame (owned by the caller) over the rows where the boolean `expression`
+ * is true, combined with the frame's own filter. Reads no data. */
+int32_t sf_frame_filter(const sf_frame* frame, const char* expression, sf_frame** out);
+
+/* A new frame (owned by the caller) showing only the n named columns. */
+int32_t sf_frame_select_columns(const sf_frame* frame, int32_t n, const char* const* names, sf_frame** out);
+
+/* A new frame (owned by the caller) of rows [start, stop) counted after the filter,
+ * clamped to the frame. May make a pass to count filtered rows. */
+int32_t sf_frame_slice(const sf_frame* frame, int64_t start, int64_t stop, sf_frame** out);
+
+/* Number of rows after the filter (a pass the first time for a filtered frame).
+ * progress may be NULL. */
+int32_t sf_frame_length(const sf_frame* frame, sf_progress progress, void* ctx, int64_t* out);
+
+/* The dtype (SF_DTYPE_*) of an expression, checked against the frame without reading data. */
+int32_t sf_frame_dtype(const sf_frame* frame, const char* expression, int32_t* out);
+
+/* Computes n statistics in one pass. kinds[i] is an SF_AGG_*; expressions[i] is
+ * its expression (NULL only for SF_AGG_COUNT: count rows); selections may be NULL,
+ * or hold n entries each NULL or a boolean expression. out receives n results. */
+int32_t sf_frame_aggregate(const sf_frame* frame, int32_t n, const int32_t* kinds, const char* const* expressions,
+                           const char* const* selections, sf_progress progress, void* ctx, sf_scalar* out);
+
+/* Writes the values of `expression` for rows [start, stop) (after the filter) into
+ * `values`, caller-owned room for stop - start values of `dtype`, which must equal
+ * sf_frame_dtype(expression). `valid` (NULL or room for stop - start bytes) gets 1
+ * for present and 0 for missing values; *missing (may be NULL) their count. */
+int32_t sf_frame_evaluate(const sf_frame* frame, const char* expression, int64_t start, int64_t stop, int32_t dtype,
+                          void* values, uint8_t* valid, sf_progress progress, void* ctx, int64_t* missing);
+
+/* The stored values of column `name` in place, when the frame shows them unchanged
+ * (no filter, all rows, one record batch, no missing values, not bool): *data then
+ * points into the frame's memory (valid while the frame lives) and *length is set;
+ * otherwise *data is NULL and the caller evaluates instead. */
+int32_t sf_frame_column_data(const sf_frame* frame, const char* name, const void** data, int64_t* length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWIFTFRAME_H */
