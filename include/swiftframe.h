@@ -84,7 +84,8 @@ int64_t sf_pass_count(void);
 int32_t sf_frame_open(const char* path, sf_frame** out);
 
 /* A frame over n caller-owned arrays of `length` values each, without copying.
- * names[i] (UTF-8, copied), dtypes[i] (SF_DTYPE_*, not BOOL), data[i] (borrowed:
+ * names[i] (UTF-8, copied), dtypes[i] (SF_DTYPE_*; BOOL data is bit-packed, LSB first,
+ * as in Arrow), data[i] (borrowed:
  * must stay valid and unchanged until every frame derived from this one is
  * released). Errors: SF_ERR_ARGUMENT. */
 int32_t sf_frame_from_arrays(int64_t length, int32_t n, const char* const* names, const int32_t* dtypes,

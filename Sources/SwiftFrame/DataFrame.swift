@@ -40,16 +40,13 @@ public final class DataFrame: @unchecked Sendable {
   }
 
   /// A frame over arrays the caller keeps alive for the frame's life (numpy arrays
-  /// from Python): no copy is made.
+  /// from Python): no copy is made. Bool data is bit-packed, as in Arrow.
   public static func wrapping(columns: [(name: String, dtype: DType, data: UnsafeRawPointer)], length: Int,
                               owners: [AnyObject] = []) throws(SFError) -> DataFrame {
     guard length >= 0 else { throw .argument("negative length \(length)") }
     var seen = Set<String>()
     for c in columns where !seen.insert(c.name).inserted {
       throw .argument("duplicate column name '\(c.name)'")
-    }
-    for c in columns where c.dtype == .bool {
-      throw .argument("column '\(c.name)': in-memory bool columns must be passed as bytes (uint8) or bit-packed Arrow data")
     }
     let fields = columns.map { Field(name: $0.name, dtype: $0.dtype, nullable: false) }
     let chunks = columns.map { ColumnChunk(dtype: $0.dtype, length: length, values: $0.data, validity: nil, nullCount: 0) }
@@ -186,7 +183,7 @@ public final class DataFrame: @unchecked Sendable {
     var before = 0
     for (i, c) in chunks.enumerated() {
       if before + counts[i] > k {
-        let one = Scan(table: table, rows: c.row..<(c.row + c.count), filter: scan.filter)
+        let one = Scan(table: table, rows: c.row..<(c.row + c.count), filter: nil)
         let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: c.count)
         defer { mask.deallocate() }
         _ = try FrameCompute.evaluate(one, program: scan.filter!, counts: [c.count], range: 0..<c.count,

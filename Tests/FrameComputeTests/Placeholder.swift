@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderFrameComputeTests: XCTestCase { func testNothing() {} }

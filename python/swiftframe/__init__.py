@@ -1,0 +1,64 @@
+"""swiftframe: out-of-core DataFrames with a vaex-like API on a Swift engine.
+
+    import swiftframe as sf
+    df = sf.open("taxi.arrow")
+    df["r"] = np.sqrt(df.x**2 + df.y**2)
+    df[df.y > 0].r.mean()
+"""
+
+import numpy as _np
+
+from . import _native
+from ._native import check as _check, encode as _encode, lib as _lib
+from .dataframe import DataFrame
+from .expression import Expression
+
+__all__ = ["open", "from_arrays", "from_dict", "DataFrame", "Expression", "pass_count"]
+
+pass_count = _native.pass_count
+
+
+def open(path):
+    """Opens an Arrow IPC file (.arrow, .feather, .ipc) by memory-mapping it; no column data is read."""
+    import ctypes
+    out = ctypes.c_void_p()
+    _check(_lib.sf_frame_open(_encode(str(path)), ctypes.byref(out)))
+    return DataFrame(out.value)
+
+
+def from_arrays(**arrays):
+    """A frame over numpy arrays, without copying them (bool arrays are bit-packed once).
+    The frame keeps the arrays alive; do not modify them while it is in use."""
+    import ctypes
+    names, dtypes, pointers, keep = [], [], [], []
+    length = None
+    for name, values in arrays.items():
+        array = _np.asarray(values)
+        if array.ndim != 1:
+            raise ValueError(f"column {name!r} must be one-dimensional, got shape {array.shape}")
+        if length is None:
+            length = len(array)
+        elif len(array) != length:
+            raise ValueError(f"column {name!r} has {len(array)} values, expected {length}")
+        if array.dtype == _np.bool_:
+            data = _np.packbits(array, bitorder="little")
+        else:
+            data = _np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
+        if array.dtype.name not in _native.DTYPE_CODES:
+            raise TypeError(f"column {name!r} has dtype {array.dtype}, which swiftframe does not support yet")
+        names.append(name)
+        dtypes.append(_native.DTYPE_CODES[array.dtype.name])
+        # An empty array may have no buffer; give the engine a valid pointer anyway.
+        data = data if data.nbytes else _np.zeros(1, dtype=data.dtype)
+        pointers.append(data.ctypes.data)
+        keep.append(data)
+    out = ctypes.c_void_p()
+    _check(_lib.sf_frame_from_arrays(length or 0, len(names), _native.strings(names),
+                                     (ctypes.c_int32 * max(1, len(dtypes)))(*dtypes),
+                                     (ctypes.c_void_p * max(1, len(pointers)))(*pointers), ctypes.byref(out)))
+    return DataFrame(out.value, keep)
+
+
+def from_dict(data):
+    """A frame over a dict of name -> array, as `from_arrays(**data)`."""
+    return from_arrays(**data)

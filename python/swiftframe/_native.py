@@ -1,0 +1,118 @@
+"""The only module that touches ctypes: loads libswiftframe.so, checks its ABI
+version, declares every sf_ signature once, and turns statuses into exceptions."""
+
+import ctypes
+import os
+import pathlib
+
+ABI_MAJOR = 0
+
+# SF_DTYPE_* codes and numpy's names for them.
+DTYPES = {1: "bool", 2: "int8", 3: "int16", 4: "int32", 5: "int64", 6: "uint8", 7: "uint16",
+          8: "uint32", 9: "uint64", 10: "float32", 11: "float64"}
+DTYPE_CODES = {name: code for code, name in DTYPES.items()}
+
+# SF_AGG_* codes.
+AGGREGATES = {"count": 0, "sum": 1, "mean": 2, "var": 3, "std": 4, "min": 5, "max": 6}
+
+# SF_ERR_* status codes and the Python exceptions they raise (see DESIGN.md).
+ERRORS = {1: ValueError, 2: SyntaxError, 3: TypeError, 4: OSError, 5: ValueError,
+          6: MemoryError, 7: KeyboardInterrupt, 8: NameError, 9: FileNotFoundError}
+
+
+def _candidates():
+    env = os.environ.get("SWIFTFRAME_LIB")
+    if env:
+        yield pathlib.Path(env)
+        return
+    here = pathlib.Path(__file__).resolve().parent
+    yield here / "libswiftframe.so"
+    repo = here.parent.parent
+    for config in ("release", "debug"):
+        yield repo / ".build" / config / "libswiftframe.so"
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        if path.exists():
+            return ctypes.CDLL(str(path))
+        tried.append(str(path))
+    raise ImportError("libswiftframe.so not found (set SWIFTFRAME_LIB or build it with "
+                      "`swift build -c release`); looked in: " + ", ".join(tried))
+
+
+lib = _load()
+
+
+class Scalar(ctypes.Structure):
+    _fields_ = [("dtype", ctypes.c_int32), ("is_null", ctypes.c_int32), ("bits", ctypes.c_uint64)]
+
+
+PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_double)
+
+_p = ctypes.c_void_p
+_s = ctypes.c_char_p
+_i32 = ctypes.c_int32
+_i64 = ctypes.c_int64
+_SIGNATURES = {
+    "sf_abi_version": (_i32, []),
+    "sf_last_error": (_s, []),
+    "sf_string_free": (None, [_p]),
+    "sf_pass_count": (_i64, []),
+    "sf_frame_open": (_i32, [_s, ctypes.POINTER(_p)]),
+    "sf_frame_from_arrays": (_i32, [_i64, _i32, ctypes.POINTER(_s), ctypes.POINTER(_i32), ctypes.POINTER(_p),
+                                    ctypes.POINTER(_p)]),
+    "sf_frame_release": (None, [_p]),
+    "sf_frame_copy": (_i32, [_p, ctypes.POINTER(_p)]),
+    "sf_frame_columns_json": (_i32, [_p, ctypes.POINTER(_p)]),
+    "sf_frame_add_virtual_column": (_i32, [_p, _s, _s]),
+    "sf_frame_filter": (_i32, [_p, _s, ctypes.POINTER(_p)]),
+    "sf_frame_select_columns": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_p)]),
+    "sf_frame_slice": (_i32, [_p, _i64, _i64, ctypes.POINTER(_p)]),
+    "sf_frame_length": (_i32, [_p, PROGRESS, _p, ctypes.POINTER(_i64)]),
+    "sf_frame_dtype": (_i32, [_p, _s, ctypes.POINTER(_i32)]),
+    "sf_frame_aggregate": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s), ctypes.POINTER(_s),
+                                  PROGRESS, _p, ctypes.POINTER(Scalar)]),
+    "sf_frame_evaluate": (_i32, [_p, _s, _i64, _i64, _i32, _p, _p, PROGRESS, _p, ctypes.POINTER(_i64)]),
+    "sf_frame_column_data": (_i32, [_p, _s, ctypes.POINTER(_p), ctypes.POINTER(_i64)]),
+}
+for _name, (_restype, _argtypes) in _SIGNATURES.items():
+    _f = getattr(lib, _name)
+    _f.restype = _restype
+    _f.argtypes = _argtypes
+
+_version = lib.sf_abi_version()
+if _version // 10000 != ABI_MAJOR:
+    raise ImportError(f"libswiftframe.so has ABI version {_version}, this package needs {ABI_MAJOR}.x")
+
+NO_PROGRESS = PROGRESS()
+
+
+def check(status):
+    """Raises the exception for a non-zero status, with the engine's message."""
+    if status != 0:
+        message = lib.sf_last_error().decode("utf-8", "replace")
+        raise ERRORS.get(status, RuntimeError)(message)
+
+
+def encode(text):
+    return text.encode("utf-8")
+
+
+def strings(items):
+    """A C array of UTF-8 strings (None stays NULL); keep the result alive during the call."""
+    return (ctypes.c_char_p * max(1, len(items)))(*[None if s is None else encode(s) for s in items])
+
+
+def take_string(pointer):
+    """Reads and frees a string the library handed over."""
+    try:
+        return ctypes.string_at(pointer).decode("utf-8")
+    finally:
+        lib.sf_string_free(pointer)
+
+
+def pass_count():
+    """Passes over data made by the engine since it was loaded (for profiling and tests)."""
+    return lib.sf_pass_count()

@@ -1,0 +1,246 @@
+"""DataFrame: a handle to a Swift frame. Python builds expression strings and wraps
+results; every computation happens in the engine."""
+
+import ctypes
+import json
+
+import numpy as np
+
+from . import _native
+from ._native import check, encode, lib
+from .expression import Expression, column_ref, is_name
+
+
+def _text(expression):
+    return expression.expression if isinstance(expression, Expression) else str(expression)
+
+
+class DataFrame:
+    """A lazy, memory-mapped table, as vaex's DataFrame: virtual columns and
+    filters cost nothing until a statistic or an evaluation makes a pass."""
+
+    def __init__(self, handle, keep=()):
+        self._handle = ctypes.c_void_p(handle)
+        # Arrays whose memory the engine reads in place (numpy inputs).
+        self._keep = tuple(keep)
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle is not None and handle.value:
+            lib.sf_frame_release(handle)
+            self._handle = None
+
+    def _derived(self, make):
+        out = ctypes.c_void_p()
+        check(make(ctypes.byref(out)))
+        return DataFrame(out.value, self._keep)
+
+    # Columns
+
+    def _columns(self):
+        out = ctypes.c_void_p()
+        check(lib.sf_frame_columns_json(self._handle, ctypes.byref(out)))
+        return json.loads(_native.take_string(out))
+
+    @property
+    def column_names(self):
+        return [c["name"] for c in self._columns()]
+
+    def get_column_names(self):
+        return self.column_names
+
+    @property
+    def dtypes(self):
+        """Column name -> numpy dtype (None for a stored type this version cannot compute with)."""
+        return {c["name"]: (np.dtype(c["dtype"]) if c["dtype"] else None) for c in self._columns()}
+
+    def data_type(self, expression):
+        code = ctypes.c_int32()
+        check(lib.sf_frame_dtype(self._handle, encode(_text(expression)), ctypes.byref(code)))
+        return np.dtype(_native.DTYPES[code.value])
+
+    def __len__(self):
+        n = ctypes.c_int64()
+        check(lib.sf_frame_length(self._handle, _native.NO_PROGRESS, None, ctypes.byref(n)))
+        return n.value
+
+    @property
+    def shape(self):
+        return (len(self), len(self.column_names))
+
+    def __contains__(self, name):
+        return name in self.column_names
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self.column_names:
+            return Expression(self, column_ref(name))
+        raise AttributeError(f"DataFrame has no attribute or column {name!r}")
+
+    def __dir__(self):
+        return list(super().__dir__()) + self.column_names
+
+    def __getitem__(self, item):
+        if isinstance(item, str):
+            if item in self.column_names:
+                return Expression(self, column_ref(item))
+            if is_name(item):
+                raise KeyError(f"no column {item!r}; columns are {self.column_names}")
+            self.data_type(item)  # an expression: check it now
+            return Expression(self, item)
+        if isinstance(item, Expression):
+            return self.filter(item)
+        if isinstance(item, (list, tuple)):
+            names = [str(n) for n in item]
+            return self._derived(lambda out: lib.sf_frame_select_columns(
+                self._handle, len(names), _native.strings(names), out))
+        if isinstance(item, slice):
+            if item.step not in (None, 1):
+                raise ValueError("slices with a step are not supported")
+            start, stop, _ = item.indices(len(self))
+            return self._derived(lambda out: lib.sf_frame_slice(self._handle, start, max(start, stop), out))
+        raise TypeError(f"cannot index a DataFrame with {type(item).__name__}")
+
+    def __setitem__(self, name, value):
+        self.add_virtual_column(name, value)
+
+    def add_virtual_column(self, name, expression):
+        """Adds (or replaces) a virtual column; no data is read."""
+        if not isinstance(expression, (Expression, str)):
+            raise TypeError("a virtual column is an Expression or an expression string; "
+                            "use swiftframe.from_arrays to add data")
+        check(lib.sf_frame_add_virtual_column(self._handle, encode(name), encode(_text(expression))))
+
+    def filter(self, expression):
+        """A frame sharing this one's data with only the rows where `expression` is true."""
+        return self._derived(lambda out: lib.sf_frame_filter(self._handle, encode(_text(expression)), out))
+
+    def copy(self):
+        return self._derived(lambda out: lib.sf_frame_copy(self._handle, out))
+
+    # Statistics (vaex's spellings). A list of expressions gives a numpy array,
+    # computed with every other statistic of the call in one pass.
+
+    def _aggregate(self, kind, expression, selection):
+        many = isinstance(expression, (list, tuple))
+        exprs = list(expression) if many else [expression]
+        texts = [None if e is None else _text(e) for e in exprs]
+        kinds = (ctypes.c_int32 * len(texts))(*([_native.AGGREGATES[kind]] * len(texts)))
+        selections = None if selection is None else _native.strings([_text(selection)] * len(texts))
+        out = (_native.Scalar * len(texts))()
+        check(lib.sf_frame_aggregate(self._handle, len(texts), kinds, _native.strings(texts), selections,
+                                     _native.NO_PROGRESS, None, out))
+        values = [_scalar(r) for r in out]
+        return np.array(values) if many else values[0]
+
+    def count(self, expression=None, selection=None):
+        """Rows (no expression), or values neither missing nor NaN."""
+        return self._aggregate("count", expression, selection)
+
+    def sum(self, expression, selection=None):
+        return self._aggregate("sum", expression, selection)
+
+    def mean(self, expression, selection=None):
+        return self._aggregate("mean", expression, selection)
+
+    def std(self, expression, selection=None):
+        return self._aggregate("std", expression, selection)
+
+    def var(self, expression, selection=None):
+        return self._aggregate("var", expression, selection)
+
+    def min(self, expression, selection=None):
+        return self._aggregate("min", expression, selection)
+
+    def max(self, expression, selection=None):
+        return self._aggregate("max", expression, selection)
+
+    def minmax(self, expression, selection=None):
+        """[min, max] in one pass (an array of pairs for a list of expressions)."""
+        many = isinstance(expression, (list, tuple))
+        exprs = list(expression) if many else [expression]
+        texts = [_text(e) for e in exprs for _ in (0, 1)]
+        kinds = (ctypes.c_int32 * len(texts))(*[_native.AGGREGATES[k] for _ in exprs for k in ("min", "max")])
+        selections = None if selection is None else _native.strings([_text(selection)] * len(texts))
+        out = (_native.Scalar * len(texts))()
+        check(lib.sf_frame_aggregate(self._handle, len(texts), kinds, _native.strings(texts), selections,
+                                     _native.NO_PROGRESS, None, out))
+        pairs = np.array([_scalar(r) for r in out]).reshape(len(exprs), 2)
+        return pairs if many else pairs[0]
+
+    # Values
+
+    def evaluate(self, expression, i1=None, i2=None):
+        """The values of `expression` for rows [i1, i2) after the filter, as a numpy
+        array (a masked array when values are missing). A stored column shown
+        unchanged comes back without a copy, read-only."""
+        text = _text(expression)
+        n = len(self)
+        i1 = 0 if i1 is None else max(0, min(i1, n))
+        i2 = n if i2 is None else max(i1, min(i2, n))
+        view = self._stored_view(text, i1, i2)
+        if view is not None:
+            return view
+        dtype = self.data_type(text)
+        values = np.empty(i2 - i1, dtype=dtype)
+        valid = np.empty(i2 - i1, dtype=np.uint8)
+        missing = ctypes.c_int64()
+        check(lib.sf_frame_evaluate(self._handle, encode(text), i1, i2, _native.DTYPE_CODES[dtype.name],
+                                    values.ctypes.data_as(ctypes.c_void_p), valid.ctypes.data_as(ctypes.c_void_p),
+                                    _native.NO_PROGRESS, None, ctypes.byref(missing)))
+        if missing.value:
+            return np.ma.MaskedArray(values, mask=valid == 0)
+        return values
+
+    def _stored_view(self, text, i1, i2):
+        name = text[1:-1] if text.startswith("`") and text.endswith("`") else text
+        data, length = ctypes.c_void_p(), ctypes.c_int64()
+        check(lib.sf_frame_column_data(self._handle, encode(name), ctypes.byref(data), ctypes.byref(length)))
+        if not data.value:
+            return None
+        dtype = self.data_type(text)
+        buffer = (ctypes.c_char * (length.value * dtype.itemsize)).from_address(data.value)
+        buffer._frame = self  # the mapping lives as long as the array
+        array = np.frombuffer(buffer, dtype=dtype)[i1:i2]
+        array.flags.writeable = False
+        return array
+
+    def to_numpy(self):
+        return np.column_stack([self.evaluate(column_ref(n)) for n in self.column_names])
+
+    def to_pandas_df(self):
+        import pandas as pd
+        return pd.DataFrame({n: self.evaluate(column_ref(n)) for n in self.column_names})
+
+    def to_dict(self):
+        return {n: self.evaluate(column_ref(n)) for n in self.column_names}
+
+    # Rows and display
+
+    def head(self, n=5):
+        return self[:n]
+
+    def tail(self, n=5):
+        length = len(self)
+        return self[max(0, length - n):length]
+
+    def __repr__(self):
+        from ._display import table
+        return table(self)
+
+    __str__ = __repr__
+
+
+def _scalar(result):
+    """A numpy scalar from an sf_scalar (NaN for a null result)."""
+    if result.is_null:
+        return np.float64("nan")
+    dtype = np.dtype(_native.DTYPES[result.dtype])
+    bits = np.array([result.bits], dtype=np.uint64)
+    if dtype.kind == "f":
+        return dtype.type(bits.view(np.float64)[0])
+    if dtype.kind == "u":
+        return dtype.type(bits[0])
+    value = bits.view(np.int64)[0]
+    return np.bool_(value != 0) if dtype.kind == "b" else dtype.type(value)

@@ -1,0 +1,167 @@
+"""Expressions: a string the engine parses, plus the frame it belongs to.
+Operators and numpy ufuncs build new expression strings; nothing is computed
+until a statistic or an evaluation asks for values."""
+
+import keyword
+import re
+
+import numpy as np
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED = {"True", "False", "inf", "nan"}
+
+# numpy ufuncs that map to an operator or to a function of the expression language.
+_BINARY_UFUNCS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divide": "/",
+                  "floor_divide": "//", "remainder": "%", "mod": "%", "power": "**",
+                  "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=", "equal": "==",
+                  "not_equal": "!=", "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^",
+                  "logical_and": "&", "logical_or": "|", "logical_xor": "^", "left_shift": "<<",
+                  "right_shift": ">>"}
+_UNARY_UFUNCS = {"negative": "-{}", "positive": "+{}", "invert": "~{}", "logical_not": "~{}",
+                 "absolute": "abs({})", "fabs": "abs({})", "sqrt": "sqrt({})", "log": "log({})",
+                 "exp": "exp({})", "sin": "sin({})", "cos": "cos({})"}
+
+
+def is_name(text):
+    """Whether `text` reads as a bare column name rather than an expression."""
+    return bool(_IDENTIFIER.match(text)) and text not in _RESERVED
+
+
+def column_ref(name):
+    """How a column name is written in an expression string."""
+    if _IDENTIFIER.match(name) and name not in _RESERVED and not keyword.iskeyword(name):
+        return name
+    if "`" in name:
+        raise ValueError(f"column name {name!r} contains a backtick, which expressions cannot refer to")
+    return f"`{name}`"
+
+
+def literal(value):
+    """The expression text of an operand: an Expression or a Python/numpy scalar."""
+    if isinstance(value, Expression):
+        return value.expression
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    raise TypeError(f"cannot use {type(value).__name__} {value!r} in an expression")
+
+
+class Expression:
+    """A lazy column expression bound to a DataFrame, as vaex's Expression."""
+
+    __array_priority__ = 100  # numpy defers to our reflected operators
+
+    def __init__(self, df, expression):
+        self.df = df
+        self.expression = expression
+
+    def __str__(self):
+        return self.expression
+
+    def __repr__(self):
+        try:
+            n = len(self.df)
+            shown = self.df.head(5).evaluate(self)
+            return f"<swiftframe.Expression> {self.expression}\ndtype: {self.dtype}, length: {n}\n{shown}"
+        except Exception as e:  # repr must never raise
+            return f"<swiftframe.Expression> {self.expression} (invalid: {e})"
+
+    def _derive(self, text):
+        return Expression(self.df, text)
+
+    def _binary(self, op, other, reflected=False):
+        if not isinstance(other, (Expression, int, float, bool, np.generic)):
+            return NotImplemented
+        a, b = literal(self), literal(other)
+        return self._derive(f"({b} {op} {a})" if reflected else f"({a} {op} {b})")
+
+    # Arithmetic, comparison and bitwise operators build new expression strings.
+    def __add__(self, o): return self._binary("+", o)
+    def __radd__(self, o): return self._binary("+", o, True)
+    def __sub__(self, o): return self._binary("-", o)
+    def __rsub__(self, o): return self._binary("-", o, True)
+    def __mul__(self, o): return self._binary("*", o)
+    def __rmul__(self, o): return self._binary("*", o, True)
+    def __truediv__(self, o): return self._binary("/", o)
+    def __rtruediv__(self, o): return self._binary("/", o, True)
+    def __floordiv__(self, o): return self._binary("//", o)
+    def __rfloordiv__(self, o): return self._binary("//", o, True)
+    def __mod__(self, o): return self._binary("%", o)
+    def __rmod__(self, o): return self._binary("%", o, True)
+    def __pow__(self, o): return self._binary("**", o)
+    def __rpow__(self, o): return self._binary("**", o, True)
+    def __and__(self, o): return self._binary("&", o)
+    def __rand__(self, o): return self._binary("&", o, True)
+    def __or__(self, o): return self._binary("|", o)
+    def __ror__(self, o): return self._binary("|", o, True)
+    def __xor__(self, o): return self._binary("^", o)
+    def __rxor__(self, o): return self._binary("^", o, True)
+    def __lshift__(self, o): return self._binary("<<", o)
+    def __rshift__(self, o): return self._binary(">>", o)
+    def __lt__(self, o): return self._binary("<", o)
+    def __le__(self, o): return self._binary("<=", o)
+    def __gt__(self, o): return self._binary(">", o)
+    def __ge__(self, o): return self._binary(">=", o)
+    def __eq__(self, o): return self._binary("==", o)
+    def __ne__(self, o): return self._binary("!=", o)
+    def __neg__(self): return self._derive(f"(-{self.expression})")
+    def __pos__(self): return self
+    def __invert__(self): return self._derive(f"(~{self.expression})")
+    def __abs__(self): return self._derive(f"abs({self.expression})")
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        raise TypeError("the truth value of an Expression is ambiguous; use & | ~ to combine conditions")
+
+    def __len__(self):
+        return len(self.df)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        if len(inputs) == 2 and ufunc.__name__ in _BINARY_UFUNCS:
+            a, b = (literal(x) for x in inputs)
+            return self._derive(f"({a} {_BINARY_UFUNCS[ufunc.__name__]} {b})")
+        if len(inputs) == 1 and ufunc.__name__ in _UNARY_UFUNCS:
+            return self._derive(_UNARY_UFUNCS[ufunc.__name__].format(literal(inputs[0])))
+        return NotImplemented
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func is np.where and len(args) == 3 and not kwargs:
+            return self._derive("where({}, {}, {})".format(*(literal(a) for a in args)))
+        return NotImplemented
+
+    def __array__(self, dtype=None, copy=None):
+        values = self.to_numpy()
+        return values if dtype is None else values.astype(dtype)
+
+    @property
+    def dtype(self):
+        """The numpy dtype of the values, known without reading data."""
+        return self.df.data_type(self.expression)
+
+    # Statistics and values: the frame computes them.
+    def count(self, **kw): return self.df.count(self, **kw)
+    def sum(self, **kw): return self.df.sum(self, **kw)
+    def mean(self, **kw): return self.df.mean(self, **kw)
+    def std(self, **kw): return self.df.std(self, **kw)
+    def var(self, **kw): return self.df.var(self, **kw)
+    def min(self, **kw): return self.df.min(self, **kw)
+    def max(self, **kw): return self.df.max(self, **kw)
+    def minmax(self, **kw): return self.df.minmax(self, **kw)
+
+    def evaluate(self, i1=None, i2=None):
+        return self.df.evaluate(self, i1, i2)
+
+    def to_numpy(self):
+        return self.df.evaluate(self)
+
+    @property
+    def values(self):
+        return self.to_numpy()
