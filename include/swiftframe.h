@@ -49,7 +49,8 @@ enum {
 };
 
 /* An open frame: a table plus virtual columns, a filter and a row range.
- * Release with sf_frame_release(). */
+ * Created by sf_frame_open, sf_frame_from_arrays and the functions that derive a
+ * frame; release with sf_frame_release(). Safe to share between threads. */
 typedef struct sf_frame sf_frame;
 
 /* A typed result. bits holds an int64 (signed dtypes, bool), a uint64 (unsigned
@@ -62,86 +63,111 @@ typedef struct sf_scalar {
 } sf_scalar;
 
 /* Called on the calling thread during a pass with the fraction done (0..1);
- * return non-zero to cancel the pass (its function then returns SF_ERR_CANCELLED). */
+ * return non-zero to cancel the pass (its function then returns SF_ERR_CANCELLED).
+ * ctx is the caller's pointer, passed through untouched; it is not retained. */
 typedef int32_t (*sf_progress)(void* ctx, double fraction);
 
-/* MAJOR * 10000 + MINOR * 100 + PATCH of the loaded library. */
+/* MAJOR * 10000 + MINOR * 100 + PATCH of the loaded library; compare it with the
+ * SF_ABI_VERSION_* macros this program was compiled against. Never fails. */
 int32_t sf_abi_version(void);
 
 /* Message of the last failing sf_ call on this thread. Never NULL; owned by the
  * library; valid until the next sf_ call on this thread. */
 const char* sf_last_error(void);
 
-/* Frees a string returned by the library. NULL is a no-op. */
+/* Frees a string the library handed to the caller (sf_frame_columns_json).
+ * Takes ownership of s; NULL is a no-op. */
 void sf_string_free(char* s);
 
-/* Number of passes over data made since the library was loaded. */
+/* Number of passes over data made since the library was loaded (all threads).
+ * Never fails. */
 int64_t sf_pass_count(void);
 
-/* Opens an Arrow IPC file by mapping it; reads no column data. On SF_OK *out is a
- * new frame owned by the caller. Errors: SF_ERR_ARGUMENT, SF_ERR_NOT_FOUND,
- * SF_ERR_IO, SF_ERR_CORRUPT. */
+/* Opens an Arrow IPC file by mapping it; reads no column data. path is borrowed
+ * for the call. On SF_OK *out is a new frame owned by the caller: release it with
+ * sf_frame_release(). Errors: SF_ERR_ARGUMENT, SF_ERR_NOT_FOUND, SF_ERR_IO,
+ * SF_ERR_CORRUPT. */
 int32_t sf_frame_open(const char* path, sf_frame** out);
 
 /* A frame over n caller-owned arrays of `length` values each, without copying.
  * names[i] (UTF-8, copied), dtypes[i] (SF_DTYPE_*; BOOL data is bit-packed, LSB first,
- * as in Arrow), data[i] (borrowed:
- * must stay valid and unchanged until every frame derived from this one is
- * released). Errors: SF_ERR_ARGUMENT. */
+ * as in Arrow), data[i] (borrowed: must stay valid and unchanged until every frame
+ * derived from this one is released). On SF_OK *out is a new frame owned by the
+ * caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT (NULL
+ * pointer, negative length or n, unknown dtype, duplicate name). */
 int32_t sf_frame_from_arrays(int64_t length, int32_t n, const char* const* names, const int32_t* dtypes,
                              const void* const* data, sf_frame** out);
 
-/* Releases a frame. NULL is a no-op. */
+/* Releases the caller's reference to a frame (frames derived from it keep the
+ * data alive). NULL is a no-op. */
 void sf_frame_release(sf_frame* frame);
 
 /* A new frame sharing the data, with a copy of the virtual columns and filter.
- * *out is owned by the caller. */
+ * On SF_OK *out is owned by the caller: release it with sf_frame_release().
+ * Errors: SF_ERR_ARGUMENT. */
 int32_t sf_frame_copy(const sf_frame* frame, sf_frame** out);
 
 /* The visible columns as JSON: [{"name": ..., "dtype": ..., "expression": ... or null}].
- * *out is owned by the caller: free with sf_string_free(). A column whose type is
- * not supported has dtype null. */
+ * On SF_OK *out is a NUL-terminated UTF-8 string owned by the caller: free it with
+ * sf_string_free(). A column whose type is not supported has dtype null.
+ * Errors: SF_ERR_ARGUMENT. */
 int32_t sf_frame_columns_json(const sf_frame* frame, char** out);
 
-/* Adds or replaces the virtual column `name` (copied). Errors: SF_ERR_ARGUMENT,
+/* Adds or replaces the virtual column `name`; name and expression are copied, and
+ * the frame keeps no pointer of the caller's. Errors: SF_ERR_ARGUMENT,
  * SF_ERR_EXPRESSION, SF_ERR_TYPE, SF_ERR_NAME (the frame is unchanged on error). */
 int32_t sf_frame_add_virtual_column(sf_frame* frame, const char* name, const char* expression);
 
-/* A new frame (owned by the caller) over the rows where the boolean `expression`
- * is true, combined with the frame's own filter. Reads no data. */
+/* A new frame over the rows where the boolean `expression` (copied) is true,
+ * combined with the frame's own filter. Reads no data. On SF_OK *out is owned by the
+ * caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT,
+ * SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE (not boolean). */
 int32_t sf_frame_filter(const sf_frame* frame, const char* expression, sf_frame** out);
 
-/* A new frame (owned by the caller) showing only the n named columns. */
+/* A new frame showing only the n named columns (names copied). On SF_OK *out is
+ * owned by the caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT,
+ * SF_ERR_NAME. */
 int32_t sf_frame_select_columns(const sf_frame* frame, int32_t n, const char* const* names, sf_frame** out);
 
-/* A new frame (owned by the caller) of rows [start, stop) counted after the filter,
- * clamped to the frame. May make a pass to count filtered rows. */
+/* A new frame of rows [start, stop) counted after the filter, clamped to the frame.
+ * May make a pass to count filtered rows. On SF_OK *out is owned by the caller:
+ * release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT, SF_ERR_IO. */
 int32_t sf_frame_slice(const sf_frame* frame, int64_t start, int64_t stop, sf_frame** out);
 
-/* Number of rows after the filter (a pass the first time for a filtered frame).
- * progress may be NULL. */
+/* Number of rows after the filter (a pass the first time for a filtered frame),
+ * written to the caller's *out. progress may be NULL. Errors: SF_ERR_ARGUMENT,
+ * SF_ERR_IO, SF_ERR_CANCELLED. */
 int32_t sf_frame_length(const sf_frame* frame, sf_progress progress, void* ctx, int64_t* out);
 
-/* The dtype (SF_DTYPE_*) of an expression, checked against the frame without reading data. */
+/* The dtype (SF_DTYPE_*) of an expression, checked against the frame without reading
+ * data, written to the caller's *out. Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION,
+ * SF_ERR_NAME, SF_ERR_TYPE. */
 int32_t sf_frame_dtype(const sf_frame* frame, const char* expression, int32_t* out);
 
 /* Computes n statistics in one pass. kinds[i] is an SF_AGG_*; expressions[i] is
  * its expression (NULL only for SF_AGG_COUNT: count rows); selections may be NULL,
- * or hold n entries each NULL or a boolean expression. out receives n results. */
+ * or hold n entries each NULL or a boolean expression. All inputs are borrowed for
+ * the call; out is caller-owned room for n results, written only on SF_OK.
+ * Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE, SF_ERR_IO,
+ * SF_ERR_CANCELLED. */
 int32_t sf_frame_aggregate(const sf_frame* frame, int32_t n, const int32_t* kinds, const char* const* expressions,
                            const char* const* selections, sf_progress progress, void* ctx, sf_scalar* out);
 
 /* Writes the values of `expression` for rows [start, stop) (after the filter) into
  * `values`, caller-owned room for stop - start values of `dtype`, which must equal
- * sf_frame_dtype(expression). `valid` (NULL or room for stop - start bytes) gets 1
- * for present and 0 for missing values; *missing (may be NULL) their count. */
+ * sf_frame_dtype(expression). `valid` (NULL or caller-owned room for stop - start
+ * bytes) gets 1 for present and 0 for missing values; *missing (may be NULL) their
+ * count. On error the contents of values and valid are unspecified. Errors:
+ * SF_ERR_ARGUMENT (row range, dtype mismatch), SF_ERR_EXPRESSION, SF_ERR_NAME,
+ * SF_ERR_TYPE, SF_ERR_IO, SF_ERR_CANCELLED. */
 int32_t sf_frame_evaluate(const sf_frame* frame, const char* expression, int64_t start, int64_t stop, int32_t dtype,
                           void* values, uint8_t* valid, sf_progress progress, void* ctx, int64_t* missing);
 
 /* The stored values of column `name` in place, when the frame shows them unchanged
  * (no filter, all rows, one record batch, no missing values, not bool): *data then
- * points into the frame's memory (valid while the frame lives) and *length is set;
- * otherwise *data is NULL and the caller evaluates instead. */
+ * points into memory the frame owns (borrowed: read-only, valid until the frame is
+ * released) and *length is set; otherwise *data is NULL and the caller evaluates
+ * instead. Errors: SF_ERR_ARGUMENT. */
 int32_t sf_frame_column_data(const sf_frame* frame, const char* name, const void** data, int64_t* length);
 
 #ifdef __cplusplus
