@@ -13,7 +13,7 @@ let package = Package(
   ],
   targets: [
     .target(name: "FrameStorage"),
-    .target(name: "FrameCompute", dependencies: ["FrameStorage"]),
+    .target(name: "FrameCompute", dependencies: ["FrameStorage"], exclude: ["Aggregators/README.md"]),
     .target(name: "SwiftFrame", dependencies: ["FrameCompute", "FrameStorage"]),
     // The public header as a Swift module: one copy of the C types (sf_scalar, sf_progress).
     .systemLibrary(name: "CSwiftFrame"),

@@ -1,0 +1,131 @@
+/// Opens Arrow IPC files (the random-access "file" format: `ARROW1`, messages,
+/// a footer, `ARROW1`) by mapping them. Opening reads only metadata: every block,
+/// message and buffer the footer names is checked against the file's size, so the
+/// columns handed out point only at bytes that exist. No column data is read.
+public enum ArrowFileReader {
+  static let magic: [UInt8] = Array("ARROW1".utf8)
+
+  public static func open(path: String) throws(SFError) -> Table {
+    let file = try MappedFile(path: path)
+    do {
+      return try read(file)
+    } catch {
+      throw SFError(error.code, "'\(path)': \(error.message)")
+    }
+  }
+
+  static func read(_ file: MappedFile) throws(SFError) -> Table {
+    let bytes = file.bytes
+    let size = bytes.count
+    // Leading magic padded to 8 bytes, trailing footer length (int32) and magic.
+    guard size >= 8 + 4 + 6, hasMagic(bytes, at: 0), hasMagic(bytes, at: size - 6) else {
+      if size >= 4, bytes.loadUnaligned(as: UInt32.self) == 0xFFFF_FFFF {
+        throw .corrupt("this is an Arrow IPC stream, not an Arrow IPC file (the stream format is not supported yet)")
+      }
+      throw .corrupt("not an Arrow IPC file (no ARROW1 magic at both ends)")
+    }
+    let footerLength = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: size - 10, as: Int32.self)))
+    let footerEnd = size - 10
+    guard footerLength > 0, footerLength <= footerEnd - 8 else {
+      throw .corrupt("footer length \(footerLength) does not fit in a file of \(size) bytes")
+    }
+    let footerStart = footerEnd - footerLength
+    let footer = try FlatBuffer(UnsafeRawBufferPointer(rebasing: bytes[footerStart..<footerEnd]), what: "footer").root()
+    // Footer: version (0), schema (1), dictionaries (2), recordBatches (3).
+    let version: Int16 = try footer.scalar(0, default: 0)
+    guard let schemaTable = try footer.table(1) else { throw .corrupt("the footer has no schema") }
+    let schema = try ArrowSchema(schemaTable, version: version)
+    // Messages live between the leading magic and the footer.
+    let body = UnsafeRawBufferPointer(rebasing: bytes[0..<footerStart])
+    for block in try blocks(footer, 2) { _ = try message(in: body, block, expect: .dictionaryBatch) }
+
+    var supported: [(index: Int, field: Field, dtype: DType)] = []
+    var unsupported: [(name: String, arrowType: String)] = []
+    for (i, f) in schema.fields.enumerated() {
+      if f.dictionaryIndex == nil, let t = f.type.dtype {
+        supported.append((i, Field(name: f.name, dtype: t, nullable: f.nullable), t))
+      } else {
+        unsupported.append((f.name, f.dictionaryIndex == nil ? f.type.name : "dictionary<\(f.type.name)>"))
+      }
+    }
+    // A batch may claim rows that no buffer backs (no columns, null columns): bound
+    // the total so that planning a pass over it stays small.
+    let maxRows = 8 * size + (1 << 32)
+    var batches: [RecordBatch] = []
+    var rows = 0
+    for (b, block) in try blocks(footer, 3).enumerated() {
+      let (header, batchBody) = try message(in: body, block, expect: .recordBatch)
+      var decoder = RecordBatchDecoder(header, body: batchBody, schema: schema, index: b)
+      let columns = try decoder.decode()
+      let length = Int(try header.scalar(0, default: Int64(0)))  // checked >= 0 by the decoder
+      guard length <= maxRows - rows else {
+        throw .corrupt("record batches claim more rows than the file can hold")
+      }
+      rows += length
+      batches.append(RecordBatch(length: length, columns: supported.map { columns[$0.index]! }))
+    }
+    return Table(fields: supported.map(\.field), batches: batches, source: file.path,
+                 unsupported: unsupported, files: [file])
+  }
+
+  private static func hasMagic(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+    magic.indices.allSatisfy { bytes[offset + $0] == magic[$0] }
+  }
+
+  /// A Block of the footer: where a message starts, its metadata length and its body length.
+  struct Block {
+    let offset: Int, metadataLength: Int, bodyLength: Int
+  }
+
+  private static func blocks(_ footer: FBTable, _ index: Int) throws(SFError) -> [Block] {
+    // struct Block { offset: long; metaDataLength: int; (pad 4); bodyLength: long } = 24 bytes.
+    guard let (start, count) = try footer.vector(index, elementSize: 24) else { return [] }
+    var out: [Block] = []
+    out.reserveCapacity(count)
+    for i in 0..<count {
+      let p = start + 24 * i
+      out.append(Block(offset: Int(try footer.buffer.load(p, as: Int64.self)),
+                       metadataLength: Int(try footer.buffer.load(p + 8, as: Int32.self)),
+                       bodyLength: Int(try footer.buffer.load(p + 16, as: Int64.self))))
+    }
+    return out
+  }
+
+  enum MessageKind: UInt8 {
+    case schema = 1, dictionaryBatch = 2, recordBatch = 3
+  }
+
+  /// The header table of the message a block points to, and the message's body.
+  private static func message(in file: UnsafeRawBufferPointer, _ block: Block,
+                              expect kind: MessageKind) throws(SFError) -> (FBTable, UnsafeRawBufferPointer) {
+    let size = file.count
+    guard block.offset >= 8, block.offset % 8 == 0, block.metadataLength >= 8, block.bodyLength >= 0,
+          block.offset < size, block.metadataLength <= size - block.offset,
+          block.bodyLength <= size - block.offset - block.metadataLength else {
+      throw .corrupt("a block (offset \(block.offset), metadata \(block.metadataLength) bytes, body "
+                     + "\(block.bodyLength) bytes) lies outside the file's \(size) bytes of messages")
+    }
+    // Since Arrow 0.15 a message starts with 0xFFFFFFFF and its length; before, with the length alone.
+    var prefix = 4
+    if file.loadUnaligned(fromByteOffset: block.offset, as: UInt32.self) == 0xFFFF_FFFF { prefix = 8 }
+    let length = Int(Int32(littleEndian: file.loadUnaligned(fromByteOffset: block.offset + prefix - 4, as: Int32.self)))
+    guard length > 0, length <= block.metadataLength - prefix else {
+      throw .corrupt("a message of \(length) bytes does not fit its block of \(block.metadataLength) bytes")
+    }
+    let start = block.offset + prefix
+    let flat = FlatBuffer(UnsafeRawBufferPointer(rebasing: file[start..<(start + length)]),
+                          what: kind == .recordBatch ? "record batch message" : "dictionary batch message")
+    // Message: version (0), header_type (1), header (2), bodyLength (3).
+    let message = try flat.root()
+    let (type, header) = try message.union(1)
+    guard type == kind.rawValue, let header else {
+      throw flat.corrupt("expected a \(kind) message, found message type \(type)")
+    }
+    let bodyLength = Int(try message.scalar(3, default: Int64(0)))
+    guard bodyLength >= 0, bodyLength <= block.bodyLength else {
+      throw flat.corrupt("body of \(bodyLength) bytes is larger than its block's \(block.bodyLength)")
+    }
+    let bodyStart = block.offset + block.metadataLength
+    return (header, UnsafeRawBufferPointer(rebasing: file[bodyStart..<(bodyStart + bodyLength)]))
+  }
+}

@@ -1,0 +1,138 @@
+/// Turns one RecordBatch message into column chunks pointing into its body.
+/// Field nodes and buffers come in the schema's depth-first order; every field,
+/// supported or not, consumes its share so the next field's buffers line up.
+/// Each buffer is checked to lie in the body, and each column the engine reads
+/// to have buffers long enough for its rows and aligned for its values.
+struct RecordBatchDecoder {
+  let header: FBTable
+  let body: UnsafeRawBufferPointer
+  let schema: ArrowSchema
+  let index: Int
+
+  private var nodes: (start: Int, count: Int) = (0, 0)
+  private var buffers: (start: Int, count: Int) = (0, 0)
+  private var variadic: (start: Int, count: Int) = (0, 0)
+  private var nodeCursor = 0, bufferCursor = 0, variadicCursor = 0
+
+  init(_ header: FBTable, body: UnsafeRawBufferPointer, schema: ArrowSchema, index: Int) {
+    self.header = header
+    self.body = body
+    self.schema = schema
+    self.index = index
+  }
+
+  private func corrupt(_ detail: String) -> SFError {
+    .corrupt("invalid record batch \(index): \(detail)")
+  }
+
+  /// One chunk per schema field; nil for fields the engine does not compute with.
+  mutating func decode() throws(SFError) -> [ColumnChunk?] {
+    // RecordBatch: length (0), nodes (1), buffers (2), compression (3), variadicBufferCounts (4).
+    if try header.table(3) != nil {
+      throw SFError(.corrupt, "compressed record batches (LZ4/ZSTD) are not supported yet")
+    }
+    let length = try header.scalar(0, default: Int64(0))
+    guard length >= 0 else { throw corrupt("negative length \(length)") }
+    nodes = try header.vector(1, elementSize: 16) ?? (0, 0)
+    buffers = try header.vector(2, elementSize: 16) ?? (0, 0)
+    variadic = try header.vector(4, elementSize: 8) ?? (0, 0)
+
+    var out: [ColumnChunk?] = []
+    out.reserveCapacity(schema.fields.count)
+    for field in schema.fields {
+      let node = try takeNode()
+      guard node.length == Int(length) else {
+        throw corrupt("column '\(field.name)' has \(node.length) rows, the batch \(length)")
+      }
+      if field.dictionaryIndex == nil, let dtype = field.type.dtype {
+        out.append(try primitive(field, dtype, node))
+      } else {
+        try skip(field.storedType, node, depth: 0)
+        out.append(nil)
+      }
+    }
+    guard nodeCursor == nodes.count, bufferCursor == buffers.count else {
+      throw corrupt("\(nodes.count) field nodes and \(buffers.count) buffers, the schema uses \(nodeCursor) and \(bufferCursor)")
+    }
+    return out
+  }
+
+  private struct Node { let length: Int, nullCount: Int }
+
+  private mutating func takeNode() throws(SFError) -> Node {
+    guard nodeCursor < nodes.count else { throw corrupt("fewer field nodes than the schema has fields") }
+    // struct FieldNode { length: long; null_count: long }
+    let p = nodes.start + 16 * nodeCursor
+    nodeCursor += 1
+    let length = try header.buffer.load(p, as: Int64.self)
+    let nulls = try header.buffer.load(p + 8, as: Int64.self)
+    guard length >= 0, nulls >= 0, nulls <= length else {
+      throw corrupt("a field node with length \(length) and null count \(nulls)")
+    }
+    return Node(length: Int(length), nullCount: Int(nulls))
+  }
+
+  /// The next buffer, checked to lie inside the body.
+  private mutating func takeBuffer() throws(SFError) -> UnsafeRawBufferPointer {
+    guard bufferCursor < buffers.count else { throw corrupt("fewer buffers than the schema needs") }
+    // struct Buffer { offset: long; length: long }
+    let p = buffers.start + 16 * bufferCursor
+    bufferCursor += 1
+    let offset = try header.buffer.load(p, as: Int64.self)
+    let length = try header.buffer.load(p + 8, as: Int64.self)
+    guard offset >= 0, length >= 0, offset <= Int64(body.count), length <= Int64(body.count) - offset else {
+      throw corrupt("buffer at \(offset) of \(length) bytes is outside the body of \(body.count) bytes")
+    }
+    return UnsafeRawBufferPointer(rebasing: body[Int(offset)..<Int(offset + length)])
+  }
+
+  /// A column of fixed-width values (bit-packed for bool) and its validity bitmap.
+  private mutating func primitive(_ field: ArrowField, _ dtype: DType, _ node: Node) throws(SFError) -> ColumnChunk {
+    let validity = try takeBuffer()
+    let values = try takeBuffer()
+    let n = node.length
+    let bitmapBytes = n / 8 + (n % 8 == 0 ? 0 : 1)
+    if node.nullCount > 0, validity.count < bitmapBytes {
+      throw corrupt("column '\(field.name)' has \(node.nullCount) nulls but a validity bitmap of \(validity.count) bytes")
+    }
+    let needed = dtype == .bool ? bitmapBytes : n.multipliedReportingOverflow(by: dtype.byteWidth).partialValue
+    guard n <= body.count * 8, values.count >= needed else {
+      throw corrupt("column '\(field.name)' needs \(needed) bytes for \(n) values, its buffer has \(values.count)")
+    }
+    // Kernels read values as typed pointers: they must be aligned to the value's width.
+    guard let base = values.baseAddress ?? body.baseAddress,
+          n == 0 || Int(bitPattern: base) % dtype.byteWidth == 0 else {
+      throw corrupt("column '\(field.name)' has a values buffer misaligned for \(dtype)")
+    }
+    return ColumnChunk(dtype: dtype, length: n, values: base,
+                       validity: validity.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                       nullCount: node.nullCount)
+  }
+
+  /// Consumes the buffers and child nodes of a field the engine does not read.
+  private mutating func skip(_ type: ArrowType, _ node: Node, depth: Int) throws(SFError) {
+    guard depth < ArrowSchema.maxDepth else { throw corrupt("fields nested too deeply") }
+    switch type {
+    case .null:
+      break
+    case .bool, .int, .float, .fixedWidth:
+      _ = try takeBuffer(); _ = try takeBuffer()
+    case .variableBinary:
+      _ = try takeBuffer(); _ = try takeBuffer(); _ = try takeBuffer()
+    case .binaryView:
+      _ = try takeBuffer(); _ = try takeBuffer()
+      guard variadicCursor < variadic.count else { throw corrupt("missing a variadic buffer count") }
+      let count = try header.buffer.load(variadic.start + 8 * variadicCursor, as: Int64.self)
+      variadicCursor += 1
+      guard count >= 0, count <= Int64(buffers.count - bufferCursor) else {
+        throw corrupt("variadic buffer count \(count) exceeds the buffers left")
+      }
+      for _ in 0..<Int(count) { _ = try takeBuffer() }
+    case .nested(_, let own, let children):
+      for _ in 0..<own { _ = try takeBuffer() }
+      for child in children {
+        try skip(child.storedType, try takeNode(), depth: depth + 1)
+      }
+    }
+  }
+}

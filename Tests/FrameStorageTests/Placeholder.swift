@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderFrameStorageTests: XCTestCase { func testNothing() {} }
