@@ -172,12 +172,14 @@ static reference reference_of(const double* v, const unsigned char* keep, int64_
 static double radius[N];
 static unsigned char y_positive[N], flagged[N];
 static reference ref_x, ref_x_flagged, ref_r_positive;
+static double reference_x_positive_sum;
 static int64_t ref_k_sum, ref_k_sum_positive, rows_positive;
-static int32_t ref_k_min, ref_k_max;
+static int32_t ref_k_min, ref_k_max, ref_k_min_positive;
 
 static void make_references(void) {
   ref_k_min = INT32_MAX;
   ref_k_max = INT32_MIN;
+  ref_k_min_positive = INT32_MAX;
   for (int64_t i = 0; i < N; i++) {
     radius[i] = sqrt(xs[i] * xs[i] + ys[i] * ys[i]);
     y_positive[i] = ys[i] > 0;
@@ -185,12 +187,14 @@ static void make_references(void) {
     rows_positive += y_positive[i];
     ref_k_sum += ks[i];
     if (y_positive[i]) ref_k_sum_positive += ks[i];
+    if (y_positive[i] && ks[i] < ref_k_min_positive) ref_k_min_positive = ks[i];
     if (ks[i] < ref_k_min) ref_k_min = ks[i];
     if (ks[i] > ref_k_max) ref_k_max = ks[i];
   }
   ref_x = reference_of(xs, NULL, N);
   ref_x_flagged = reference_of(xs, flagged, N);
   ref_r_positive = reference_of(radius, y_positive, N);
+  reference_x_positive_sum = reference_of(xs, y_positive, N).sum;
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -532,7 +536,8 @@ static void* aggregate_concurrently(void* arg) {
       if (fabs(f64(out[0]) - ref_r_positive.mean) > 1e-9 * ref_r_positive.mean) job->wrong++;
       if (i64(out[1]) != ref_k_sum_positive) job->wrong++;
       if (i64(out[2]) != rows_positive) job->wrong++;
-      if (i64(out[3]) < ref_k_min) job->wrong++;
+      if (i64(out[3]) != ref_k_min_positive) job->wrong++;
+      if (fabs(f64(out[4]) - reference_x_positive_sum) > 1e-9 * ref_x.sum_abs) job->wrong++;
     }
     sf_frame_release(positive);
 
