@@ -9,17 +9,20 @@ import numpy as np
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = {"True", "False", "inf", "nan"}
+_SCALAR_TYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                 "float32", "float64"}
 
 # numpy ufuncs that map to an operator or to a function of the expression language.
 _BINARY_UFUNCS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divide": "/",
                   "floor_divide": "//", "remainder": "%", "mod": "%", "power": "**",
                   "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=", "equal": "==",
-                  "not_equal": "!=", "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^",
-                  "logical_and": "&", "logical_or": "|", "logical_xor": "^", "left_shift": "<<",
+                  "not_equal": "!=", "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^", "left_shift": "<<",
                   "right_shift": ">>"}
-_UNARY_UFUNCS = {"negative": "-{}", "positive": "+{}", "invert": "~{}", "logical_not": "~{}",
-                 "absolute": "abs({})", "fabs": "abs({})", "sqrt": "sqrt({})", "log": "log({})",
+_UNARY_UFUNCS = {"negative": "(-{})", "positive": "(+{})", "invert": "(~{})",
+                 "absolute": "abs({})", "sqrt": "sqrt({})", "log": "log({})",
                  "exp": "exp({})", "sin": "sin({})", "cos": "cos({})"}
+# Logical ufuncs work on truth values (non-zero), whatever the operands' dtypes.
+_LOGICAL_UFUNCS = {"logical_and": "&", "logical_or": "|", "logical_xor": "^"}
 
 
 def is_name(text):
@@ -41,6 +44,10 @@ def literal(value):
     if isinstance(value, Expression):
         return value.expression
     if isinstance(value, np.generic):
+        # numpy scalars keep their type in numpy's promotion (NEP 50), unlike Python
+        # numbers: write them as a cast, `int16(1)`.
+        if value.dtype.name in _SCALAR_TYPES:
+            return f"{value.dtype.name}({literal(value.item())})"
         value = value.item()
     if isinstance(value, bool):
         return "True" if value else "False"
@@ -49,6 +56,13 @@ def literal(value):
     if isinstance(value, float):
         return repr(value)
     raise TypeError(f"cannot use {type(value).__name__} {value!r} in an expression")
+
+
+def _truth(value):
+    """The truth value (non-zero) of an operand, as a boolean expression text."""
+    if isinstance(value, Expression):
+        return value.expression if value.dtype == np.bool_ else f"({value.expression} != 0)"
+    return "True" if bool(value) else "False"
 
 
 class Expression:
@@ -125,6 +139,11 @@ class Expression:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__" or kwargs:
             return NotImplemented
+        if ufunc.__name__ in _LOGICAL_UFUNCS and len(inputs) == 2:
+            a, b = (_truth(x) for x in inputs)
+            return self._derive(f"({a} {_LOGICAL_UFUNCS[ufunc.__name__]} {b})")
+        if ufunc.__name__ == "logical_not" and len(inputs) == 1:
+            return self._derive(f"(~{_truth(inputs[0])})")
         if len(inputs) == 2 and ufunc.__name__ in _BINARY_UFUNCS:
             a, b = (literal(x) for x in inputs)
             return self._derive(f"({a} {_BINARY_UFUNCS[ufunc.__name__]} {b})")
@@ -140,6 +159,13 @@ class Expression:
     def __array__(self, dtype=None, copy=None):
         values = self.to_numpy()
         return values if dtype is None else values.astype(dtype)
+
+    def astype(self, dtype):
+        """The values cast to `dtype` with numpy's astype rules (an expression `int16(x)`)."""
+        name = np.dtype(dtype).name
+        if name not in _SCALAR_TYPES:
+            raise TypeError(f"cannot cast to {name}; swiftframe computes with {sorted(_SCALAR_TYPES)}")
+        return self._derive(f"{name}({self.expression})")
 
     @property
     def dtype(self):

@@ -124,7 +124,12 @@ public final class Evaluator {
     case .compare(let op):
       let a = try evaluate(node.children[0], chunk), b = try evaluate(node.children[1], chunk)
       let out = valueBuffer(node.slot).assumingMemoryBound(to: UInt8.self)
-      try a.dtype.visit(CompareKernel(op: op, a: a.values, b: b.values, out: out, n: n))
+      if a.dtype == b.dtype {
+        try a.dtype.visit(CompareKernel(op: op, a: a.values, b: b.values, out: out, n: n))
+      } else {
+        // The type checker only mixes int64 with uint64 (exact comparison).
+        mixedCompareKernel(op, signedFirst: a.dtype == .int64, a.values, b.values, out, n)
+      }
       return Vec(dtype: .bool, values: UnsafeRawPointer(out), valid: combine(node.slot, [a.valid, b.valid], n), count: n)
 
     case .bitwise(let op):

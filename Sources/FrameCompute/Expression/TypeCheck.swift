@@ -166,10 +166,17 @@ public struct TypeChecker {
   }
 
   private func unary(_ op: UnaryOp, _ c: Checked) throws(SFError) -> Checked {
-    if case .weak(let lit) = c, op == .plus { return .weak(lit) }
+    if case .weak(let lit) = c {
+      // Python computes operators on Python numbers itself: the result stays weak.
+      if op == .plus, lit != .bool(true), lit != .bool(false) { return .weak(lit) }
+      if op == .negate, let folded = try LiteralFolding.negate(lit) { return .weak(folded) }
+    }
     let n = try strong(c)
     switch op {
     case .plus:
+      guard n.dtype != .bool else {
+        throw SFError(.type, "the unary + operator is not supported on booleans (numpy has no 'positive' for bool)")
+      }
       return .node(n)
     case .negate:
       if n.dtype == .bool {
@@ -186,15 +193,31 @@ public struct TypeChecker {
 
   private func binary(_ op: BinaryOp, _ a: Checked, _ b: Checked) throws(SFError) -> Checked {
     let what = "'\(op.rawValue)'"
+    // Two Python numbers: Python computes them before numpy sees them, so the result
+    // is again a weak Python number (`x + 2 ** 3` adds a weak 8).
+    if case .weak(let l) = a, case .weak(let r) = b, let folded = try LiteralFolding.binary(op, l, r) {
+      return .weak(folded)
+    }
     if op.isComparison {
+      if let mixed = try mixedSignComparison(op, a, b) { return .node(mixed) }
       let (x, y) = try unify(a, b, what, comparison: true)
       return .node(TypedNode(.compare(op), .bool, [x, y]))
+    }
+    // numpy's `**` with a scalar exponent: `b ** 2` squares a bool in int8.
+    if op == .power, case .node(let base) = a, base.dtype == .bool, case .weak(.int(2)) = b {
+      let x = cast(base, .int8)
+      return .node(TypedNode(.arith(.multiply), .int8, [x, x]))
     }
     var (x, y) = try unify(a, b, what)
     let t = x.dtype
     switch op {
     case .and, .or, .xor, .shiftLeft, .shiftRight:
-      guard t.isInteger || (t == .bool && op != .shiftLeft && op != .shiftRight) else {
+      if t == .bool && (op == .shiftLeft || op == .shiftRight) {
+        // numpy shifts booleans as int8.
+        (x, y) = (cast(x, .int8), cast(y, .int8))
+        return .node(TypedNode(.bitwise(op), .int8, [x, y]))
+      }
+      guard t.isInteger || t == .bool else {
         throw SFError(.type, "\(what) needs integer or boolean operands, got \(x.dtype) and \(y.dtype)")
       }
       return .node(TypedNode(.bitwise(op), t, [x, y]))
@@ -212,10 +235,61 @@ public struct TypeChecker {
         default: (x, y) = (cast(x, .int8), cast(y, .int8))
         }
       }
+      if op == .power, x.dtype.isFloat, case .constant(let e) = y.op, let fast = fastPower(x, e.doubleValue) {
+        return .node(fast)
+      }
       return .node(TypedNode(.arith(op), x.dtype, [x, y]))
     default:
       throw SFError(.expression, "operator \(what) is not supported here")
     }
+  }
+
+  /// numpy computes a float power with a scalar exponent of 2, 0.5 or -1 as a square,
+  /// a square root or a reciprocal (not with pow): results differ from pow in the last
+  /// bit, and for -inf ** 0.5 (nan, not inf).
+  private func fastPower(_ x: TypedNode, _ e: Double) -> TypedNode? {
+    switch e {
+    case 2: return TypedNode(.arith(.multiply), x.dtype, [x, x])
+    case 0.5: return TypedNode(.math(.sqrt), x.dtype, [x])
+    case -1:
+      let one = TypedNode(.constant(Scalar.of(1.0, as: .float64)), .float64)
+      return TypedNode(.arith(.divide), x.dtype, [cast(one, x.dtype), x])
+    default: return nil
+    }
+  }
+
+  /// Comparisons between a signed integer and a uint64 (or an integer literal outside
+  /// the column's type) are exact in numpy 2, not done in float64: compare int64 with
+  /// uint64 directly.
+  private func mixedSignComparison(_ op: BinaryOp, _ a: Checked, _ b: Checked) throws(SFError) -> TypedNode? {
+    func operand(_ c: Checked, other: Checked) throws(SFError) -> TypedNode? {
+      switch c {
+      case .node(let n):
+        if n.dtype.isSignedInteger { return cast(n, .int64) }
+        if n.dtype.isUnsignedInteger { return cast(n, .uint64) }
+        return nil
+      case .weak(.int(let v)):
+        return try constant(.int(v), .int64)
+      case .weak(.uint(let v)):
+        return try constant(.uint(v), .uint64)
+      default:
+        return nil
+      }
+    }
+    // Only when the usual rules would lose exactness: a signed integer meets a uint64,
+    // or an integer literal does not fit the column's integer type.
+    let needed: Bool
+    switch (a, b) {
+    case (.node(let x), .node(let y)):
+      needed = (x.dtype.isSignedInteger && y.dtype == .uint64) || (y.dtype.isSignedInteger && x.dtype == .uint64)
+    case (.node(let x), .weak(let lit)), (.weak(let lit), .node(let x)):
+      guard x.dtype.isInteger, lit.isInteger else { return nil }
+      needed = !literalFits(lit, x.dtype) && !(literalFits(lit, .int64) && x.dtype != .uint64)
+    default:
+      needed = false
+    }
+    guard needed, let x = try operand(a, other: b), let y = try operand(b, other: a) else { return nil }
+    return TypedNode(.compare(op), .bool, [x, y])
   }
 
   private mutating func call(_ name: String, _ args: [Node]) throws(SFError) -> Checked {
@@ -232,6 +306,19 @@ public struct TypeChecker {
       }
       let (a, b) = try unify(typed(args[1]), typed(args[2]), "where()")
       return .node(TypedNode(.select, a.dtype, [cond, a, b]))
+    }
+    if let t = DType(name: name) {
+      // A cast, as numpy's astype (and how Python writes numpy scalars: `int16(1)`).
+      try arity(1)
+      switch try typed(args[0]) {
+      case .weak(let lit):
+        if t.isInteger, !literalFits(lit, t) {
+          throw SFError(.type, "Python integer \(literalText(lit)) out of bounds for \(t)")
+        }
+        return .node(try constant(lit, t))
+      case .node(let n):
+        return .node(cast(n, t))
+      }
     }
     guard let fn = MathFunction(rawValue: name) else {
       throw SFError(.name, "unknown function '\(name)'")

@@ -55,6 +55,33 @@ struct CompareKernel: DTypeVisitor {
   }
 }
 
+/// Exact comparison of int64 with uint64 values (numpy 2 does not go through float64).
+func mixedCompareKernel(_ op: BinaryOp, signedFirst: Bool, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer,
+                        _ out: UnsafeMutablePointer<UInt8>, _ n: Int) {
+  let s = (signedFirst ? a : b).assumingMemoryBound(to: Int64.self)
+  let u = (signedFirst ? b : a).assumingMemoryBound(to: UInt64.self)
+  // -1: signed < unsigned, 0: equal, 1: signed > unsigned.
+  @inline(__always) func order(_ i: Int) -> Int {
+    let x = s[i], y = u[i]
+    if x < 0 { return -1 }
+    let ux = UInt64(x)
+    return ux < y ? -1 : (ux == y ? 0 : 1)
+  }
+  for i in 0..<n {
+    let c = signedFirst ? order(i) : -order(i)
+    let r: Bool
+    switch op {
+    case .less: r = c < 0
+    case .lessEqual: r = c <= 0
+    case .greater: r = c > 0
+    case .greaterEqual: r = c >= 0
+    case .equal: r = c == 0
+    default: r = c != 0
+    }
+    out[i] = r ? 1 : 0
+  }
+}
+
 /// Bitwise operators on integers of width W (bools are 0/1 bytes: & | ^ are logical).
 struct BitwiseKernel: DTypeVisitor {
   let op: BinaryOp
