@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _RESERVED = {"True", "False", "inf", "nan"}
 _SCALAR_TYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                  "float32", "float64"}
@@ -34,8 +34,8 @@ def column_ref(name):
     """How a column name is written in an expression string."""
     if _IDENTIFIER.match(name) and name not in _RESERVED and not keyword.iskeyword(name):
         return name
-    if "`" in name:
-        raise ValueError(f"column name {name!r} contains a backtick, which expressions cannot refer to")
+    if "`" in name or "\0" in name:
+        raise ValueError(f"column name {name!r} contains a backtick or a NUL, which expressions cannot refer to")
     return f"`{name}`"
 
 
