@@ -76,12 +76,14 @@ public final class DataFrame: @unchecked Sendable {
 
   // MARK: Columns
 
-  /// Stored then virtual column names, as the user sees them.
+  /// Stored then virtual column names, as the user sees them. A stored column
+  /// redefined as a virtual one keeps its place, as in pandas.
   public var columnNames: [String] {
     let s = snapshot
     if let visible = s.visible { return visible }
-    let stored = table.fields.map(\.name).filter { name in !s.virtuals.contains { $0.name == name } }
-    return stored + s.virtuals.map(\.name)
+    let stored = table.fields.map(\.name)
+    let storedSet = Set(stored)
+    return stored + s.virtuals.map(\.name).filter { !storedSet.contains($0) }
   }
 
   /// The expression of a virtual column, or nil for a stored column.
@@ -129,8 +131,13 @@ public final class DataFrame: @unchecked Sendable {
         node = node.substituting(name, with: .storedField(i))
       }
       var next = s
-      next.virtuals.removeAll { $0.name == name }
-      next.virtuals.append(VirtualColumn(name: name, expression: expression, node: node))
+      let column = VirtualColumn(name: name, expression: expression, node: node)
+      // A redefinition keeps the column's place.
+      if let i = next.virtuals.firstIndex(where: { $0.name == name }) {
+        next.virtuals[i] = column
+      } else {
+        next.virtuals.append(column)
+      }
       if let visible = next.visible, !visible.contains(name) { next.visible = visible + [name] }
       next.counts = nil
       // Check it now, and every virtual column that may refer to it.

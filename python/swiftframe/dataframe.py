@@ -93,8 +93,11 @@ class DataFrame:
             return self.filter(item)
         if isinstance(item, (list, tuple)):
             names = [str(n) for n in item]
-            return self._derived(lambda out: lib.sf_frame_select_columns(
-                self._handle, len(names), _native.strings(names), out))
+            try:
+                return self._derived(lambda out: lib.sf_frame_select_columns(
+                    self._handle, len(names), _native.strings(names), out))
+            except NameError as e:  # pandas: a missing column in a list is a KeyError
+                raise KeyError(str(e)) from None
         if isinstance(item, slice):
             if item.step not in (None, 1):
                 raise ValueError("slices with a step are not supported")
