@@ -518,3 +518,24 @@ def test_property_weak_integer_literal(a, k):
             continue
         assert df.data_type(text) == expected.dtype, text
         np.testing.assert_array_equal(df.evaluate(text), expected)
+
+
+@pytest.mark.parametrize("target", NAMES)
+def test_casts_like_numpy_astype(data, target):
+    """int8(x) … float64(x), bool(x) and Expression.astype are numpy's astype: integers
+    wrap, floats truncate toward zero (finite in-range values; numpy leaves the others
+    undefined), anything to bool is "not zero" (NaN is True)."""
+    df, ref = data
+    dtype = np.dtype(DTYPE[target])
+    sources = ["b"] + INTS + ["e_f32", "e_f64"] + (FLOATS if dtype.kind in "fb" else [])
+    failures = []
+    for source in sources:
+        with np.errstate(all="ignore"):
+            expected = ref[source].astype(dtype)
+        for expr in (df[f"{dtype.name}({source})"], df[source].astype(dtype)):
+            try:
+                assert expr.dtype == dtype
+                assert_values(expr.values, expected)
+            except AssertionError as e:
+                failures.append(f"{expr}: {e}")
+    assert not failures, "\n".join(failures)
