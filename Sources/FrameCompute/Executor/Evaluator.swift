@@ -115,7 +115,9 @@ public final class Evaluator {
       return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: a.valid, count: n)
 
     case .arith(let op):
-      let a = try evaluate(node.children[0], chunk), b = try evaluate(node.children[1], chunk)
+      // `x ** 2` becomes x * x over one shared subtree: evaluate it once.
+      let a = try evaluate(node.children[0], chunk)
+      let b = node.children[1] === node.children[0] ? a : try evaluate(node.children[1], chunk)
       let valid = combine(node.slot, [a.valid, b.valid], n)
       let out = valueBuffer(node.slot)
       try node.dtype.visit(ArithKernel(op: op, a: a.values, b: b.values, out: out, n: n, valid: valid))

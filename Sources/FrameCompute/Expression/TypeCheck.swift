@@ -249,7 +249,7 @@ public struct TypeChecker {
   /// bit, and for -inf ** 0.5 (nan, not inf).
   private func fastPower(_ x: TypedNode, _ e: Double) -> TypedNode? {
     switch e {
-    case 2: return TypedNode(.arith(.multiply), x.dtype, [x, x])
+    case 2: return TypedNode(.arith(.multiply), x.dtype, [x, x])  // x is evaluated once
     case 0.5: return TypedNode(.math(.sqrt), x.dtype, [x])
     case -1:
       let one = TypedNode(.constant(Scalar.of(1.0, as: .float64)), .float64)
@@ -262,7 +262,7 @@ public struct TypeChecker {
   /// the column's type) are exact in numpy 2, not done in float64: compare int64 with
   /// uint64 directly.
   private func mixedSignComparison(_ op: BinaryOp, _ a: Checked, _ b: Checked) throws(SFError) -> TypedNode? {
-    func operand(_ c: Checked, other: Checked) throws(SFError) -> TypedNode? {
+    func operand(_ c: Checked) throws(SFError) -> TypedNode? {
       switch c {
       case .node(let n):
         if n.dtype.isSignedInteger { return cast(n, .int64) }
@@ -288,7 +288,7 @@ public struct TypeChecker {
     default:
       needed = false
     }
-    guard needed, let x = try operand(a, other: b), let y = try operand(b, other: a) else { return nil }
+    guard needed, let x = try operand(a), let y = try operand(b) else { return nil }
     return TypedNode(.compare(op), .bool, [x, y])
   }
 
