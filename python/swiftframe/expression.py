@@ -142,6 +142,13 @@ class Expression:
         if ufunc.__name__ in _LOGICAL_UFUNCS and len(inputs) == 2:
             a, b = (_truth(x) for x in inputs)
             return self._derive(f"({a} {_LOGICAL_UFUNCS[ufunc.__name__]} {b})")
+        if ufunc.__name__ == "fabs" and len(inputs) == 1 and isinstance(inputs[0], Expression):
+            # fabs computes in floating point: float32 for 8- and 16-bit inputs (numpy:
+            # float16 for 8-bit ones, which swiftframe does not have), else float64.
+            x = inputs[0]
+            if x.dtype.kind == "f":
+                return self._derive(f"abs({x.expression})")
+            return self._derive(f"abs({'float32' if x.dtype.itemsize <= 2 else 'float64'}({x.expression}))")
         if ufunc.__name__ == "logical_not" and len(inputs) == 1:
             return self._derive(f"(~{_truth(inputs[0])})")
         if len(inputs) == 2 and ufunc.__name__ in _BINARY_UFUNCS:
