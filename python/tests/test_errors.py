@@ -144,6 +144,21 @@ def test_integer_to_negative_power_is_a_value_error(frame):
     still_works(df, ref)
 
 
+def test_negative_power_only_counts_rows_the_filter_keeps(storage):
+    """A filtered frame is numpy on the filtered arrays: a negative exponent in a row the
+    filter drops is no error. A selection is not a filter: numpy would compute the power
+    on every row, then select, and so raise."""
+    i = np.arange(1, 200_001, dtype=np.int64) % 7
+    e = np.where(np.arange(200_000) % 3 == 0, -1, 2).astype(np.int64)
+    df, ref = storage.frame({"i": i, "e": e})
+    f = df[df.e >= 0]
+    keep = ref["e"] >= 0
+    assert_values(f.evaluate("i ** e"), ref["i"][keep] ** ref["e"][keep])
+    assert f.sum("i ** e") == np.sum(ref["i"][keep] ** ref["e"][keep])
+    with pytest.raises(ValueError):
+        df.sum("i ** e", selection="e >= 0")
+
+
 def test_failed_batch_computes_nothing(frame):
     """One bad expression in a list fails the whole call before any pass."""
     df, ref = frame

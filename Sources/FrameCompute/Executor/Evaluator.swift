@@ -65,9 +65,18 @@ public final class Evaluator {
     return p
   }
 
-  public func evaluate(_ chunk: ChunkRef) throws(SFError) -> Vec {
-    try evaluate(program.root, chunk)
+  /// The values of the program over `chunk`. `rows`, when given, marks the rows the
+  /// result is wanted for (the frame's filter): an error that depends on values, such as
+  /// an integer to a negative power, is raised only for those rows, as numpy computing on
+  /// the filtered arrays would.
+  public func evaluate(_ chunk: ChunkRef, rows: UnsafePointer<UInt8>? = nil) throws(SFError) -> Vec {
+    wanted = rows
+    defer { wanted = nil }
+    return try evaluate(program.root, chunk)
   }
+
+  /// Rows that matter in the current chunk (nil: all).
+  private var wanted: UnsafePointer<UInt8>?
 
   /// Validity of a node from its operands': absent if all are absent, shared if
   /// only one has one, else the AND in this node's mask slot.
@@ -120,7 +129,7 @@ public final class Evaluator {
       let b = node.children[1] === node.children[0] ? a : try evaluate(node.children[1], chunk)
       let valid = combine(node.slot, [a.valid, b.valid], n)
       let out = valueBuffer(node.slot)
-      try node.dtype.visit(ArithKernel(op: op, a: a.values, b: b.values, out: out, n: n, valid: valid))
+      try node.dtype.visit(ArithKernel(op: op, a: a.values, b: b.values, out: out, n: n, valid: valid, rows: wanted))
       return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: valid, count: n)
 
     case .compare(let op):

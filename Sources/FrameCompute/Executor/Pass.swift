@@ -87,7 +87,7 @@ public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], 
     var values: [Vec?] = Array(repeating: nil, count: all.count)
     func vec(_ p: Int) throws(SFError) -> Vec {
       if let v = values[p] { return v }
-      let v = try w.evaluators[p].evaluate(chunk)
+      let v = try w.evaluators[p].evaluate(chunk, rows: rowMask)
       values[p] = v
       return v
     }
@@ -160,7 +160,7 @@ public func evaluate(_ scan: Scan, program: Program, counts: [Int], range: Range
   }) { (w: PassWorker, index: Int) throws(SFError) in
     let (chunk, first) = jobs[index]
     let keep = try w.filterMask(chunk, into: w.mask(0))
-    let v = try w.evaluators[0].evaluate(chunk)
+    let v = try w.evaluators[0].evaluate(chunk, rows: keep)
     var k = first
     var lost = 0
     for i in 0..<chunk.count where keep.map({ $0[i] != 0 }) ?? true {

@@ -10,6 +10,8 @@ struct ArithKernel: DTypeVisitor {
   let op: BinaryOp
   let a: UnsafeRawPointer, b: UnsafeRawPointer, out: UnsafeMutableRawPointer, n: Int
   let valid: UnsafePointer<UInt8>?
+  /// Rows whose value is wanted (nil: all); others never raise.
+  let rows: UnsafePointer<UInt8>?
 
   func visit<T: ColumnValue>(_: T.Type) throws(SFError) {
     let x = a.assumingMemoryBound(to: T.self), y = b.assumingMemoryBound(to: T.self)
@@ -25,7 +27,7 @@ struct ArithKernel: DTypeVisitor {
       for i in 0..<n {
         if let v = T.power(x[i], y[i]) {
           o[i] = v
-        } else if valid.map({ $0[i] != 0 }) ?? true {
+        } else if (valid.map({ $0[i] != 0 }) ?? true) && (rows.map({ $0[i] != 0 }) ?? true) {
           throw SFError(.argument, "integers to negative integer powers are not allowed")
         } else {
           o[i] = T.make(integer: 0)
