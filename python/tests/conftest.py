@@ -48,24 +48,6 @@ ALL_VARIANTS = MEMORY_VARIANTS + FILE_VARIANTS
 KEEP = "_keep"  # the hidden column the filtered variants filter on
 
 
-def arrow_reader_available():
-    """Whether sf.open reads Arrow files in this build (it was a stub at first)."""
-    if not hasattr(arrow_reader_available, "answer"):
-        import pyarrow as pa
-        import tempfile
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "probe.arrow")
-            table = pa.table({"a": pa.array([1, 2, 3], pa.int64())})
-            with pa.ipc.new_file(path, table.schema) as w:
-                w.write_table(table)
-            try:
-                df = sf.open(path)
-                arrow_reader_available.answer = len(df) == 3
-            except OSError:
-                arrow_reader_available.answer = False
-    return arrow_reader_available.answer
-
-
 def batch_bounds(n):
     """Uneven record-batch boundaries for n rows: [0, a, a, b, n] (an empty batch in the
     middle); for big n the first batch crosses one chunk boundary by one row."""
@@ -170,8 +152,6 @@ class Storage:
 
 
 def _storage(request, tmp_path):
-    if request.param.startswith("arrow") and not arrow_reader_available():
-        pytest.skip("the Arrow IPC reader is not in this build yet")
     return Storage(request.param, tmp_path)
 
 

@@ -39,25 +39,17 @@ def stats_c(build_dir):
     return compile_c("examples/c/stats.c", build_dir / "stats")
 
 
-def swift_stats():
-    """The most recently built swiftframe-stats (release or debug; `swift build` makes
-    the debug one, `swift build -c release` the release one), or None."""
-    folders = {LIB.parent, (REPO / ".build" / "release").resolve(), (REPO / ".build" / "debug").resolve()}
-    built = [folder / "swiftframe-stats" for folder in folders if (folder / "swiftframe-stats").is_file()]
-    return max(built, key=lambda p: p.stat().st_mtime, default=None)
-
-
 @pytest.fixture(params=["c", "swift"])
 def stats(request, stats_c):
-    """The stats program in C and in Swift (skipped when swiftframe-stats is not built)."""
+    """The stats program in C, and in Swift: swiftframe-stats built beside the loaded
+    library (.ci/setup builds both with `swift build -c release`)."""
     if request.param == "c":
         return stats_c
-    program = swift_stats()
-    if program is None:
-        pytest.skip("swiftframe-stats is not built (swift build -c release --product swiftframe-stats)")
+    program = LIB.parent / "swiftframe-stats"
     source = REPO / "examples" / "swift" / "main.swift"
-    if program.stat().st_mtime < source.stat().st_mtime:
-        pytest.fail(f"{program} is older than {source}: rebuild it (swift build -c release --product swiftframe-stats)")
+    if not program.is_file() or program.stat().st_mtime < source.stat().st_mtime:
+        pytest.fail(f"{program} is missing or older than {source}: "
+                    "rebuild it (swift build -c release --product swiftframe-stats)")
     return program
 
 

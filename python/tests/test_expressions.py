@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 from hypothesis.extra import numpy as hnp
 
 import swiftframe as sf
-from conftest import ALL_VARIANTS, N, Storage, arrow_reader_available, assert_values
+from conftest import ALL_VARIANTS, N, Storage, assert_values
 
 INTS = ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"]
 FLOATS = ["f32", "f64"]
@@ -60,8 +60,6 @@ def generate(rng, n):
 @pytest.fixture(scope="module", params=ALL_VARIANTS)
 def data(request, tmp_path_factory):
     """The generated columns in each storage variant, built once per module."""
-    if request.param.startswith("arrow") and not arrow_reader_available():
-        pytest.skip("the Arrow IPC reader is not in this build yet")
     storage = Storage(request.param, tmp_path_factory.mktemp(request.param))
     df, ref = storage.frame(generate(np.random.default_rng(20240601), N))
     return df, ref

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import swiftframe as sf
-from conftest import N, arrow_reader_available, assert_values
+from conftest import N, assert_values
 
 DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
           np.float32, np.float64]
@@ -322,8 +322,6 @@ def _mapped_ranges(path):
 def test_stored_column_is_zero_copy_from_a_file(tmp_path, rng):
     """A stored numeric column of an Arrow file with one record batch and no missing
     values comes back as a read-only numpy array over the mapped file."""
-    if not arrow_reader_available():
-        pytest.skip("the Arrow IPC reader is not in this build yet")
     import pyarrow as pa
     x = rng.standard_normal(N)
     path = tmp_path / "one.arrow"
@@ -378,8 +376,6 @@ def test_to_pandas(storage, rng):
 
 def test_to_pandas_with_missing_values_matches_pyarrow(tmp_path, rng):
     """Missing values become NaN in pandas, as pyarrow's to_pandas makes them."""
-    if not arrow_reader_available():
-        pytest.skip("the Arrow IPC reader is not in this build yet")
     import pyarrow as pa
     n = 10_000
     x = pa.array(rng.standard_normal(n), mask=rng.random(n) < 0.2)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import swiftframe as sf
-from conftest import ALL_VARIANTS, FILE_VARIANTS, N, Storage, arrow_reader_available, assert_scalar, assert_values
+from conftest import ALL_VARIANTS, FILE_VARIANTS, N, Storage, assert_scalar, assert_values
 
 INTS = ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"]
 FLOATS = ["f32", "f64"]
@@ -50,8 +50,6 @@ def generate_valid(rng, cols):
 @pytest.fixture(scope="module", params=ALL_VARIANTS)
 def data(request, tmp_path_factory):
     """The columns in each variant; the file variants also have missing values."""
-    if request.param.startswith("arrow") and not arrow_reader_available():
-        pytest.skip("the Arrow IPC reader is not in this build yet")
     storage = Storage(request.param, tmp_path_factory.mktemp(request.param))
     rng = np.random.default_rng(7)
     cols = generate(rng, N)
@@ -323,7 +321,7 @@ def test_integer_sum_wraps_like_numpy(tmp_path, dtype):
 
 
 def _storages(tmp_path):
-    variants = ["memory", "memory-filtered"] + (["arrow-batches"] if arrow_reader_available() else [])
+    variants = ["memory", "memory-filtered", "arrow-batches"]
     return [Storage(v, tmp_path) for v in variants]
 
 
@@ -356,8 +354,6 @@ def test_variance_is_accurate_with_a_large_mean():
 
 @pytest.fixture(params=FILE_VARIANTS)
 def nullable(request, tmp_path):
-    if not arrow_reader_available():
-        pytest.skip("the Arrow IPC reader is not in this build yet")
     return Storage(request.param, tmp_path)
 
 
