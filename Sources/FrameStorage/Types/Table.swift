@@ -9,8 +9,8 @@ public final class Table: @unchecked Sendable {
   public let source: String
   /// Stored columns of types the engine cannot compute with yet, with their Arrow type.
   public let unsupported: [(name: String, arrowType: String)]
-  private let owners: [AnyObject]
-  private let files: [MappedFile]
+  let owners: [AnyObject]
+  let files: [MappedFile]
 
   public init(fields: [Field], batches: [RecordBatch], source: String,
               unsupported: [(name: String, arrowType: String)] = [],
