@@ -115,9 +115,9 @@ struct RecordBatchDecoder {
     switch type {
     case .null:
       break
-    case .bool, .int, .float, .fixedWidth:
+    case .bool, .int, .float, .date32, .timestamp, .duration, .fixedWidth:
       _ = try takeBuffer(); _ = try takeBuffer()
-    case .variableBinary:
+    case .utf8, .binary:
       _ = try takeBuffer(); _ = try takeBuffer(); _ = try takeBuffer()
     case .binaryView:
       _ = try takeBuffer(); _ = try takeBuffer()

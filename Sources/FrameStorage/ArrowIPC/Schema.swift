@@ -6,11 +6,19 @@ indirect enum ArrowType: Equatable {
   case bool
   case int(bits: Int, signed: Bool)
   case float(bits: Int)
+  /// Days since the epoch in an int32.
+  case date32
+  /// An int64 count of `unit` since the epoch; the time zone is metadata only.
+  case timestamp(TimeUnit, timezone: String?)
+  /// An int64 count of `unit`.
+  case duration(TimeUnit)
+  /// UTF-8 strings: validity, offsets (int32, or int64 when large), bytes.
+  case utf8(large: Bool)
+  /// Bytes: the same layout as utf8.
+  case binary(large: Bool)
   /// A type with a validity bitmap and one fixed-width values buffer the engine
-  /// does not interpret yet (dates, timestamps, decimals …), named as Arrow names it.
+  /// does not interpret yet (decimals, times, intervals …), named as Arrow names it.
   case fixedWidth(String)
-  /// utf8/binary (32-bit offsets) and their large variants (64-bit offsets).
-  case variableBinary(String)
   /// utf8_view/binary_view: views plus a variadic number of data buffers.
   case binaryView(String)
   /// A nested type: its own buffers, then its children's.
@@ -22,7 +30,12 @@ indirect enum ArrowType: Equatable {
     case .bool: "bool"
     case .int(let bits, let signed): "\(signed ? "int" : "uint")\(bits)"
     case .float(let bits): bits == 16 ? "halffloat" : bits == 32 ? "float" : "double"
-    case .fixedWidth(let n), .variableBinary(let n), .binaryView(let n), .nested(let n, _, _): n
+    case .date32: "date32[day]"
+    case .timestamp(let unit, let tz): "timestamp[\(unit.suffix)\(tz.map { ", tz=\($0)" } ?? "")]"
+    case .duration(let unit): "duration[\(unit.suffix)]"
+    case .utf8(let large): large ? "large_string" : "string"
+    case .binary(let large): large ? "large_binary" : "binary"
+    case .fixedWidth(let n), .binaryView(let n), .nested(let n, _, _): n
     }
   }
 
@@ -44,6 +57,20 @@ indirect enum ArrowType: Equatable {
     case .float(32): return .float32
     case .float(64): return .float64
     default: return nil
+    }
+  }
+}
+
+/// The unit of Arrow timestamps and durations (Schema.fbs TimeUnit).
+enum TimeUnit: Int16, Equatable {
+  case second = 0, millisecond, microsecond, nanosecond
+
+  var suffix: String {
+    switch self {
+    case .second: "s"
+    case .millisecond: "ms"
+    case .microsecond: "us"
+    case .nanosecond: "ns"
     }
   }
 }
@@ -108,6 +135,13 @@ extension ArrowSchema {
     return .int(bits: Int(bits), signed: try t.bool(1))
   }
 
+  /// Field 0 of Timestamp (default SECOND) and Duration (default MILLISECOND).
+  private static func timeUnit(_ t: FBTable, default value: TimeUnit = .second) throws(SFError) -> TimeUnit {
+    let raw: Int16 = try t.scalar(0, default: value.rawValue)
+    guard let unit = TimeUnit(rawValue: raw) else { throw t.buffer.corrupt("time unit \(raw)") }
+    return unit
+  }
+
   private static func arrowType(_ tag: UInt8, _ t: FBTable?, children: [ArrowField], version: Int16,
                                 buffer: FlatBuffer) throws(SFError) -> ArrowType {
     func table() throws(SFError) -> FBTable {
@@ -131,13 +165,18 @@ extension ArrowSchema {
       case 2: return .float(bits: 64)
       case let p: throw buffer.corrupt("floating-point precision \(p)")
       }
-    case 4: return .variableBinary("binary")
-    case 5: return .variableBinary("utf8")
+    case 4: return .binary(large: false)
+    case 5: return .utf8(large: false)
     case 6: return .bool
     case 7: return .fixedWidth("decimal")
-    case 8: return .fixedWidth("date")
+    case 8:
+      // Date: unit (0): DAY (int32), MILLISECOND (int64).
+      return try table().scalar(0, default: Int16(1)) == 0 ? .date32 : .fixedWidth("date64[ms]")
     case 9: return .fixedWidth("time")
-    case 10: return .fixedWidth("timestamp")
+    case 10:
+      // Timestamp: unit (0), timezone (1).
+      let t = try table()
+      return .timestamp(try timeUnit(t), timezone: try t.string(1))
     case 11: return .fixedWidth("interval")
     case 12: return try nested("list", 2, count: 1)
     case 13: return try nested("struct", 1)
@@ -148,9 +187,9 @@ extension ArrowSchema {
     case 15: return .fixedWidth("fixed_size_binary")
     case 16: return try nested("fixed_size_list", 1, count: 1)
     case 17: return try nested("map", 2, count: 1)
-    case 18: return .fixedWidth("duration")
-    case 19: return .variableBinary("large_binary")
-    case 20: return .variableBinary("large_utf8")
+    case 18: return .duration(try timeUnit(table(), default: .millisecond))
+    case 19: return .binary(large: true)
+    case 20: return .utf8(large: true)
     case 21: return try nested("large_list", 2, count: 1)
     case 22: return try nested("run_end_encoded", 0, count: 2)
     case 23: return .binaryView("binary_view")
