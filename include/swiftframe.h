@@ -98,6 +98,22 @@ int32_t sf_frame_open(const char* path, sf_frame** out);
 int32_t sf_frame_from_arrays(int64_t length, int32_t n, const char* const* names, const int32_t* dtypes,
                              const void* const* data, sf_frame** out);
 
+/* Opens n >= 1 Arrow IPC files as one frame (rows in the order of paths), mapping
+ * each; reads no column data. The files must have the same columns and dtypes in
+ * the same order. paths and the strings are borrowed for the call. On SF_OK *out is
+ * a new frame owned by the caller: release it with sf_frame_release(). Errors:
+ * SF_ERR_ARGUMENT (NULL, n < 1, schemas differ), SF_ERR_NOT_FOUND, SF_ERR_IO,
+ * SF_ERR_CORRUPT; the message names the file at fault. */
+int32_t sf_frame_open_many(int32_t n, const char* const* paths, sf_frame** out);
+
+/* One frame over the rows of n >= 1 frames, in order, without copying. The frames
+ * are borrowed (the caller still releases each); the new frame keeps their data
+ * alive. Each must show its table as stored: no virtual columns, filter, slice or
+ * column selection. On SF_OK *out is a new frame owned by the caller: release it
+ * with sf_frame_release(). Errors: SF_ERR_ARGUMENT (NULL, n < 1, a derived frame,
+ * schemas differ). */
+int32_t sf_frame_concat(int32_t n, const sf_frame* const* frames, sf_frame** out);
+
 /* Releases the caller's reference to a frame (frames derived from it keep the
  * data alive). NULL is a no-op. */
 void sf_frame_release(sf_frame* frame);

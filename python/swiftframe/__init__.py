@@ -12,18 +12,23 @@ from . import _native
 from ._native import check as _check, encode as _encode, lib as _lib
 from .dataframe import DataFrame
 from .expression import Expression
+from . import io as _io
 
-__all__ = ["open", "from_arrays", "from_dict", "DataFrame", "Expression", "pass_count"]
+__all__ = ["open", "concat", "from_arrays", "from_dict", "DataFrame", "Expression", "pass_count"]
 
 pass_count = _native.pass_count
 
 
 def open(path):
-    """Opens an Arrow IPC file (.arrow, .feather, .ipc) by memory-mapping it; no column data is read."""
-    import ctypes
-    out = ctypes.c_void_p()
-    _check(_lib.sf_frame_open(_encode(str(path)), ctypes.byref(out)))
-    return DataFrame(out.value)
+    """Opens Arrow IPC files by memory-mapping them (no column data is read): a path, a
+    glob pattern or a list of paths give one frame; Parquet files are converted to Arrow
+    beside them first. See swiftframe.io.open."""
+    return _io.open(path)
+
+
+def concat(frames):
+    """One frame over the rows of `frames`, in order, without copying. See swiftframe.io.concat."""
+    return _io.concat(frames)
 
 
 def from_arrays(**arrays):

@@ -63,6 +63,8 @@ _SIGNATURES = {
     "sf_frame_open": (_i32, [_s, ctypes.POINTER(_p)]),
     "sf_frame_from_arrays": (_i32, [_i64, _i32, ctypes.POINTER(_s), ctypes.POINTER(_i32), ctypes.POINTER(_p),
                                     ctypes.POINTER(_p)]),
+    "sf_frame_open_many": (_i32, [_i32, ctypes.POINTER(_s), ctypes.POINTER(_p)]),
+    "sf_frame_concat": (_i32, [_i32, ctypes.POINTER(_p), ctypes.POINTER(_p)]),
     "sf_frame_release": (None, [_p]),
     "sf_frame_copy": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_frame_columns_json": (_i32, [_p, ctypes.POINTER(_p)]),

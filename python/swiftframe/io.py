@@ -1,0 +1,157 @@
+"""Opening files: one path, a glob pattern or a list of paths (several files as one
+frame, without copying), and Parquet files, converted once to an Arrow IPC file
+beside them and then memory-mapped like any Arrow file."""
+
+import ctypes
+import glob as _glob
+import os
+import uuid
+
+from . import _native
+from ._native import check, lib
+from .dataframe import DataFrame
+
+_GLOB_CHARS = ("*", "?", "[")
+_PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
+
+# Rows per record batch when converting Parquet (memory in use is about one batch).
+BATCH_ROWS = 1 << 16
+
+
+def open(path):
+    """Opens Arrow IPC files (.arrow, .feather, .ipc) by memory-mapping them; no column data is read.
+
+    `path` is a file, a glob pattern (``"data/*.arrow"``; ``*``, ``?`` and ``[`` are
+    expanded and the matches sorted) or a list of paths and patterns. Several files
+    give one frame whose rows follow each other in that order; they must have the
+    same columns with the same dtypes in the same order.
+
+    Parquet files (.parquet) are converted to an Arrow IPC file beside them, named
+    as vaex names its converted files (``x.parquet`` -> ``x.parquet.arrow``), batch by
+    batch, so a file larger than memory converts; the converted file is reused while
+    it is newer than the Parquet file. This needs pyarrow.
+
+        df = sf.open("data/*.arrow")
+        df = sf.open(["jan.arrow", "feb.arrow"])
+        df = sf.open("trips.parquet")
+    """
+    paths = _expand(path)
+    paths = [_arrow_path(p) for p in paths]
+    out = ctypes.c_void_p()
+    if len(paths) == 1:
+        check(lib.sf_frame_open(_native.encode(paths[0]), ctypes.byref(out)))
+    else:
+        check(lib.sf_frame_open_many(len(paths), _native.strings(paths), ctypes.byref(out)))
+    return DataFrame(out.value)
+
+
+def concat(frames):
+    """One frame over the rows of `frames`, in order, without copying their data (vaex's
+    ``vaex.concat``). Each frame must be as opened or made (no virtual columns, filter,
+    slice or column selection: add those to the result), and all must have the same
+    columns with the same dtypes in the same order. The frames stay usable."""
+    frames = list(frames)
+    if not frames:
+        raise ValueError("nothing to concatenate: the list of frames is empty")
+    for i, f in enumerate(frames):
+        if not isinstance(f, DataFrame):
+            raise TypeError(f"concat takes swiftframe DataFrames; item {i} is {type(f).__name__}")
+    handles = (ctypes.c_void_p * len(frames))(*[f._handle.value for f in frames])
+    out = ctypes.c_void_p()
+    check(lib.sf_frame_concat(len(frames), handles, ctypes.byref(out)))
+    # The result reads the numpy arrays of in-memory frames in place: keep them all alive.
+    keep = tuple(a for f in frames for a in f._keep)
+    return DataFrame(out.value, keep)
+
+
+def _has_glob(text):
+    return any(c in text for c in _GLOB_CHARS)
+
+
+def _expand(path):
+    """The files `path` names: one path, a glob pattern or a list of either."""
+    if isinstance(path, (list, tuple)):
+        items = list(path)
+        if not items:
+            raise ValueError("no files to open: the list of paths is empty")
+    else:
+        items = [path]
+    paths = []
+    for item in items:
+        if not isinstance(item, (str, bytes, os.PathLike)):
+            raise TypeError(f"a path must be a string or os.PathLike, got {type(item).__name__}")
+        text = os.path.expanduser(os.fsdecode(item))
+        # A name that exists is taken literally, even when it contains glob characters.
+        if _has_glob(text) and not os.path.exists(text):
+            matches = sorted(_glob.glob(text))
+            if not matches:
+                raise FileNotFoundError(f"no files match {text!r}")
+            paths.extend(matches)
+        else:
+            paths.append(text)
+    return paths
+
+
+def _is_parquet(path):
+    return path.lower().endswith(_PARQUET_SUFFIXES)
+
+
+def _arrow_path(path):
+    """`path` itself, or for a Parquet file its converted Arrow file (converted if needed)."""
+    if not _is_parquet(path):
+        return path
+    target = path + ".arrow"
+    try:
+        source_mtime = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        raise FileNotFoundError(f"cannot open {path!r}: no such file") from None
+    try:
+        if os.stat(target).st_mtime_ns > source_mtime:
+            return target
+    except FileNotFoundError:
+        pass
+    convert_parquet(path, target)
+    return target
+
+
+def _pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.ipc
+        import pyarrow.parquet
+    except ImportError as e:
+        raise ImportError("reading Parquet files needs pyarrow, which is not installed: "
+                          "pip install pyarrow") from e
+    return pyarrow
+
+
+def convert_parquet(path, target):
+    """Converts the Parquet file `path` to the Arrow IPC file `target`, one record batch
+    at a time (memory stays bounded by a batch). Writes a temporary file in `target`'s
+    folder and renames it into place only when complete."""
+    pa = _pyarrow()
+    try:
+        parquet = pa.parquet.ParquetFile(path)
+    except (pa.ArrowException, OSError) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise ValueError(f"{path!r} is not a readable Parquet file: {e}") from e
+    folder = os.path.dirname(os.path.abspath(target))
+    temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    # 0o666 less the umask, as a plain open() would give (mkstemp would give 0o600).
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            with pa.ipc.new_file(sink, parquet.schema_arrow) as writer:
+                try:
+                    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+                        writer.write_batch(batch)
+                except (pa.ArrowException, OSError) as e:
+                    raise ValueError(f"{path!r}: cannot read the Parquet data: {e}") from e
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
