@@ -434,3 +434,38 @@ def test_a_member_replaced_after_open_is_reported_before_a_pass(files, tmp_path)
     with pytest.raises(OSError, match="c1.arrow"):
         df.sum("k")
     os.remove(copies[1])
+
+
+# The C functions behind them: bad arguments are statuses with a message, never a crash.
+
+def test_c_functions_refuse_bad_arguments(files):
+    import ctypes
+    from swiftframe import _native
+    folder, paths, ref = files
+    lib = _native.lib
+    out = ctypes.c_void_p()
+    assert lib.sf_frame_open_many(0, None, ctypes.byref(out)) == 1 and b"empty" in lib.sf_last_error()
+    assert lib.sf_frame_open_many(-1, None, ctypes.byref(out)) == 1
+    assert lib.sf_frame_open_many(2, None, ctypes.byref(out)) == 1 and b"paths is NULL" in lib.sf_last_error()
+    assert lib.sf_frame_open_many(2, _native.strings([paths[0], None]), ctypes.byref(out)) == 1
+    assert b"paths[1] is NULL" in lib.sf_last_error()
+    assert lib.sf_frame_open_many(1, _native.strings([paths[0]]), None) == 1
+    assert lib.sf_frame_open_many(1, _native.strings([str(folder / "nope.arrow")]), ctypes.byref(out)) == 9
+    assert out.value is None  # unchanged on error
+
+    df = sf.open(paths[0])
+    frames = (ctypes.c_void_p * 2)(df._handle.value, None)
+    assert lib.sf_frame_concat(2, frames, ctypes.byref(out)) == 1 and b"frames[1] is NULL" in lib.sf_last_error()
+    assert lib.sf_frame_concat(0, None, ctypes.byref(out)) == 1 and b"empty" in lib.sf_last_error()
+    assert lib.sf_frame_concat(3, None, ctypes.byref(out)) == 1
+    assert lib.sf_frame_concat(1, frames, None) == 1
+    assert out.value is None
+    # The caller still owns the frames it passed: releasing them leaves the result usable.
+    a, b = sf.open(paths[0]), sf.open(paths[3])
+    pair = (ctypes.c_void_p * 2)(a._handle.value, b._handle.value)
+    assert lib.sf_frame_concat(2, pair, ctypes.byref(out)) == 0
+    del a, b, pair
+    gc.collect()
+    joined = sf.DataFrame(out.value)
+    k = np.concatenate([ref.values["k"][:ROWS[0]], ref.values["k"][sum(ROWS[:3]):]])
+    assert joined.sum("k") == np.sum(k)
