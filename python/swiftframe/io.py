@@ -128,7 +128,12 @@ def _pyarrow():
 def convert_parquet(path, target):
     """Converts the Parquet file `path` to the Arrow IPC file `target`, one record batch
     at a time (memory stays bounded by a batch). Writes a temporary file in `target`'s
-    folder and renames it into place only when complete."""
+    folder and renames it into place only when complete.
+
+    Dictionary-encoded (categorical) columns keep their encoding. Parquet stores a
+    dictionary per row group, while an Arrow IPC file holds one dictionary per column,
+    so a first pass over those columns alone collects every value, and the batches are
+    then written against that one dictionary."""
     pa = _pyarrow()
     try:
         parquet = pa.parquet.ParquetFile(path)
@@ -138,20 +143,80 @@ def convert_parquet(path, target):
         raise ValueError(f"{path!r} is not a readable Parquet file: {e}") from e
     folder = os.path.dirname(os.path.abspath(target))
     temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    # 0o666 less the umask, as a plain open() would give (mkstemp would give 0o600).
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "wb") as sink:
-            with pa.ipc.new_file(sink, parquet.schema_arrow) as writer:
-                try:
-                    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                        writer.write_batch(batch)
-                except (pa.ArrowException, OSError) as e:
-                    raise ValueError(f"{path!r}: cannot read the Parquet data: {e}") from e
-        os.replace(temporary, target)
-    except BaseException:
         try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+            schema, recode = _unified_dictionaries(pa, parquet)
+        except (pa.ArrowException, OSError) as e:
+            raise ValueError(f"{path!r}: cannot read the Parquet data: {e}") from e
+        # 0o666 less the umask, as a plain open() would give (mkstemp would give 0o600).
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                with pa.ipc.new_file(sink, schema) as writer:
+                    try:
+                        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+                            writer.write_batch(recode(batch))
+                    except (pa.ArrowException, OSError) as e:
+                        raise ValueError(f"{path!r}: cannot read the Parquet data: {e}") from e
+            os.replace(temporary, target)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except FileNotFoundError:
+                pass
+            raise
+    finally:
+        close = getattr(parquet, "close", None)
+        if close is not None:
+            close()
+
+
+def _unified_dictionaries(pa, parquet):
+    """The schema to write and a function recoding each batch so that every
+    dictionary column uses one dictionary (the values of all row groups, in order of
+    appearance). Without dictionary columns, the Parquet schema and no recoding."""
+    import pyarrow.compute as pc
+
+    schema = parquet.schema_arrow
+    names = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+    if not names:
+        return schema, lambda batch: batch
+    values = {name: None for name in names}
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=names):
+        for name in names:
+            dictionary = batch.column(name).dictionary
+            seen = values[name]
+            if seen is None:
+                values[name] = dictionary
+            else:
+                new = dictionary.filter(pc.invert(pc.is_in(dictionary, value_set=seen)))
+                if len(new):
+                    values[name] = pa.concat_arrays([seen, new])
+    fields = []
+    for field in schema:
+        if field.name in values:
+            dictionary = values[field.name]
+            if dictionary is None:  # no row at all
+                dictionary = pa.array([], type=field.type.value_type)
+            index_type = field.type.index_type
+            if len(dictionary) > 2 ** (index_type.bit_width - 1) - 1:
+                index_type = pa.int32() if len(dictionary) < 2 ** 31 - 1 else pa.int64()
+            field = field.with_type(pa.dictionary(index_type, field.type.value_type, field.type.ordered))
+            values[field.name] = dictionary
+        fields.append(field)
+    unified_schema = pa.schema(fields, metadata=schema.metadata)
+
+    def recode(batch):
+        columns = []
+        for i, field in enumerate(unified_schema):
+            column = batch.column(i)
+            if field.name in values:
+                dictionary = values[field.name]
+                # Old code -> position of its value in the one dictionary, then per row.
+                positions = pc.index_in(column.dictionary, value_set=dictionary)
+                indices = pc.take(positions, column.indices).cast(field.type.index_type)
+                column = pa.DictionaryArray.from_arrays(indices, dictionary, ordered=field.type.ordered)
+            columns.append(column)
+        return pa.RecordBatch.from_arrays(columns, schema=unified_schema)
+
+    return unified_schema, recode

@@ -217,3 +217,28 @@ def test_without_pyarrow_a_clear_import_error(tmp_path, monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     # A converted file that is up to date needs no pyarrow.
     assert len(sf.open(path)) == 10
+
+
+def test_dictionary_columns_with_a_dictionary_per_row_group(tmp_path):
+    """Parquet keeps a dictionary per row group; the Arrow file gets one per column, holding
+    every value (here more than an int8 index can address, so the index widens)."""
+    rng = np.random.default_rng(18)
+    chunks, xs = [], []
+    for j in range(4):  # each chunk: 60 values of its own, int8 indices
+        words = pa.array([f"w{j}-{v}" for v in range(60)])
+        codes = rng.integers(0, 60, 30_000).astype(np.int8)
+        mask = rng.random(30_000) < 0.05
+        chunks.append(pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), words))
+        xs.append(rng.standard_normal(30_000))
+    table = pa.table({"c": pa.chunked_array(chunks), "x": pa.array(np.concatenate(xs))})
+    path = write_parquet(tmp_path / "d.parquet", table, row_group_size=30_000)
+    assert pq.ParquetFile(path).schema_arrow.field("c").type.index_type == pa.int8()
+    df = sf.open(path)
+    assert len(df) == 120_000
+    assert_scalar(df.sum("x"), np.sum(np.concatenate(xs)))
+    with pa.ipc.open_file(path + ".arrow") as reader:
+        converted = reader.read_all()
+    assert pa.types.is_dictionary(converted.schema.field("c").type)
+    assert converted.column("c").to_pylist() == pq.read_table(path).column("c").to_pylist()
+    dictionaries = {tuple(chunk.dictionary.to_pylist()) for chunk in converted.column("c").chunks}
+    assert len(dictionaries) == 1 and len(next(iter(dictionaries))) == 240
