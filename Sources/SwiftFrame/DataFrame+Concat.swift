@@ -1,13 +1,13 @@
 extension DataFrame {
-  /// Opens several Arrow IPC files as one frame: their rows follow each other in
-  /// the order of `paths`, nothing is copied and no column data is read. Every file
-  /// must have the same columns with the same dtypes in the same order. An error
-  /// in one file names that file.
+  /// Opens several files as one frame, each as `open(_:)` opens it: their rows
+  /// follow each other in the order of `paths`, nothing is copied and no column data
+  /// is read. Every file must have the same columns with the same dtypes in the same
+  /// order. An error in one file names that file.
   public static func open(paths: [String]) throws(SFError) -> DataFrame {
     guard !paths.isEmpty else { throw .argument("no files to open: the list of paths is empty") }
     var tables: [Table] = []
     tables.reserveCapacity(paths.count)
-    for path in paths { tables.append(try ArrowFileReader.open(path: path)) }
+    for path in paths { tables.append(try DataFrame.open(path).table) }
     return DataFrame(table: try Table.concatenating(tables))
   }
 
