@@ -14,7 +14,7 @@ let package = Package(
   targets: [
     .target(name: "FrameStorage"),
     .target(name: "FrameCompute", dependencies: ["FrameStorage"], exclude: ["Aggregators/README.md"]),
-    .target(name: "SwiftFrame", dependencies: ["FrameCompute", "FrameStorage"]),
+    .target(name: "SwiftFrame", dependencies: ["FrameCompute", "FrameStorage", "CSwiftFrame"]),
     // The public header as a Swift module: one copy of the C types (sf_scalar, sf_progress).
     .systemLibrary(name: "CSwiftFrame"),
     .target(name: "SwiftFrameC", dependencies: ["SwiftFrame", "CSwiftFrame"]),

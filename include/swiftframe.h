@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "arrow_c_data.h" /* ArrowSchema, ArrowArray, ArrowArrayStream */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -185,6 +187,43 @@ int32_t sf_frame_evaluate(const sf_frame* frame, const char* expression, int64_t
  * released) and *length is set; otherwise *data is NULL and the caller evaluates
  * instead. Errors: SF_ERR_ARGUMENT. */
 int32_t sf_frame_column_data(const sf_frame* frame, const char* name, const void** data, int64_t* length);
+
+/* Column data out as an Arrow C stream (ArrowArrayStream, see arrow_c_data.h): one
+ * struct array per record batch of at most max_rows rows (max_rows <= 0: 1 Mi),
+ * with the visible columns (n == 0) or the n expressions expressions[i] named
+ * names[i] (names and expressions borrowed for the call, copied), evaluated over
+ * the frame's rows after its filter. Rows a stored column holds unchanged are not
+ * copied: the arrays point into the frame's memory, kept alive until every array
+ * and the stream are released; flags SF_ARROW_COPY (for frames over borrowed
+ * memory, sf_frame_from_arrays) copies them too. The stream works on a copy of the
+ * frame taken now.
+ * On SF_OK *out (caller-owned struct) holds a stream the caller must release with
+ * out->release(out); its get_next returns EIO if a mapped file changed, EINVAL,
+ * ENOMEM or ECANCELED (message from get_last_error). On error *out is unchanged.
+ * Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE, SF_ERR_IO. */
+int32_t sf_frame_export_arrow(const sf_frame* frame, int32_t n, const char* const* names,
+                              const char* const* expressions, int64_t max_rows, int32_t flags,
+                              struct ArrowArrayStream* out);
+
+/* Flags of sf_frame_export_arrow. */
+enum { SF_ARROW_COPY = 1 };
+
+/* A frame over the batches of an Arrow C stream of struct arrays (a table), without
+ * copying them. Takes ownership of *stream: the library moves it out (stream->release
+ * is NULL on return, whatever the status), consumes every batch and keeps the arrays
+ * alive until the frame and every frame derived from it are released, then calls
+ * their release callbacks (on the thread that drops the last reference). Every
+ * imported structure is validated. Columns of a type the engine cannot compute with
+ * are listed with their Arrow format (dtype null in sf_frame_columns_json). On SF_OK
+ * *out is a new frame owned by the caller: release it with sf_frame_release().
+ * Errors: SF_ERR_ARGUMENT (NULL, duplicate name), SF_ERR_CORRUPT (a malformed
+ * structure), SF_ERR_IO (the stream reported an error), SF_ERR_NOMEM. */
+int32_t sf_frame_from_arrow_stream(struct ArrowArrayStream* stream, sf_frame** out);
+
+/* For tests: how many exported Arrow structures (streams, schemas, arrays) are not
+ * yet released, and how many imported arrays the library still holds. Never fails. */
+int64_t sf_arrow_live_exports(void);
+int64_t sf_arrow_live_imports(void);
 
 #ifdef __cplusplus
 }

@@ -69,7 +69,8 @@ public final class DataFrame: @unchecked Sendable {
     self.init(table: frame.table)
   }
 
-  private var snapshot: FrameState { state.withLock { $0 } }
+  /// The frame's state now (Interchange reads the filter and row range).
+  var snapshot: FrameState { state.withLock { $0 } }
 
   /// A shallow copy: same data, its own virtual columns and filter.
   public func copy() -> DataFrame { DataFrame(table: table, state: snapshot) }

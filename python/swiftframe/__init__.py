@@ -14,7 +14,7 @@ from .dataframe import DataFrame
 from .expression import Expression
 from . import io as _io
 
-__all__ = ["open", "concat", "from_arrays", "from_dict", "DataFrame", "Expression", "pass_count"]
+__all__ = ["open", "concat", "from_arrays", "from_dict", "from_arrow", "from_arrow_table", "from_pandas", "DataFrame", "Expression", "pass_count"]
 
 pass_count = _native.pass_count
 
@@ -62,6 +62,27 @@ def from_arrays(**arrays):
                                      (ctypes.c_int32 * max(1, len(dtypes)))(*dtypes),
                                      (ctypes.c_void_p * max(1, len(pointers)))(*pointers), ctypes.byref(out)))
     return DataFrame(out.value, keep)
+
+
+def from_arrow(obj):
+    """A frame over any Arrow data with __arrow_c_stream__ (pyarrow Table or RecordBatchReader,
+    polars DataFrame, duckdb result, ...) or an "arrow_array_stream" PyCapsule, without
+    copying: the engine keeps the Arrow arrays alive. Columns of types swiftframe cannot
+    compute with yet are listed with dtype None."""
+    from . import interchange
+    return interchange.import_stream(obj)
+
+
+def from_arrow_table(table):
+    """A frame over a pyarrow Table without copying it, as from_arrow(table)."""
+    return from_arrow(table)
+
+
+def from_pandas(df):
+    """A frame over a pandas DataFrame's columns (through pyarrow; numeric columns without
+    missing values are not copied, nullable dtypes keep their missing values)."""
+    from . import interchange
+    return interchange.from_pandas(df)
 
 
 def from_dict(data):

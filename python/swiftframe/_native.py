@@ -78,6 +78,10 @@ _SIGNATURES = {
                                   PROGRESS, _p, ctypes.POINTER(Scalar)]),
     "sf_frame_evaluate": (_i32, [_p, _s, _i64, _i64, _i32, _p, _p, PROGRESS, _p, ctypes.POINTER(_i64)]),
     "sf_frame_column_data": (_i32, [_p, _s, ctypes.POINTER(_p), ctypes.POINTER(_i64)]),
+    "sf_frame_export_arrow": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_s), _i64, _i32, _p]),
+    "sf_frame_from_arrow_stream": (_i32, [_p, ctypes.POINTER(_p)]),
+    "sf_arrow_live_exports": (_i64, []),
+    "sf_arrow_live_imports": (_i64, []),
 }
 for _name, (_restype, _argtypes) in _SIGNATURES.items():
     _f = getattr(lib, _name)

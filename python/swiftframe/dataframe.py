@@ -209,15 +209,40 @@ class DataFrame:
         array.flags.writeable = False
         return array
 
+    # Interchange: the Arrow C Data Interface (see interchange.py)
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        """The visible columns as an Arrow C stream in a PyCapsule (the Arrow PyCapsule
+        interface), so pyarrow.table(df), polars.DataFrame(df) and duckdb read the frame:
+        virtual columns computed, filter applied, stored columns not copied.
+        `requested_schema` is ignored: the stream has the frame's own types."""
+        from . import interchange
+        return interchange.export_stream(self)
+
+    def to_arrow_table(self):
+        """The visible columns as a pyarrow Table (zero-copy for stored columns)."""
+        import pyarrow as pa
+        return pa.RecordBatchReader.from_stream(self).read_all()
+
+    def to_items(self):
+        """[(name, numpy array)] of the visible columns; a column with missing values is a
+        masked array; a stored column of one record batch comes back without a copy."""
+        from . import interchange
+        return interchange.to_items(self)
+
     def to_numpy(self):
-        return np.column_stack([self.evaluate(column_ref(n)) for n in self.column_names])
+        """The visible columns as one 2-d array (numpy's common type)."""
+        return np.column_stack([values for _, values in self.to_items()])
 
     def to_pandas_df(self):
+        """A pandas DataFrame; missing values as pyarrow's to_pandas makes them (NaN,
+        integers then float64; None in an object column for bools)."""
         import pandas as pd
-        return pd.DataFrame({n: self.evaluate(column_ref(n)) for n in self.column_names})
+        return pd.DataFrame({name: _pandas_values(values) for name, values in self.to_items()})
 
     def to_dict(self):
-        return {n: self.evaluate(column_ref(n)) for n in self.column_names}
+        """Column name -> numpy array (masked where values are missing)."""
+        return dict(self.to_items())
 
     # Rows and display
 
@@ -233,6 +258,19 @@ class DataFrame:
         return table(self)
 
     __str__ = __repr__
+
+
+def _pandas_values(values):
+    """A numpy array for pandas from a column that may be masked: pyarrow's to_pandas rules."""
+    if not isinstance(values, np.ma.MaskedArray):
+        return values
+    if values.dtype.kind == "b":
+        out = values.data.astype(object)
+        out[values.mask] = None
+        return out
+    if values.dtype.kind == "f":
+        return values.filled(np.nan)
+    return values.astype(np.float64).filled(np.nan)
 
 
 def _scalar(result):

@@ -195,6 +195,14 @@ class Expression:
     def to_numpy(self):
         return self.df.evaluate(self)
 
+    def __arrow_c_stream__(self, requested_schema=None):
+        """The values as an Arrow C stream (a PyCapsule) of one column named after the
+        expression: pyarrow.table(expr), polars.DataFrame(expr). `requested_schema` is ignored."""
+        from . import interchange
+        text = self.expression
+        name = text[1:-1] if text.startswith("`") and text.endswith("`") else text
+        return interchange.export_stream(self.df, [(name, text)])
+
     @property
     def values(self):
         return self.to_numpy()

@@ -1,0 +1,342 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSwiftFrame
+
+// Export: a frame's columns as an Arrow C stream (ArrowArrayStream) of struct
+// arrays, one per record batch. Buffers of stored columns shown unchanged point
+// into the table (the array keeps the frame alive); other columns are evaluated
+// into buffers the array owns. Every structure handed out is released by its
+// consumer through its release callback, which frees what private_data holds.
+
+/// What one exported ArrowArray owns: its buffer list, its children and the
+/// memory its buffers point into (allocations, or the frame for stored data).
+private final class ExportedArray {
+  let buffers: UnsafeMutablePointer<UnsafeRawPointer?>
+  let children: UnsafeMutablePointer<UnsafeMutablePointer<ArrowArray>?>?
+  let childCount: Int
+  var allocations: [UnsafeMutableRawPointer] = []
+  var keepAlive: AnyObject?
+
+  init(buffers: [UnsafeRawPointer?], childCount: Int) {
+    self.buffers = .allocate(capacity: max(1, buffers.count))
+    self.buffers.initialize(from: buffers, count: buffers.count)
+    self.childCount = childCount
+    if childCount > 0 {
+      let c = UnsafeMutablePointer<UnsafeMutablePointer<ArrowArray>?>.allocate(capacity: childCount)
+      for i in 0..<childCount {
+        let child = UnsafeMutablePointer<ArrowArray>.allocate(capacity: 1)
+        child.initialize(to: ArrowArray())
+        c[i] = child
+      }
+      children = c
+    } else {
+      children = nil
+    }
+  }
+
+  deinit {
+    buffers.deallocate()
+    if let children {
+      for i in 0..<childCount { children[i]?.deallocate() }
+      children.deallocate()
+    }
+    for p in allocations { p.deallocate() }
+  }
+}
+
+private func releaseExportedArray(_ array: UnsafeMutablePointer<ArrowArray>?) {
+  guard let array, array.pointee.release != nil else { return }
+  if let data = array.pointee.private_data {
+    let owner = Unmanaged<ExportedArray>.fromOpaque(data).takeRetainedValue()
+    // Children the consumer moved out have release == NULL and are theirs to release.
+    for i in 0..<owner.childCount {
+      if let child = owner.children?[i], let release = child.pointee.release { release(child) }
+    }
+  }
+  array.pointee.release = nil
+  array.pointee.private_data = nil
+  arrowLiveExports.subtract(1, ordering: .relaxed)
+}
+
+/// Fills `out` with an array owning `owner`'s buffers and children.
+private func fillArray(_ out: UnsafeMutablePointer<ArrowArray>, owner: ExportedArray, length: Int, nullCount: Int,
+                       offset: Int, bufferCount: Int) {
+  out.pointee = ArrowArray(
+    length: Int64(length), null_count: Int64(nullCount), offset: Int64(offset), n_buffers: Int64(bufferCount),
+    n_children: Int64(owner.childCount), buffers: owner.buffers, children: owner.children, dictionary: nil,
+    release: { releaseExportedArray($0) }, private_data: Unmanaged.passRetained(owner).toOpaque())
+  arrowLiveExports.add(1, ordering: .relaxed)
+}
+
+// MARK: Schema
+
+private final class ExportedSchema {
+  let format: UnsafeMutablePointer<CChar>
+  let name: UnsafeMutablePointer<CChar>
+  let children: UnsafeMutablePointer<UnsafeMutablePointer<ArrowSchema>?>?
+  let childCount: Int
+
+  init(format: String, name: String, childCount: Int) {
+    self.format = strdup(format)
+    self.name = strdup(name)
+    self.childCount = childCount
+    if childCount > 0 {
+      let c = UnsafeMutablePointer<UnsafeMutablePointer<ArrowSchema>?>.allocate(capacity: childCount)
+      for i in 0..<childCount {
+        let child = UnsafeMutablePointer<ArrowSchema>.allocate(capacity: 1)
+        child.initialize(to: ArrowSchema())
+        c[i] = child
+      }
+      children = c
+    } else {
+      children = nil
+    }
+  }
+
+  deinit {
+    free(format)
+    free(name)
+    if let children {
+      for i in 0..<childCount { children[i]?.deallocate() }
+      children.deallocate()
+    }
+  }
+}
+
+private func releaseExportedSchema(_ schema: UnsafeMutablePointer<ArrowSchema>?) {
+  guard let schema, schema.pointee.release != nil else { return }
+  if let data = schema.pointee.private_data {
+    let owner = Unmanaged<ExportedSchema>.fromOpaque(data).takeRetainedValue()
+    for i in 0..<owner.childCount {
+      if let child = owner.children?[i], let release = child.pointee.release { release(child) }
+    }
+  }
+  schema.pointee.release = nil
+  schema.pointee.private_data = nil
+  arrowLiveExports.subtract(1, ordering: .relaxed)
+}
+
+private func fillSchema(_ out: UnsafeMutablePointer<ArrowSchema>, format: String, name: String, flags: Int64,
+                        children: [(format: String, name: String)]) {
+  let owner = ExportedSchema(format: format, name: name, childCount: children.count)
+  for (i, c) in children.enumerated() {
+    fillSchema(owner.children![i]!, format: c.format, name: c.name, flags: Int64(ARROW_FLAG_NULLABLE), children: [])
+  }
+  out.pointee = ArrowSchema(
+    format: UnsafePointer(owner.format), name: UnsafePointer(owner.name), metadata: nil, flags: flags,
+    n_children: Int64(children.count), children: owner.children, dictionary: nil,
+    release: { releaseExportedSchema($0) }, private_data: Unmanaged.passRetained(owner).toOpaque())
+  arrowLiveExports.add(1, ordering: .relaxed)
+}
+
+// MARK: Stream
+
+/// The state behind an exported stream: a frozen copy of the frame, the columns,
+/// the planned batches and the next one to hand out.
+final class ArrowStreamExport {
+  struct Column {
+    let name: String
+    let expression: String
+    let program: Program
+  }
+
+  /// Rows `rows` of the frame (after its filter); `stored` is (record batch, first
+  /// row in it) when those rows are stored rows of one record batch, unfiltered.
+  struct Segment {
+    let rows: Range<Int>
+    let stored: (batch: Int, start: Int)?
+  }
+
+  let frame: DataFrame
+  let columns: [Column]
+  let segments: [Segment]
+  let zeroCopy: Bool
+  var next = 0
+  var lastError: UnsafeMutablePointer<CChar>?
+
+  init(frame: DataFrame, columns: [Column], segments: [Segment], zeroCopy: Bool) {
+    self.frame = frame
+    self.columns = columns
+    self.segments = segments
+    self.zeroCopy = zeroCopy
+  }
+
+  deinit { free(lastError) }
+
+  func setError(_ error: SFError) -> Int32 {
+    free(lastError)
+    lastError = strdup(error.message)
+    return error.errno
+  }
+
+  func schema(_ out: UnsafeMutablePointer<ArrowSchema>) {
+    fillSchema(out, format: "+s", name: "", flags: 0,
+               children: columns.map { ($0.program.dtype.arrowFormat, $0.name) })
+  }
+
+  /// The next batch into `out`, or a released (end-of-stream) array when none is left.
+  func nextBatch(_ out: UnsafeMutablePointer<ArrowArray>) throws(SFError) {
+    guard next < segments.count else {
+      out.pointee = ArrowArray()
+      return
+    }
+    let segment = segments[next]
+    try frame.table.checkFilesUnchanged()
+    let owner = ExportedArray(buffers: [nil], childCount: columns.count)
+    // On a failure the children filled so far are released with the parent.
+    var filled = 0
+    defer {
+      if filled < columns.count {
+        for i in 0..<filled { releaseExportedArray(owner.children![i]!) }
+      }
+    }
+    for (i, column) in columns.enumerated() {
+      try fillColumn(owner.children![i]!, column, segment)
+      filled += 1
+    }
+    fillArray(out, owner: owner, length: segment.rows.count, nullCount: 0, offset: 0, bufferCount: 1)
+    next += 1
+  }
+
+  private func fillColumn(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment) throws(SFError) {
+    let dtype = column.program.dtype
+    let n = segment.rows.count
+    if zeroCopy, let stored = segment.stored, case .field(let f) = column.program.root.op {
+      let chunk = frame.table.batches[stored.batch].columns[f]
+      let first = chunk.offset + stored.start
+      let nulls = chunk.validity.map { countUnsetBits($0, offset: first, count: n) } ?? 0
+      let owner = ExportedArray(buffers: [nulls > 0 ? UnsafeRawPointer(chunk.validity) : nil, chunk.values],
+                                childCount: 0)
+      owner.keepAlive = frame
+      fillArray(out, owner: owner, length: n, nullCount: nulls, offset: first, bufferCount: dtype.arrowBufferCount)
+      return
+    }
+    let width = dtype.byteWidth
+    let values = UnsafeMutableRawPointer.allocate(byteCount: max(1, n * width), alignment: 64)
+    let valid = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, n))
+    defer { valid.deallocate() }
+    var allocations = [values]
+    let missing: Int
+    do {
+      missing = try frame.evaluate(column.expression, range: segment.rows, dtype: dtype, into: values, valid: valid)
+    } catch {
+      values.deallocate()
+      throw error
+    }
+    var data = UnsafeRawPointer(values)
+    if dtype == .bool {
+      let bits = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + 7) / 8), alignment: 64)
+      packBits(values.assumingMemoryBound(to: UInt8.self), count: n, into: bits.assumingMemoryBound(to: UInt8.self))
+      values.deallocate()
+      allocations = [bits]
+      data = UnsafeRawPointer(bits)
+    }
+    var validity: UnsafeRawPointer? = nil
+    if missing > 0 {
+      let bits = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + 7) / 8), alignment: 64)
+      packBits(valid, count: n, into: bits.assumingMemoryBound(to: UInt8.self))
+      allocations.append(bits)
+      validity = UnsafeRawPointer(bits)
+    }
+    let owner = ExportedArray(buffers: [validity, data], childCount: 0)
+    owner.allocations = allocations
+    fillArray(out, owner: owner, length: n, nullCount: missing, offset: 0, bufferCount: dtype.arrowBufferCount)
+  }
+}
+
+private func streamState(_ stream: UnsafeMutablePointer<ArrowArrayStream>?) -> ArrowStreamExport? {
+  guard let data = stream?.pointee.private_data else { return nil }
+  return Unmanaged<ArrowStreamExport>.fromOpaque(data).takeUnretainedValue()
+}
+
+private func streamGetSchema(_ stream: UnsafeMutablePointer<ArrowArrayStream>?, _ out: UnsafeMutablePointer<ArrowSchema>?) -> Int32 {
+  guard let state = streamState(stream) else { return EINVAL }
+  guard let out else { return state.setError(.argument("get_schema: out is NULL")) }
+  state.schema(out)
+  return 0
+}
+
+private func streamGetNext(_ stream: UnsafeMutablePointer<ArrowArrayStream>?, _ out: UnsafeMutablePointer<ArrowArray>?) -> Int32 {
+  guard let state = streamState(stream) else { return EINVAL }
+  guard let out else { return state.setError(.argument("get_next: out is NULL")) }
+  do {
+    try state.nextBatch(out)
+    return 0
+  } catch {
+    return state.setError(error)
+  }
+}
+
+private func streamGetLastError(_ stream: UnsafeMutablePointer<ArrowArrayStream>?) -> UnsafePointer<CChar>? {
+  streamState(stream)?.lastError.map { UnsafePointer($0) }
+}
+
+private func streamRelease(_ stream: UnsafeMutablePointer<ArrowArrayStream>?) {
+  guard let stream, stream.pointee.release != nil else { return }
+  if let data = stream.pointee.private_data { Unmanaged<ArrowStreamExport>.fromOpaque(data).release() }
+  stream.pointee.release = nil
+  stream.pointee.private_data = nil
+  arrowLiveExports.subtract(1, ordering: .relaxed)
+}
+
+extension DataFrame {
+  /// Writes into `out` an Arrow C stream of `columns` (name, expression) — the
+  /// visible columns when nil — evaluated over this frame's rows after its filter,
+  /// in record batches of at most `maxRows` rows. Stored columns are not copied
+  /// unless `copy`. The consumer releases the stream with `out.pointee.release`.
+  public func exportArrow(columns requested: [(name: String, expression: String)]? = nil,
+                          maxRows: Int = arrowBatchRows, copy: Bool = false,
+                          into out: UnsafeMutablePointer<ArrowArrayStream>) throws(SFError) {
+    guard maxRows > 0 else { throw .argument("max_rows must be positive, got \(maxRows)") }
+    let frame = self.copy()
+    var pairs: [(name: String, expression: String)] = []
+    if let requested {
+      pairs = requested
+    } else {
+      for name in frame.columnNames {
+        guard !name.contains("`") else {
+          throw .argument("column name '\(name)' contains a backtick, which expressions cannot refer to")
+        }
+        pairs.append((name, "`\(name)`"))
+      }
+    }
+    var seen = Set<String>()
+    var columns: [ArrowStreamExport.Column] = []
+    for (name, expression) in pairs {
+      guard seen.insert(name).inserted else { throw .argument("duplicate column name '\(name)'") }
+      columns.append(.init(name: name, expression: expression, program: try frame.compile(expression)))
+    }
+    let s = frame.snapshot
+    var segments: [ArrowStreamExport.Segment] = []
+    if s.filter == nil {
+      // Cut at record batch boundaries so stored columns can be handed out in place.
+      var batchRow = 0
+      for (b, batch) in table.batches.enumerated() {
+        let lo = max(s.rows.lowerBound, batchRow), hi = min(s.rows.upperBound, batchRow + batch.length)
+        var r = lo
+        while r < hi {
+          let count = min(maxRows, hi - r)
+          let at = r - s.rows.lowerBound
+          segments.append(.init(rows: at..<(at + count), stored: (b, r - batchRow)))
+          r += count
+        }
+        batchRow += batch.length
+      }
+    } else {
+      let n = try frame.length()
+      var r = 0
+      while r < n {
+        let count = min(maxRows, n - r)
+        segments.append(.init(rows: r..<(r + count), stored: nil))
+        r += count
+      }
+    }
+    let state = ArrowStreamExport(frame: frame, columns: columns, segments: segments, zeroCopy: !copy)
+    out.pointee = ArrowArrayStream(
+      get_schema: { streamGetSchema($0, $1) }, get_next: { streamGetNext($0, $1) },
+      get_last_error: { streamGetLastError($0) }, release: { streamRelease($0) },
+      private_data: Unmanaged.passRetained(state).toOpaque())
+    arrowLiveExports.add(1, ordering: .relaxed)
+  }
+}

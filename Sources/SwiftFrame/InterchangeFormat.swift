@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSwiftFrame
+import Synchronization
+
+// The Arrow C Data Interface (arrow_c_data.h): how each dtype is described and
+// laid out. A new dtype is one more case in each switch below (the compiler
+// lists the switches that miss it).
+
+/// Exported Arrow structures (streams, schemas, arrays) not yet released by their consumer.
+public let arrowLiveExports = Atomic<Int>(0)
+/// Imported Arrow arrays the library still holds (released when their table dies).
+public let arrowLiveImports = Atomic<Int>(0)
+
+/// Rows per exported record batch unless the caller asks otherwise (the table's
+/// record batches are cut at this size; 16 chunks of a pass).
+public let arrowBatchRows = 1 << 20
+
+extension DType {
+  /// The Arrow C Data Interface format string.
+  public var arrowFormat: String {
+    switch self {
+    case .bool: "b"
+    case .int8: "c"
+    case .int16: "s"
+    case .int32: "i"
+    case .int64: "l"
+    case .uint8: "C"
+    case .uint16: "S"
+    case .uint32: "I"
+    case .uint64: "L"
+    case .float32: "f"
+    case .float64: "g"
+    }
+  }
+
+  /// The dtype of an Arrow format string, nil for a type the engine cannot compute with.
+  public init?(arrowFormat: String) {
+    guard let t = DType.allCases.first(where: { $0.arrowFormat == arrowFormat }) else { return nil }
+    self = t
+  }
+
+  /// Buffers of an Arrow array of this type: validity then values (bools bit-packed).
+  var arrowBufferCount: Int {
+    switch self {
+    case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .float32, .float64: 2
+    }
+  }
+}
+
+// MARK: Bitmaps
+
+/// Unset bits among bits `offset ..< offset + count` of an Arrow bitmap.
+func countUnsetBits(_ bitmap: UnsafePointer<UInt8>, offset: Int, count: Int) -> Int {
+  var set = 0, bit = offset, end = offset + count
+  while bit < end && bit & 7 != 0 {
+    set += Int((bitmap[bit >> 3] >> UInt8(bit & 7)) & 1)
+    bit += 1
+  }
+  while bit + 64 <= end {
+    set += UnsafeRawPointer(bitmap + (bit >> 3)).loadUnaligned(as: UInt64.self).nonzeroBitCount
+    bit += 64
+  }
+  while bit + 8 <= end {
+    set += bitmap[bit >> 3].nonzeroBitCount
+    bit += 8
+  }
+  while bit < end {
+    set += Int((bitmap[bit >> 3] >> UInt8(bit & 7)) & 1)
+    bit += 1
+  }
+  return count - set
+}
+
+/// Packs `count` bytes (0 or non-zero) into an Arrow bitmap, LSB first; the tail of the last byte is zero.
+func packBits(_ bytes: UnsafePointer<UInt8>, count: Int, into out: UnsafeMutablePointer<UInt8>) {
+  let full = count >> 3
+  for j in 0..<full {
+    let b = bytes + j * 8
+    var v: UInt8 = 0
+    for k in 0..<8 where b[k] != 0 { v |= 1 << UInt8(k) }
+    out[j] = v
+  }
+  if count & 7 != 0 {
+    var v: UInt8 = 0
+    for k in 0..<(count & 7) where bytes[full * 8 + k] != 0 { v |= 1 << UInt8(k) }
+    out[full] = v
+  }
+}
+
+// MARK: errno
+
+extension SFError {
+  /// The errno-style code a stream callback returns for this error.
+  var errno: Int32 {
+    switch code {
+    case .io, .corrupt: EIO
+    case .outOfMemory: ENOMEM
+    case .cancelled: ECANCELED
+    case .notFound: ENOENT
+    case .argument, .expression, .type, .name: EINVAL
+    }
+  }
+}

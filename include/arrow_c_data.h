@@ -1,0 +1,1 @@
+../Sources/CSwiftFrame/arrow_c_data.h

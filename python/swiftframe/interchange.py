@@ -1,0 +1,286 @@
+"""Column data across the C ABI as the Arrow C Data Interface.
+
+Out: ``DataFrame.__arrow_c_stream__`` hands an ``ArrowArrayStream`` in a PyCapsule
+named "arrow_array_stream" (the Arrow PyCapsule interface), so ``pyarrow.table(df)``,
+``polars.DataFrame(df)`` or duckdb read a frame, zero-copy where the data is stored.
+Without pyarrow, ``to_items`` reads the same stream into numpy arrays.
+
+In: ``from_arrow(obj)`` takes any object with ``__arrow_c_stream__`` (pyarrow tables and
+readers, polars and duckdb results, ...) and moves its stream into the engine, which
+keeps the Arrow arrays (no copy) until the frame dies.
+
+This module and _native.py are the ones that touch ctypes: the Arrow structs and the
+capsule calls live here, the sf_ signatures in _native.py.
+"""
+
+import ctypes
+
+import numpy as np
+
+from . import _native
+from ._native import check, lib
+
+# Arrow formats of the dtypes the engine has (SF_DTYPE names).
+FORMATS = {"b": "bool", "c": "int8", "s": "int16", "i": "int32", "l": "int64", "C": "uint8", "S": "uint16",
+           "I": "uint32", "L": "uint64", "f": "float32", "g": "float64"}
+
+SF_ARROW_COPY = 1
+
+_self = ctypes.c_void_p  # every callback gets its own struct's address
+
+
+class ArrowSchema(ctypes.Structure):
+    pass
+
+
+ArrowSchema._fields_ = [("format", ctypes.c_char_p), ("name", ctypes.c_char_p), ("metadata", ctypes.c_char_p),
+                        ("flags", ctypes.c_int64), ("n_children", ctypes.c_int64),
+                        ("children", ctypes.POINTER(ctypes.POINTER(ArrowSchema))),
+                        ("dictionary", ctypes.POINTER(ArrowSchema)),
+                        ("release", ctypes.CFUNCTYPE(None, _self)), ("private_data", ctypes.c_void_p)]
+
+
+class ArrowArray(ctypes.Structure):
+    pass
+
+
+ArrowArray._fields_ = [("length", ctypes.c_int64), ("null_count", ctypes.c_int64), ("offset", ctypes.c_int64),
+                       ("n_buffers", ctypes.c_int64), ("n_children", ctypes.c_int64),
+                       ("buffers", ctypes.POINTER(ctypes.c_void_p)),
+                       ("children", ctypes.POINTER(ctypes.POINTER(ArrowArray))),
+                       ("dictionary", ctypes.POINTER(ArrowArray)),
+                       ("release", ctypes.CFUNCTYPE(None, _self)), ("private_data", ctypes.c_void_p)]
+
+
+class ArrowArrayStream(ctypes.Structure):
+    _fields_ = [("get_schema", ctypes.CFUNCTYPE(ctypes.c_int, _self, ctypes.c_void_p)),
+                ("get_next", ctypes.CFUNCTYPE(ctypes.c_int, _self, ctypes.c_void_p)),
+                ("get_last_error", ctypes.CFUNCTYPE(ctypes.c_void_p, _self)),
+                ("release", ctypes.CFUNCTYPE(None, _self)), ("private_data", ctypes.c_void_p)]
+
+
+# PyCapsule calls (the Python C API through ctypes.pythonapi).
+_STREAM_NAME = b"arrow_array_stream"
+_CAPSULE_DESTRUCTOR = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_capsule_new = ctypes.pythonapi.PyCapsule_New
+_capsule_new.restype = ctypes.py_object
+_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, _CAPSULE_DESTRUCTOR]
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype = ctypes.c_void_p
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+# The destructor gets the capsule as a raw PyObject*: a second binding takes it as such.
+_capsule_pointer_raw = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p)(
+    ("PyCapsule_GetPointer", ctypes.pythonapi))
+_capsule_is_valid = ctypes.pythonapi.PyCapsule_IsValid
+_capsule_is_valid.restype = ctypes.c_int
+_capsule_is_valid.argtypes = [ctypes.py_object, ctypes.c_char_p]
+
+
+_raw_calloc = ctypes.pythonapi.PyMem_RawCalloc
+_raw_calloc.restype = ctypes.c_void_p
+_raw_calloc.argtypes = [ctypes.c_size_t, ctypes.c_size_t]
+_raw_free = ctypes.pythonapi.PyMem_RawFree
+_raw_free.restype = None
+_raw_free.argtypes = [ctypes.c_void_p]
+
+
+def _new_struct(kind):
+    """A zeroed struct in memory that nothing moves or frees behind our back."""
+    p = _raw_calloc(1, ctypes.sizeof(kind))
+    if not p:
+        raise MemoryError("cannot allocate an Arrow struct")
+    return p
+
+
+def _free_struct(p):
+    _raw_free(p)
+
+
+def _release_stream_at(address):
+    stream = ArrowArrayStream.from_address(address)
+    if stream.release:
+        stream.release(address)
+
+
+@_CAPSULE_DESTRUCTOR
+def _destroy_stream_capsule(capsule):
+    # Releases the stream unless a consumer moved it out (release == NULL), then frees the struct.
+    address = _capsule_pointer_raw(capsule, _STREAM_NAME)
+    if address:
+        _release_stream_at(address)
+        _free_struct(address)
+
+
+def export_stream(frame, columns=None, max_rows=0, copy=None):
+    """A PyCapsule "arrow_array_stream" over `frame`'s visible columns, or over
+    `columns` (a list of (name, expression string)). By default frames over numpy
+    arrays the Python side keeps alive are copied, as those arrays could die before
+    the stream's consumer is done."""
+    address = _new_struct(ArrowArrayStream)
+    names = [n for n, _ in columns] if columns else []
+    expressions = [e for _, e in columns] if columns else []
+    flags = SF_ARROW_COPY if (bool(frame._keep) if copy is None else copy) else 0
+    try:
+        check(lib.sf_frame_export_arrow(frame._handle, len(names), _native.strings(names) if names else None,
+                                        _native.strings(expressions) if names else None, int(max_rows), flags,
+                                        address))
+    except BaseException:
+        _free_struct(address)
+        raise
+    return _capsule_new(address, _STREAM_NAME, _destroy_stream_capsule)
+
+
+def _stream_capsule_of(obj, requested_schema=None):
+    if hasattr(obj, "__arrow_c_stream__"):
+        return obj.__arrow_c_stream__(requested_schema) if requested_schema is not None else obj.__arrow_c_stream__()
+    raise TypeError(f"{type(obj).__name__} has no __arrow_c_stream__ (the Arrow PyCapsule interface); "
+                    "pass a pyarrow Table or RecordBatchReader, a polars DataFrame, a duckdb result, ...")
+
+
+def import_stream(obj):
+    """A DataFrame over the Arrow C stream of `obj` (an object with __arrow_c_stream__
+    or a PyCapsule "arrow_array_stream"), without copying its arrays."""
+    from .dataframe import DataFrame
+    capsule = obj if type(obj).__name__ == "PyCapsule" else _stream_capsule_of(obj)
+    if not _capsule_is_valid(capsule, _STREAM_NAME):
+        raise TypeError("expected a PyCapsule named 'arrow_array_stream'")
+    address = _capsule_pointer(capsule, _STREAM_NAME)
+    out = ctypes.c_void_p()
+    # The engine moves the stream out of the capsule (its release becomes NULL), so the
+    # capsule's destructor only frees the struct.
+    check(lib.sf_frame_from_arrow_stream(address, ctypes.byref(out)))
+    return DataFrame(out.value)
+
+
+def from_pandas(pdf):
+    """A frame over a pandas DataFrame's columns, through pyarrow (zero-copy for numeric
+    columns without missing values); nullable pandas dtypes keep their missing values."""
+    import pyarrow as pa
+    return import_stream(pa.Table.from_pandas(pdf, preserve_index=False))
+
+
+# Reading a stream into numpy arrays (no pyarrow needed).
+
+class _Batch:
+    """Owns one imported ArrowArray (moved in) and releases it when no array uses it;
+    `keep` (the Python frame) keeps memory the arrays may point into alive."""
+
+    def __init__(self, address, keep=None):
+        self.keep = keep
+        self.address = _new_struct(ArrowArray)
+        ctypes.memmove(self.address, address, ctypes.sizeof(ArrowArray))
+        ArrowArray.from_address(address).release = ctypes.CFUNCTYPE(None, _self)()
+        self.array = ArrowArray.from_address(self.address)
+
+    def __del__(self):
+        if self.array.release:
+            self.array.release(self.address)
+        _free_struct(self.address)
+
+
+def _view(address, nbytes, owner):
+    buffer = (ctypes.c_char * max(1, nbytes)).from_address(address)
+    buffer._owner = owner  # the memory lives as long as the numpy arrays over it
+    return np.frombuffer(buffer, dtype=np.uint8, count=nbytes)
+
+
+def _bits(address, offset, length, owner):
+    """Bits offset .. offset+length of an Arrow bitmap as a bool array (a copy)."""
+    first, last = offset // 8, (offset + length + 7) // 8
+    raw = _view(address + first, last - first, owner)
+    return np.unpackbits(raw, bitorder="little")[offset - first * 8:offset - first * 8 + length].astype(bool)
+
+
+def _column_piece(child, dtype, owner):
+    """(values, valid or None) of one child array; values are a read-only view when possible."""
+    n, off = child.length, child.offset
+    values_address, validity_address = child.buffers[1], child.buffers[0]
+    if n == 0:
+        return np.empty(0, dtype=dtype), None
+    if dtype == np.bool_:
+        values = _bits(values_address, off, n, owner)
+    else:
+        values = _view(values_address + off * dtype.itemsize, n * dtype.itemsize, owner).view(dtype)
+        values.flags.writeable = False
+    valid = None
+    if child.null_count != 0 and validity_address:
+        valid = _bits(validity_address, off, n, owner)
+        if valid.all():
+            valid = None
+    return values, valid
+
+
+def read_stream(capsule, keep=None):
+    """[(name, numpy array)] from a PyCapsule "arrow_array_stream" of the supported
+    dtypes; a column with missing values comes back as a numpy masked array."""
+    stream_address = _capsule_pointer(capsule, _STREAM_NAME)
+    stream = ArrowArrayStream.from_address(stream_address)
+
+    def fail(status, what):
+        message = stream.get_last_error(stream_address)
+        detail = ctypes.string_at(message).decode("utf-8", "replace") if message else f"errno {status}"
+        raise OSError(status, f"Arrow stream {what} failed: {detail}")
+
+    schema_address = _new_struct(ArrowSchema)
+    try:
+        status = stream.get_schema(stream_address, schema_address)
+        if status:
+            fail(status, "get_schema")
+        schema = ArrowSchema.from_address(schema_address)
+        columns = []
+        for i in range(schema.n_children):
+            child = schema.children[i].contents
+            fmt = child.format.decode()
+            if fmt not in FORMATS:
+                raise TypeError(f"column {child.name.decode()!r} has Arrow format {fmt!r}, not a numpy dtype here")
+            columns.append((child.name.decode("utf-8"), np.dtype(FORMATS[fmt])))
+        if schema.release:
+            schema.release(schema_address)
+    finally:
+        _free_struct(schema_address)
+
+    pieces = [[] for _ in columns]
+    array_address = _new_struct(ArrowArray)
+    try:
+        while True:
+            status = stream.get_next(stream_address, array_address)
+            if status:
+                fail(status, "get_next")
+            if not ArrowArray.from_address(array_address).release:
+                break
+            batch = _Batch(array_address, keep)
+            for j, (_, dtype) in enumerate(columns):
+                pieces[j].append(_column_piece(batch.array.children[j].contents, dtype, batch))
+    finally:
+        _free_struct(array_address)
+
+    items = []
+    for (name, dtype), parts in zip(columns, pieces):
+        if len(parts) == 1:
+            values, valid = parts[0]
+        elif parts:
+            values = np.concatenate([p[0] for p in parts])
+            valid = None
+            if any(p[1] is not None for p in parts):
+                valid = np.concatenate([np.ones(len(p[0]), bool) if p[1] is None else p[1] for p in parts])
+        else:
+            values, valid = np.empty(0, dtype=dtype), None
+        items.append((name, values if valid is None else np.ma.MaskedArray(values, mask=~valid)))
+    return items
+
+
+def to_items(frame, columns=None):
+    """[(name, numpy array)] of the frame's visible columns (or `columns`, a list of
+    (name, expression)), read through the Arrow C stream: a stored column of one
+    record batch comes back without a copy."""
+    return read_stream(export_stream(frame, columns, copy=False), keep=frame)
+
+
+def live_exports():
+    """Exported Arrow structures not yet released by their consumers (for tests)."""
+    return lib.sf_arrow_live_exports()
+
+
+def live_imports():
+    """Imported Arrow arrays the engine still holds (for tests)."""
+    return lib.sf_arrow_live_imports()

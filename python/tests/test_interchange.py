@@ -1,0 +1,606 @@
+"""Arrow C Data Interface: frames out to pyarrow, polars, duckdb, pandas and numpy
+through __arrow_c_stream__, and back in with sf.from_arrow / from_pandas; zero-copy
+both ways where the data is stored; every exported structure released; malformed
+imported streams raise. Values are checked against the numpy data the frames were
+built from."""
+
+import ctypes
+import gc
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import swiftframe as sf
+from swiftframe import interchange
+from conftest import FILE_VARIANTS, assert_values
+
+DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+          np.float32, np.float64]
+NAMES = [np.dtype(t).name for t in DTYPES]
+N = 150_001
+
+
+def every_dtype(rng, n=N):
+    out = {}
+    for t in DTYPES:
+        name = np.dtype(t).name
+        if t is np.bool_:
+            out[name] = rng.random(n) < 0.5
+        elif np.dtype(t).kind == "f":
+            out[name] = rng.standard_normal(n).astype(t)
+        else:
+            info = np.iinfo(t)
+            out[name] = rng.integers(info.min, info.max, size=n, dtype=t, endpoint=True)
+    return out
+
+
+def nulls(rng, data, fraction=0.2):
+    """Presence masks (True = present) for every column but float64."""
+    return {name: rng.random(len(v)) >= fraction for name, v in data.items() if name != "float64"}
+
+
+def expected_array(ref, name):
+    values = ref[name]
+    present = ref.present(name)
+    return pa.array(values, mask=None if present.all() else ~present)
+
+
+def assert_arrow_column(column, ref, name):
+    got = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    want = expected_array(ref, name)
+    assert got.type == want.type, (name, got.type, want.type)
+    assert got.null_count == want.null_count, name
+    assert got.equals(want), name
+
+
+class _Stream:
+    """An object with __arrow_c_stream__ around a capsule (to read one with pyarrow)."""
+
+    def __init__(self, capsule):
+        self.capsule = capsule
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        capsule, self.capsule = self.capsule, None
+        return capsule
+
+
+def live():
+    gc.collect()
+    return interchange.live_exports()
+
+
+# Export --------------------------------------------------------------------------------
+
+def test_pyarrow_reads_every_dtype(storage, rng):
+    data = every_dtype(rng)
+    df, ref = storage.frame(data)
+    table = pa.table(df)
+    assert table.column_names == NAMES
+    assert table.num_rows == len(ref)
+    for name in NAMES:
+        assert_arrow_column(table.column(name), ref, name)
+    assert_arrow_column(df.to_arrow_table().column("int16"), ref, "int16")
+
+
+@pytest.mark.parametrize("variant", FILE_VARIANTS)
+def test_pyarrow_reads_missing_values(variant, tmp_path, rng):
+    from conftest import Storage
+    data = every_dtype(rng)
+    df, ref = Storage(variant, tmp_path).frame(data, valid=nulls(rng, data))
+    table = pa.RecordBatchReader.from_stream(df).read_all()
+    for name in NAMES:
+        assert_arrow_column(table.column(name), ref, name)
+
+
+def test_virtual_columns_filters_and_expressions(file_storage, rng):
+    data = every_dtype(rng)
+    valid = nulls(rng, data)
+    df, ref = file_storage.frame(data, valid=valid)
+    df["r"] = df.float64 * 2 + df.int32
+    df["pos"] = df.int16 > 0
+    sub = df[df.int8 > 0]
+    table = pa.table(sub)
+    keep = (ref["int8"] > 0) & ref.present("int8")
+    r_present = ref.present("int32")[keep]
+    r = pa.array((ref["float64"] * 2 + ref["int32"])[keep], mask=~r_present)
+    assert table.column("r").combine_chunks().equals(r)
+    pos = pa.array((ref["int16"] > 0)[keep], mask=~ref.present("int16")[keep])
+    assert table.column("pos").combine_chunks().equals(pos)
+    assert table.column("uint64").combine_chunks().equals(
+        pa.array(ref["uint64"][keep], mask=~ref.present("uint64")[keep]))
+    # An expression exports one column named after it.
+    one = pa.table(sub.int32 * 3)
+    assert one.column_names == ["(int32 * 3)"]
+    assert one.column(0).combine_chunks().equals(
+        pa.array((ref["int32"] * np.int32(3))[keep], mask=~ref.present("int32")[keep]))
+    assert pa.table(sub.uint8).column_names == ["uint8"]
+
+
+def test_several_batches(rng):
+    data = every_dtype(rng, 10_007)
+    df = sf.from_arrays(**data)
+    reader = pa.RecordBatchReader.from_stream(_Stream(interchange.export_stream(df, max_rows=1000)))
+    batches = list(reader)
+    assert [b.num_rows for b in batches] == [1000] * 10 + [7]
+    table = pa.Table.from_batches(batches)
+    for name in NAMES:
+        np.testing.assert_array_equal(table.column(name).to_numpy(), data[name])
+    # A filtered frame is cut after the filter.
+    keep = data["int8"] > 0
+    sub = df[df.int8 > 0]
+    batches = list(pa.RecordBatchReader.from_stream(_Stream(interchange.export_stream(sub, max_rows=999))))
+    assert sum(b.num_rows for b in batches) == keep.sum()
+    assert all(b.num_rows == 999 for b in batches[:-1])
+    np.testing.assert_array_equal(pa.Table.from_batches(batches).column("float32").to_numpy(),
+                                  data["float32"][keep])
+
+
+def test_empty_and_sliced_frames(rng):
+    data = every_dtype(rng, 1000)
+    df = sf.from_arrays(**data)
+    empty = df[df.int8 > 200]
+    table = pa.table(empty)
+    assert table.num_rows == 0 and table.column_names == NAMES
+    assert table.schema.field("uint16").type == pa.uint16()
+    part = pa.table(df[100:250])
+    np.testing.assert_array_equal(part.column("int64").to_numpy(), data["int64"][100:250])
+
+
+def test_zero_copy_export_of_stored_columns(tmp_path, rng):
+    n = 100_000
+    x = rng.standard_normal(n)
+    i = rng.integers(0, 100, n).astype(np.int32)
+    path = tmp_path / "z.arrow"
+    with pa.ipc.new_file(str(path), pa.schema([("x", pa.float64()), ("i", pa.int32())])) as w:
+        w.write_table(pa.table({"x": x, "i": i}))
+    df = sf.open(path)
+    mapped = df.x.values  # a read-only view of the mapped file
+    df["y"] = df.x + 1
+    table = pa.table(df)
+    chunk = table.column("x").chunks[0]
+    assert chunk.buffers()[1].address + chunk.offset * 8 == mapped.ctypes.data
+    computed = table.column("y").chunks[0]
+    assert computed.buffers()[1].address != mapped.ctypes.data
+    np.testing.assert_array_equal(computed.to_numpy(), x + 1)
+    # The arrays keep the mapping alive after the frame is gone.
+    del df, mapped
+    gc.collect()
+    np.testing.assert_array_equal(table.column("x").to_numpy(), x)
+
+
+def test_polars_reads_a_frame(file_storage, rng):
+    pl = pytest.importorskip("polars")
+    data = every_dtype(rng)
+    df, ref = file_storage.frame(data, valid=nulls(rng, data))
+    df["r"] = df.float32 * 2
+    out = pl.DataFrame(df)
+    assert out.columns == NAMES + ["r"]
+    assert out.height == len(ref)
+    for name in NAMES:
+        col = out[name]
+        np.testing.assert_array_equal(col.is_null().to_numpy(), ~ref.present(name))
+        present = ref.present(name)
+        assert_values(col.to_numpy()[present] if name != "bool" else col.to_numpy()[present].astype(bool),
+                      ref[name][present])
+    present = ref.present("float32")
+    assert_values(out["r"].to_numpy()[present], (ref["float32"] * 2)[present])
+    via_arrow = pl.from_arrow(pa.table(df))
+    assert via_arrow.equals(out)
+
+
+def test_duckdb_reads_a_frame(file_storage, rng):
+    duckdb = pytest.importorskip("duckdb")
+    data = every_dtype(rng)
+    df, ref = file_storage.frame(data, valid=nulls(rng, data))
+    reader = pa.RecordBatchReader.from_stream(df)  # noqa: F841 (read by duckdb by name)
+    got = duckdb.sql("select sum(int32), count(int32), sum(float64), min(uint16), count(*) from reader").fetchall()[0]
+    present = ref.present("int32")
+    assert got[0] == ref["int32"][present].astype(np.int64).sum()
+    assert got[1] == present.sum()
+    np.testing.assert_allclose(got[2], ref["float64"].sum(), rtol=1e-9)
+    assert got[3] == ref["uint16"][ref.present("uint16")].min()
+    assert got[4] == len(ref)
+    sub = df[df.int8 > 0]  # noqa: F841
+    direct = duckdb.sql("select count(*), sum(int64::hugeint) from sub").fetchall()[0]
+    keep = (ref["int8"] > 0) & ref.present("int8")
+    assert direct[0] == keep.sum()
+    assert direct[1] == int(ref["int64"][keep & ref.present("int64")].astype(object).sum())
+
+
+def test_numpy_and_pandas_exports(file_storage, rng):
+    data = every_dtype(rng)
+    df, ref = file_storage.frame(data, valid=nulls(rng, data))
+    items = df.to_items()
+    assert [name for name, _ in items] == NAMES
+    for name, values in items:
+        present = ref.present(name)
+        assert values.dtype == np.dtype(name)
+        if present.all():
+            assert not isinstance(values, np.ma.MaskedArray)
+            assert_values(values, ref[name])
+        else:
+            np.testing.assert_array_equal(values.mask, ~present)
+            assert_values(values.data[present], ref[name][present])
+    d = df.to_dict()
+    assert list(d) == NAMES
+    assert_values(d["float64"], ref["float64"])
+    # pandas as pyarrow's to_pandas makes it from the same data.
+    expected = pa.table({name: expected_array(ref, name) for name in NAMES}).to_pandas()
+    pd.testing.assert_frame_equal(df.to_pandas_df(), expected)
+    two = df[["int32", "float64"]].to_numpy()
+    assert two.shape == (len(ref), 2)
+
+
+def test_to_items_is_zero_copy_for_one_batch(tmp_path, rng):
+    x = rng.standard_normal(5000)
+    path = tmp_path / "one.arrow"
+    with pa.ipc.new_file(str(path), pa.schema([("x", pa.float64())])) as w:
+        w.write_table(pa.table({"x": x}))
+    df = sf.open(path)
+    (name, values), = df.to_items()
+    assert values.ctypes.data == df.x.values.ctypes.data
+    assert not values.flags.writeable
+    del df
+    gc.collect()
+    np.testing.assert_array_equal(values, x)
+
+
+# Import --------------------------------------------------------------------------------
+
+def test_from_arrow_every_dtype_with_nulls_and_batches(rng):
+    data = every_dtype(rng, 30_000)
+    valid = nulls(rng, data)
+    arrays = {name: pa.array(v, mask=None if name not in valid else ~valid[name]) for name, v in data.items()}
+    table = pa.table(arrays)
+    table = pa.Table.from_batches(table.to_batches(max_chunksize=7_000))
+    assert table.column(0).num_chunks == 5
+    df = sf.from_arrow_table(table)
+    assert df.column_names == NAMES
+    assert len(df) == 30_000
+    for name in NAMES:
+        present = valid.get(name, np.ones(30_000, bool))
+        values = df.evaluate(name)
+        if present.all():
+            assert_values(values, data[name])
+        else:
+            np.testing.assert_array_equal(values.mask, ~present)
+            assert_values(values.data[present], data[name][present])
+        assert df.count(name) == present.sum()
+    keep = valid["int32"] & (data["int32"] > 0)
+    assert_values(df[df.int32 > 0].sum("float64"), data["float64"][keep].sum())
+    # And back out: a round trip keeps every value and null.
+    again = pa.table(df)
+    for name in NAMES:
+        assert again.column(name).combine_chunks().equals(table.column(name).combine_chunks())
+
+
+def test_from_arrow_sliced_arrays_and_record_batch_reader(rng):
+    x = rng.standard_normal(1000)
+    b = rng.random(1000) < 0.3
+    mask = rng.random(1000) < 0.1
+    table = pa.table({"x": pa.array(x, mask=mask), "b": pa.array(b)}).slice(13, 500)
+    df = sf.from_arrow(table)
+    got = df.evaluate("x")
+    np.testing.assert_array_equal(got.mask, mask[13:513])
+    assert_values(got.data[~mask[13:513]], x[13:513][~mask[13:513]])
+    np.testing.assert_array_equal(df.evaluate("b"), b[13:513])
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=100))
+    df2 = sf.from_arrow(reader)
+    assert df2.sum("x") == pytest.approx(x[13:513][~mask[13:513]].sum(), rel=1e-12)
+
+
+def test_from_arrow_is_zero_copy(rng):
+    x = rng.standard_normal(10_000)
+    i = rng.integers(-5, 5, 10_000).astype(np.int16)
+    table = pa.table({"x": x, "i": i})
+    df = sf.from_arrow(table)
+    address = table.column("x").chunks[0].buffers()[1].address
+    assert df.x.values.ctypes.data == address == x.ctypes.data
+    assert df.i.values.ctypes.data == table.column("i").chunks[0].buffers()[1].address
+    before = interchange.live_imports()
+    del table, x
+    gc.collect()
+    # The frame holds the arrays: its values are intact.
+    assert df.sum("i") == i.astype(np.int64).sum()
+    assert interchange.live_imports() == before
+    del df
+    gc.collect()
+    assert interchange.live_imports() == before - 1
+
+
+def test_unsupported_columns_are_listed(rng):
+    table = pa.table({"x": pa.array([1.0, 2.0, 3.0]), "s": pa.array(["a", "b", None]),
+                      "h": pa.array(np.array([1, 2, 3], np.float16))})
+    df = sf.from_arrow(table)
+    assert df.sum("x") == 6.0
+    assert df.dtypes == {"x": np.dtype("float64")} or df.dtypes.get("s", 0) is None
+    with pytest.raises(TypeError, match="'s'"):
+        df.sum("s")
+    with pytest.raises(TypeError, match="'h' has Arrow type e"):
+        df.sum("h")
+
+
+def test_from_polars_duckdb_and_pandas(rng):
+    pl = pytest.importorskip("polars")
+    duckdb = pytest.importorskip("duckdb")
+    n = 20_000
+    x = rng.standard_normal(n)
+    k = rng.integers(0, 10, n).astype(np.int64)
+    pdf = pl.DataFrame({"x": x, "k": k, "u": k.astype(np.uint8), "f": x.astype(np.float32)})
+    df = sf.from_arrow(pdf)
+    assert df.column_names == ["x", "k", "u", "f"]
+    assert_values(df.evaluate("x"), x)
+    assert df.sum("k") == k.sum()
+    rel = duckdb.sql("select x, k from pdf where k > 4 order by k, x")
+    got = sf.from_arrow(rel.to_arrow_table())
+    order = np.lexsort((x[k > 4], k[k > 4]))
+    assert_values(got.evaluate("x"), x[k > 4][order])
+    assert_values(got.evaluate("k"), k[k > 4][order])
+    via_relation = sf.from_arrow(rel)
+    assert len(via_relation) == (k > 4).sum()
+    # pandas: numpy columns and nullable dtypes (missing values kept).
+    frame = pd.DataFrame({"x": x, "k": k,
+                          "n": pd.array(np.where(k > 7, None, k), dtype="Int32"),
+                          "flag": pd.array(np.where(k == 0, None, k > 5), dtype="boolean")})
+    sdf = sf.from_pandas(frame)
+    assert sdf.x.values.ctypes.data == x.ctypes.data or np.array_equal(sdf.x.values, x)
+    n_values = sdf.evaluate("n")
+    np.testing.assert_array_equal(n_values.mask, k > 7)
+    assert_values(n_values.data[k <= 7], k[k <= 7].astype(np.int32))
+    assert sdf.count("flag") == (k != 0).sum()
+    expected = pa.Table.from_pandas(frame, preserve_index=False).to_pandas(ignore_metadata=True)
+    pd.testing.assert_frame_equal(sdf.to_pandas_df(), expected)
+
+
+# Release and errors ------------------------------------------------------------------------
+
+def test_streams_are_released(tmp_path, rng):
+    data = every_dtype(rng, 70_000)
+    df = sf.from_arrays(**data)
+    df["r"] = df.float64 + 1
+    base = live()
+    for _ in range(50):
+        capsule = df.__arrow_c_stream__()  # never consumed
+        del capsule
+    assert live() == base
+    for _ in range(20):
+        t = pa.table(df)
+        assert t.num_rows == 70_000
+        assert live() > base  # the table holds exported arrays
+        del t
+    assert live() == base
+    # A stream dropped half way (one batch read) releases everything too.
+    reader = pa.RecordBatchReader.from_stream(_Stream(interchange.export_stream(df, max_rows=1000)))
+    batch = reader.read_next_batch()
+    del reader
+    assert live() > base
+    del batch
+    assert live() == base
+    # Zero-copy arrays of a file keep it mapped until pyarrow drops them.
+    path = tmp_path / "r.arrow"
+    with pa.ipc.new_file(str(path), pa.schema([("x", pa.float64())])) as w:
+        w.write_table(pa.table({"x": data["float64"]}))
+    f = sf.open(path)
+    for _ in range(20):
+        assert pa.table(f).column("x").to_numpy()[7] == data["float64"][7]
+    assert live() == base
+
+
+def test_changed_file_is_an_error_during_get_next(tmp_path, rng):
+    x = rng.standard_normal(5000)
+    path = tmp_path / "c.arrow"
+    for values in (x, x + 1):
+        tmp = tmp_path / "tmp.arrow"
+        with pa.ipc.new_file(str(tmp), pa.schema([("x", pa.float64())])) as w:
+            for lo in range(0, 5000, 1000):
+                w.write_table(pa.table({"x": values[lo:lo + 1000]}))
+        if values is x:
+            os.replace(tmp, path)
+            df = sf.open(path)
+            reader = pa.RecordBatchReader.from_stream(df)
+            first = reader.read_next_batch()
+        else:
+            os.replace(tmp, path)
+    with pytest.raises(OSError, match="changed after it was opened"):
+        reader.read_next_batch()
+    np.testing.assert_array_equal(first.column(0).to_numpy(), x[:1000])
+
+
+def test_export_errors():
+    df = sf.from_arrays(x=np.arange(10.0))
+    with pytest.raises(NameError):
+        interchange.export_stream(df, [("y", "nope + 1")])
+    with pytest.raises(ValueError, match="duplicate"):
+        interchange.export_stream(df, [("a", "x"), ("a", "x + 1")])
+    with pytest.raises(TypeError, match="__arrow_c_stream__"):
+        sf.from_arrow([1, 2, 3])
+
+
+class _HandStream:
+    """An ArrowArrayStream written in Python: hands out a schema and batches exported by
+    pyarrow, after `damage` mutates the batch, or fails in get_next."""
+
+    def __init__(self, batch, damage=None, fail=None):
+        self.batch, self.damage, self.fail = batch, damage, fail
+        self.sent = False
+        self.released = 0
+        S = interchange.ArrowArrayStream
+        self.callbacks = (S._fields_[0][1](self.get_schema), S._fields_[1][1](self.get_next),
+                          S._fields_[2][1](self.get_last_error), S._fields_[3][1](self.release))
+        self.address = interchange._new_struct(S)
+        s = S.from_address(self.address)
+        s.get_schema, s.get_next, s.get_last_error, s.release = self.callbacks
+        self.message = ctypes.create_string_buffer(b"boom: the producer failed")
+
+    def get_schema(self, _, out):
+        self.batch.schema._export_to_c(out)
+        return 0
+
+    def get_next(self, _, out):
+        if self.fail:
+            return self.fail
+        if self.sent:
+            ctypes.memset(out, 0, ctypes.sizeof(interchange.ArrowArray))
+            return 0
+        self.sent = True
+        self.batch._export_to_c(out)
+        if self.damage:
+            self.damage(interchange.ArrowArray.from_address(out))
+        return 0
+
+    def get_last_error(self, _):
+        return ctypes.addressof(self.message)
+
+    def release(self, address):
+        self.released += 1
+        interchange.ArrowArrayStream.from_address(address).release = type(self.callbacks[3])()
+
+    def capsule(self):
+        return interchange._capsule_new(self.address, interchange._STREAM_NAME, interchange._destroy_stream_capsule)
+
+
+def _child(array, i=0):
+    return array.children[i].contents
+
+
+DAMAGES = {
+    "negative length": (lambda a: setattr(a, "length", -3), "length"),
+    "batch longer than its children": (lambda a: setattr(a, "length", a.length + 1), "rows"),
+    "buffer count": (lambda a: setattr(_child(a), "n_buffers", 3), "buffers"),
+    "null count": (lambda a: setattr(_child(a), "null_count", 5), "null_count"),
+    "null count beyond length": (lambda a: setattr(_child(a), "null_count", 10_000), "null_count"),
+    "negative offset": (lambda a: setattr(_child(a), "offset", -1), "offset"),
+    "missing values buffer": (lambda a: _child(a).buffers.__setitem__(1, None), "values buffer"),
+    "missing bitmap": (lambda a: _child(a, 1).buffers.__setitem__(0, None), "no validity"),
+    "huge offset": (lambda a: setattr(_child(a), "offset", 2**62), "address space"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_malformed_imports_raise(damage, rng):
+    mutate, message = DAMAGES[damage]
+    x = rng.standard_normal(100)
+    batch = pa.record_batch({"x": pa.array(x), "i": pa.array(np.arange(100), mask=np.arange(100) % 7 == 0)})
+    hand = _HandStream(batch, mutate)
+    imports = interchange.live_imports()
+    with pytest.raises(ValueError, match=message):
+        sf.from_arrow(hand.capsule())
+    gc.collect()
+    assert hand.released == 1  # the engine took the stream and released it
+    assert interchange.live_imports() == imports  # and the damaged batch
+
+
+def test_stream_errors_and_released_streams_raise(rng):
+    batch = pa.record_batch({"x": pa.array(rng.standard_normal(10))})
+    hand = _HandStream(batch, fail=5)
+    with pytest.raises(OSError, match="boom: the producer failed"):
+        sf.from_arrow(hand.capsule())
+    assert hand.released == 1
+    ok = _HandStream(batch)
+    capsule = ok.capsule()
+    assert sf.from_arrow(capsule).sum("x") == pytest.approx(batch.column(0).to_numpy().sum())
+    with pytest.raises(ValueError, match="already released"):
+        sf.from_arrow(capsule)  # its stream was moved into the first frame
+    not_a_table = pa.record_batch({"x": pa.array([1.0])})
+    flat = _HandStream(not_a_table)
+    flat.get_schema = lambda _, out: (pa.float64()._export_to_c(out), 0)[1]
+    S = interchange.ArrowArrayStream
+    flat.callbacks = (S._fields_[0][1](flat.get_schema),) + flat.callbacks[1:]
+    S.from_address(flat.address).get_schema = flat.callbacks[0]
+    with pytest.raises(ValueError, match=r"\+s"):
+        sf.from_arrow(flat.capsule())
+
+
+# C consumers -----------------------------------------------------------------------------
+
+C_CONSUMER = r"""
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include "swiftframe.h"
+
+static int bit(const void* bitmap, int64_t i) { return (((const uint8_t*)bitmap)[i >> 3] >> (i & 7)) & 1; }
+
+int main(int argc, char** argv) {
+  (void)argc;
+  sf_frame* frame = NULL;
+  if (sf_frame_open(argv[1], &frame) != SF_OK) { printf("open: %s\n", sf_last_error()); return 1; }
+  struct ArrowArrayStream stream;
+  if (sf_frame_export_arrow(frame, 0, NULL, NULL, 1000, 0, &stream) != SF_OK) { printf("export: %s\n", sf_last_error()); return 1; }
+  struct ArrowSchema schema;
+  if (stream.get_schema(&stream, &schema) != 0) return 2;
+  printf("schema %s %lld %s:%s %s:%s\n", schema.format, (long long)schema.n_children, schema.children[0]->name,
+         schema.children[0]->format, schema.children[1]->name, schema.children[1]->format);
+  schema.release(&schema);
+  long long sum = 0, trues = 0, rows = 0, batches = 0;
+  for (;;) {
+    struct ArrowArray batch;
+    if (stream.get_next(&stream, &batch) != 0) { printf("get_next: %s\n", stream.get_last_error(&stream)); return 3; }
+    if (batch.release == NULL) break;
+    batches++;
+    rows += batch.length;
+    struct ArrowArray* i = batch.children[0];
+    const int64_t* values = (const int64_t*)i->buffers[1];
+    for (int64_t r = 0; r < i->length; r++)
+      if (i->null_count == 0 || bit(i->buffers[0], i->offset + r)) sum += values[i->offset + r];
+    /* Move the bool child out, release the batch, then the moved child. */
+    struct ArrowArray moved;
+    memcpy(&moved, batch.children[1], sizeof moved);
+    batch.children[1]->release = NULL;
+    batch.release(&batch);
+    if (batch.release != NULL) return 4;
+    for (int64_t r = 0; r < moved.length; r++) trues += bit(moved.buffers[1], moved.offset + r);
+    moved.release(&moved);
+  }
+  stream.release(&stream);
+  printf("rows %lld batches %lld sum %lld trues %lld live %lld\n", rows, batches, sum, trues,
+         (long long)sf_arrow_live_exports());
+  /* Round trip: a stream of the frame back in as a new frame. */
+  struct ArrowArrayStream again;
+  if (sf_frame_export_arrow(frame, 0, NULL, NULL, 0, 0, &again) != SF_OK) return 5;
+  sf_frame* copy = NULL;
+  if (sf_frame_from_arrow_stream(&again, &copy) != SF_OK) { printf("import: %s\n", sf_last_error()); return 6; }
+  if (again.release != NULL) return 7;
+  int32_t kind = SF_AGG_SUM;
+  const char* expr = "i";
+  sf_scalar result;
+  if (sf_frame_aggregate(copy, 1, &kind, &expr, NULL, NULL, NULL, &result) != SF_OK) return 8;
+  printf("imported sum %lld imports %lld\n", (long long)(int64_t)result.bits, (long long)sf_arrow_live_imports());
+  sf_frame_release(copy);
+  sf_frame_release(frame);
+  printf("after %lld %lld\n", (long long)sf_arrow_live_exports(), (long long)sf_arrow_live_imports());
+  if (sf_frame_from_arrow_stream(NULL, &copy) != SF_ERR_ARGUMENT) return 9;
+  return 0;
+}
+"""
+
+
+def test_c_program_consumes_and_imports_a_stream(tmp_path, rng):
+    import shutil
+    import subprocess
+    from conftest import Storage  # noqa: F401
+    from test_c import compile_c  # the same compiler flags and library as the C tests
+    n = 25_000
+    i = rng.integers(-1000, 1000, n)
+    valid = rng.random(n) > 0.1
+    b = rng.random(n) < 0.4
+    path = tmp_path / "c.arrow"
+    table = pa.table({"i": pa.array(i, mask=~valid), "b": pa.array(b)})
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        for batch in table.to_batches(max_chunksize=10_000):
+            w.write_batch(batch)
+    source = tmp_path / "consumer.c"
+    source.write_text(C_CONSUMER)
+    assert shutil.which("cc")
+    program = compile_c(source, tmp_path / "consumer")
+    result = subprocess.run([str(program), str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "schema +s 2 i:l b:b"
+    # Record batches of 10000 rows cut at 1000: 10 + 10 + 5 batches.
+    assert lines[1] == f"rows {n} batches 25 sum {i[valid].sum()} trues {b.sum()} live 0"
+    assert lines[2] == f"imported sum {i[valid].sum()} imports 3"  # one per record batch
+    assert lines[3] == "after 0 0"
