@@ -171,8 +171,9 @@ final class ArrowStreamExport {
   }
 
   func schema(_ out: UnsafeMutablePointer<ArrowSchema>) {
+    // Every column's format was checked when the stream was made.
     fillSchema(out, format: "+s", name: "", flags: 0,
-               children: columns.map { ($0.program.dtype.arrowFormat, $0.name) })
+               children: columns.map { ($0.program.dtype.arrowFormat ?? "", $0.name) })
   }
 
   /// The next batch into `out`, or a released (end-of-stream) array when none is left.
@@ -202,6 +203,15 @@ final class ArrowStreamExport {
   private func fillColumn(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment) throws(SFError) {
     let dtype = column.program.dtype
     let n = segment.rows.count
+    guard let layout = dtype.arrowLayout else { throw SFError(.type, "no Arrow layout for dtype \(dtype)") }
+    switch layout {
+    case .fixedWidth:
+      try fillFixedWidth(out, column, segment, dtype: dtype, n: n, bufferCount: layout.bufferCount)
+    }
+  }
+
+  private func fillFixedWidth(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
+                              dtype: DType, n: Int, bufferCount: Int) throws(SFError) {
     if zeroCopy, let stored = segment.stored, case .field(let f) = column.program.root.op {
       let chunk = frame.table.batches[stored.batch].columns[f]
       let first = chunk.offset + stored.start
@@ -209,7 +219,7 @@ final class ArrowStreamExport {
       let owner = ExportedArray(buffers: [nulls > 0 ? UnsafeRawPointer(chunk.validity) : nil, chunk.values],
                                 childCount: 0)
       owner.keepAlive = frame
-      fillArray(out, owner: owner, length: n, nullCount: nulls, offset: first, bufferCount: dtype.arrowBufferCount)
+      fillArray(out, owner: owner, length: n, nullCount: nulls, offset: first, bufferCount: bufferCount)
       return
     }
     let width = dtype.byteWidth
@@ -241,7 +251,7 @@ final class ArrowStreamExport {
     }
     let owner = ExportedArray(buffers: [validity, data], childCount: 0)
     owner.allocations = allocations
-    fillArray(out, owner: owner, length: n, nullCount: missing, offset: 0, bufferCount: dtype.arrowBufferCount)
+    fillArray(out, owner: owner, length: n, nullCount: missing, offset: 0, bufferCount: bufferCount)
   }
 }
 
@@ -305,7 +315,11 @@ extension DataFrame {
     var columns: [ArrowStreamExport.Column] = []
     for (name, expression) in pairs {
       guard seen.insert(name).inserted else { throw .argument("duplicate column name '\(name)'") }
-      columns.append(.init(name: name, expression: expression, program: try frame.compile(expression)))
+      let program = try frame.compile(expression)
+      guard program.dtype.arrowFormat != nil else {
+        throw SFError(.type, "column '\(name)' has dtype \(program.dtype), which the Arrow export does not handle yet")
+      }
+      columns.append(.init(name: name, expression: expression, program: program))
     }
     let s = frame.snapshot
     var segments: [ArrowStreamExport.Segment] = []

@@ -5,8 +5,10 @@ import CSwiftFrame
 import Synchronization
 
 // The Arrow C Data Interface (arrow_c_data.h): how each dtype is described and
-// laid out. A new dtype is one more case in each switch below (the compiler
-// lists the switches that miss it).
+// laid out. A new fixed-width dtype is one more entry in `arrowFormats`; a new
+// layout (string offsets, dictionary indices) is one more case in `arrowLayout`
+// and in `fillColumn` (export) and `importChunk` (import). A dtype without an
+// entry is refused by the export and listed as unsupported by the import.
 
 /// Exported Arrow structures (streams, schemas, arrays) not yet released by their consumer.
 public let arrowLiveExports = Atomic<Int>(0)
@@ -17,35 +19,36 @@ public let arrowLiveImports = Atomic<Int>(0)
 /// record batches are cut at this size; 16 chunks of a pass).
 public let arrowBatchRows = 1 << 20
 
-extension DType {
-  /// The Arrow C Data Interface format string.
-  public var arrowFormat: String {
+/// How an Arrow array of a dtype is laid out in buffers.
+enum ArrowLayout {
+  /// Validity, then values: `byteWidth` bytes each, or bits for bool.
+  case fixedWidth
+
+  var bufferCount: Int {
     switch self {
-    case .bool: "b"
-    case .int8: "c"
-    case .int16: "s"
-    case .int32: "i"
-    case .int64: "l"
-    case .uint8: "C"
-    case .uint16: "S"
-    case .uint32: "I"
-    case .uint64: "L"
-    case .float32: "f"
-    case .float64: "g"
+    case .fixedWidth: 2
     }
   }
+}
+
+extension DType {
+  /// The Arrow C format string of each dtype the interchange handles, and its layout.
+  static let arrowFormats: [(dtype: DType, format: String, layout: ArrowLayout)] = [
+    (.bool, "b", .fixedWidth),
+    (.int8, "c", .fixedWidth), (.int16, "s", .fixedWidth), (.int32, "i", .fixedWidth), (.int64, "l", .fixedWidth),
+    (.uint8, "C", .fixedWidth), (.uint16, "S", .fixedWidth), (.uint32, "I", .fixedWidth), (.uint64, "L", .fixedWidth),
+    (.float32, "f", .fixedWidth), (.float64, "g", .fixedWidth),
+  ]
+
+  /// The Arrow C Data Interface format string; nil for a dtype the interchange does not handle yet.
+  public var arrowFormat: String? { DType.arrowFormats.first { $0.dtype == self }?.format }
+
+  var arrowLayout: ArrowLayout? { DType.arrowFormats.first { $0.dtype == self }?.layout }
 
   /// The dtype of an Arrow format string, nil for a type the engine cannot compute with.
   public init?(arrowFormat: String) {
-    guard let t = DType.allCases.first(where: { $0.arrowFormat == arrowFormat }) else { return nil }
+    guard let t = DType.arrowFormats.first(where: { $0.format == arrowFormat })?.dtype else { return nil }
     self = t
-  }
-
-  /// Buffers of an Arrow array of this type: validity then values (bools bit-packed).
-  var arrowBufferCount: Int {
-    switch self {
-    case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .float32, .float64: 2
-    }
   }
 }
 

@@ -70,6 +70,7 @@ private func importSchema(_ schema: ArrowSchema) throws(SFError) -> [ImportColum
     let name = text(c.name) ?? ""
     guard seen.insert(name).inserted else { throw .argument("Arrow import: duplicate column name '\(name)'") }
     var dtype = c.dictionary == nil ? DType(arrowFormat: childFormat) : nil
+    if let t = dtype, t.arrowLayout != .fixedWidth { dtype = nil }
     if dtype != nil && c.n_children != 0 { dtype = nil }
     columns.append(ImportColumn(name: name, dtype: dtype, format: c.dictionary == nil ? childFormat : "dictionary<\(childFormat)>",
                                 nullable: c.flags & Int64(ARROW_FLAG_NULLABLE) != 0))
@@ -84,9 +85,11 @@ private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType
   guard child.length >= 0, child.offset >= 0, child.null_count >= -1 else {
     throw .corrupt("Arrow import: \(where_) has length \(child.length), offset \(child.offset), null_count \(child.null_count)")
   }
-  guard child.n_buffers == Int64(dtype.arrowBufferCount), child.n_children == 0, child.dictionary == nil else {
+  // The fixed-width layout (the only one so far): validity, values.
+  let bufferCount = ArrowLayout.fixedWidth.bufferCount
+  guard child.n_buffers == Int64(bufferCount), child.n_children == 0, child.dictionary == nil else {
     throw .corrupt("Arrow import: \(where_) has \(child.n_buffers) buffers and \(child.n_children) children, "
-                   + "expected \(dtype.arrowBufferCount) and 0")
+                   + "expected \(bufferCount) and 0")
   }
   guard child.release != nil else { throw .corrupt("Arrow import: \(where_) is released") }
   guard let buffers = child.buffers else { throw .corrupt("Arrow import: \(where_) has no buffer list") }
