@@ -225,6 +225,24 @@ int32_t sf_frame_from_arrow_stream(struct ArrowArrayStream* stream, sf_frame** o
 int64_t sf_arrow_live_exports(void);
 int64_t sf_arrow_live_imports(void);
 
+/* Converts the CSV file csv_path to the Arrow IPC file arrow_path, out of core: the
+ * CSV is mapped and converted in parallel blocks written as record batches, in memory
+ * bounded by threads x block_size whatever the file's size. Types are inferred from
+ * the first sample_rows records (bool, int64, float64, date32 for YYYY-MM-DD,
+ * timestamp[us] for YYYY-MM-DD[T ]HH:MM:SS[.f], else string); a later value that does
+ * not fit widens its column and the conversion restarts. Empty fields and NA, N/A,
+ * NaN, nan, null, NULL … are missing. The file is written under a temporary name in
+ * arrow_path's folder and renamed into place; on error nothing is left at arrow_path.
+ * options_json (borrowed; NULL for defaults) is a JSON object, every key optional:
+ *   {"sep": ",", "header": true, "usecols": ["a", 2], "dtype": {"a": "float64"},
+ *    "block_size": 8388608, "sample_rows": 65536, "threads": 0}
+ * progress (may be NULL) is called between blocks; non-zero cancels.
+ * Errors: SF_ERR_ARGUMENT (bad options, unknown usecols/dtype column), SF_ERR_NOT_FOUND,
+ * SF_ERR_IO, SF_ERR_CORRUPT (malformed CSV: message names the line, data row and
+ * column), SF_ERR_NOMEM, SF_ERR_CANCELLED. */
+int32_t sf_csv_convert(const char* csv_path, const char* arrow_path, const char* options_json,
+                       sf_progress progress, void* ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,8 +13,9 @@ from ._native import check as _check, encode as _encode, lib as _lib
 from .dataframe import DataFrame
 from .expression import Expression
 from . import io as _io
+from .csv import from_csv
 
-__all__ = ["open", "concat", "from_arrays", "from_dict", "from_arrow", "from_arrow_table", "from_pandas", "DataFrame", "Expression", "pass_count"]
+__all__ = ["open", "concat", "from_csv", "from_arrays", "from_dict", "from_arrow", "from_arrow_table", "from_pandas", "DataFrame", "Expression", "pass_count"]
 
 pass_count = _native.pass_count
 

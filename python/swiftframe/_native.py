@@ -82,6 +82,7 @@ _SIGNATURES = {
     "sf_frame_from_arrow_stream": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_arrow_live_exports": (_i64, []),
     "sf_arrow_live_imports": (_i64, []),
+    "sf_csv_convert": (_i32, [_s, _s, _s, PROGRESS, _p]),
 }
 for _name, (_restype, _argtypes) in _SIGNATURES.items():
     _f = getattr(lib, _name)

@@ -230,10 +230,11 @@ def read_stream(capsule, keep=None):
         columns = []
         for i in range(schema.n_children):
             child = schema.children[i].contents
-            fmt = child.format.decode()
+            fmt = (child.format or b"").decode("utf-8", "replace")
+            name = (child.name or b"").decode("utf-8", "replace")
             if fmt not in FORMATS:
-                raise TypeError(f"column {child.name.decode()!r} has Arrow format {fmt!r}, not a numpy dtype here")
-            columns.append((child.name.decode("utf-8"), np.dtype(FORMATS[fmt])))
+                raise TypeError(f"column {name!r} has Arrow format {fmt!r}, which has no numpy dtype here")
+            columns.append((name, np.dtype(FORMATS[fmt])))
         if schema.release:
             schema.release(schema_address)
     finally:

@@ -604,3 +604,20 @@ def test_c_program_consumes_and_imports_a_stream(tmp_path, rng):
     assert lines[1] == f"rows {n} batches 25 sum {i[valid].sum()} trues {b.sum()} live 0"
     assert lines[2] == f"imported sum {i[valid].sum()} imports 3"  # one per record batch
     assert lines[3] == "after 0 0"
+
+
+def test_misaligned_buffers_are_copied_aligned(rng):
+    values = rng.standard_normal(100)
+    valid = rng.random(100) > 0.2
+    raw = np.zeros(8 * 100 + 1, np.uint8)
+    raw[1:] = values.view(np.uint8)
+    data = pa.py_buffer(raw)[1:]
+    assert data.address % 8 == 1
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    array = pa.Array.from_buffers(pa.float64(), 100, [bitmap, data], null_count=int((~valid).sum()))
+    table = pa.table({"x": array}).slice(3)
+    df = sf.from_arrow(table)
+    got = df.evaluate("x")
+    np.testing.assert_array_equal(got.mask, ~valid[3:])
+    np.testing.assert_array_equal(got.data[valid[3:]], values[3:][valid[3:]])
+    assert df.sum("x") == pytest.approx(values[3:][valid[3:]].sum(), rel=1e-12)
