@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 #define SF_ABI_VERSION_MAJOR 0
-#define SF_ABI_VERSION_MINOR 1
+#define SF_ABI_VERSION_MINOR 2
 #define SF_ABI_VERSION_PATCH 0
 
 /* Status codes. */
@@ -40,7 +40,15 @@ enum {
   SF_DTYPE_BOOL = 1,
   SF_DTYPE_INT8 = 2, SF_DTYPE_INT16 = 3, SF_DTYPE_INT32 = 4, SF_DTYPE_INT64 = 5,
   SF_DTYPE_UINT8 = 6, SF_DTYPE_UINT16 = 7, SF_DTYPE_UINT32 = 8, SF_DTYPE_UINT64 = 9,
-  SF_DTYPE_FLOAT32 = 10, SF_DTYPE_FLOAT64 = 11
+  SF_DTYPE_FLOAT32 = 10, SF_DTYPE_FLOAT64 = 11,
+  /* Temporal values are integers: DATE32 int32 days since the epoch; TIMESTAMP_* int64
+   * counts of the unit since the epoch (UTC); DURATION_* int64 counts of the unit. */
+  SF_DTYPE_DATE32 = 12,
+  SF_DTYPE_TIMESTAMP_S = 13, SF_DTYPE_TIMESTAMP_MS = 14, SF_DTYPE_TIMESTAMP_US = 15, SF_DTYPE_TIMESTAMP_NS = 16,
+  SF_DTYPE_DURATION_S = 17, SF_DTYPE_DURATION_MS = 18, SF_DTYPE_DURATION_US = 19, SF_DTYPE_DURATION_NS = 20,
+  /* UTF-8 strings (Arrow utf8 with int32 offsets, large_utf8 with int64 offsets):
+   * read them with sf_frame_evaluate_strings(). */
+  SF_DTYPE_STRING = 21, SF_DTYPE_LARGE_STRING = 22
 };
 
 /* Statistics. count of NULL counts rows; count(expr) counts values neither
@@ -80,6 +88,10 @@ const char* sf_last_error(void);
 /* Frees a string the library handed to the caller (sf_frame_columns_json).
  * Takes ownership of s; NULL is a no-op. */
 void sf_string_free(char* s);
+
+/* Frees a buffer the library handed to the caller (sf_frame_evaluate_strings).
+ * Takes ownership of p; NULL is a no-op. */
+void sf_buffer_free(void* p);
 
 /* Number of passes over data made since the library was loaded (all threads).
  * Never fails. */
@@ -180,6 +192,18 @@ int32_t sf_frame_aggregate(const sf_frame* frame, int32_t n, const int32_t* kind
  * SF_ERR_TYPE, SF_ERR_IO, SF_ERR_CANCELLED. */
 int32_t sf_frame_evaluate(const sf_frame* frame, const char* expression, int64_t start, int64_t stop, int32_t dtype,
                           void* values, uint8_t* valid, sf_progress progress, void* ctx, int64_t* missing);
+
+/* The strings of the string `expression` for rows [start, stop) (after the filter), as
+ * Arrow large_utf8: `offsets` (caller-owned room for stop - start + 1 int64 values) gets
+ * offsets from 0 into *data; *data (owned by the caller: free with sf_buffer_free(); may
+ * be NULL when there are no bytes) and *data_length receive the concatenated UTF-8 bytes;
+ * `valid` (NULL or caller-owned room for stop - start bytes) gets 1 for present and 0 for
+ * missing values; *missing (may be NULL) their count. Errors: SF_ERR_ARGUMENT,
+ * SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE (not a string expression), SF_ERR_IO,
+ * SF_ERR_CANCELLED. */
+int32_t sf_frame_evaluate_strings(const sf_frame* frame, const char* expression, int64_t start, int64_t stop,
+                                  int64_t* offsets, uint8_t* valid, sf_progress progress, void* ctx,
+                                  void** data, int64_t* data_length, int64_t* missing);
 
 /* The stored values of column `name` in place, when the frame shows them unchanged
  * (no filter, all rows, one record batch, no missing values, not bool): *data then

@@ -1,11 +1,14 @@
 extension DataFrame {
-  /// The visible columns as JSON: name, dtype (null when unsupported), expression (null when stored).
+  /// The visible columns as JSON: name, dtype (null when unsupported), timezone (of a stored
+  /// timestamp column, else null), expression (null when stored).
   public func columnsJSON() -> String {
     let items = columnNames.map { name -> String in
       let expression = virtualExpression(name)
       let dtype: String
       if let t = try? self.dtype(of: expression ?? "`\(name)`") { dtype = "\"\(t.name)\"" } else { dtype = "null" }
-      return "{\"name\": \(jsonString(name)), \"dtype\": \(dtype), \"expression\": \(expression.map(jsonString) ?? "null")}"
+      let zone = expression == nil ? table.fieldIndex(name).flatMap { table.fields[$0].timezone } : nil
+      return "{\"name\": \(jsonString(name)), \"dtype\": \(dtype), \"timezone\": \(zone.map(jsonString) ?? "null"), "
+        + "\"expression\": \(expression.map(jsonString) ?? "null")}"
     }
     return "[" + items.joined(separator: ", ") + "]"
   }

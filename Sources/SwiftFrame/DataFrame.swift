@@ -286,8 +286,9 @@ public final class DataFrame: @unchecked Sendable {
                        valid: UnsafeMutablePointer<UInt8>?, progress: ProgressHandler? = nil) throws(SFError) -> Int {
     let s = snapshot
     let program = try compile(expression, s)
-    guard program.dtype == dtype else {
-      throw .argument("'\(expression)' has dtype \(program.dtype), not \(dtype)")
+    guard program.dtype == dtype, !dtype.isString else {
+      throw .argument("'\(expression)' has dtype \(program.dtype), not \(dtype)"
+                      + (dtype.isString ? " (strings are evaluated with evaluateStrings)" : ""))
     }
     let n = try length(progress: progress)
     guard range.lowerBound >= 0, range.upperBound <= n else {
@@ -296,6 +297,23 @@ public final class DataFrame: @unchecked Sendable {
     let counts = try filterCounts(progress: progress)
     return try FrameCompute.evaluate(scan(s), program: program, counts: counts, range: range,
                                      out: out, valid: valid, progress: progress)
+  }
+
+  /// The strings of a string `expression` for rows `range` (after the filter), as
+  /// Arrow large_utf8: `offsets` receives `range.count + 1` offsets into the returned
+  /// bytes; `valid`, when given, 1 for present and 0 for missing values.
+  public func evaluateStrings(_ expression: String, range: Range<Int>, offsets: UnsafeMutablePointer<Int64>,
+                              valid: UnsafeMutablePointer<UInt8>?, progress: ProgressHandler? = nil)
+    throws(SFError) -> (bytes: [UInt8], missing: Int) {
+    let s = snapshot
+    let program = try compile(expression, s)
+    let n = try length(progress: progress)
+    guard range.lowerBound >= 0, range.upperBound <= n else {
+      throw .argument("rows \(range.lowerBound)..<\(range.upperBound) out of range for a frame of \(n) rows")
+    }
+    let counts = try filterCounts(progress: progress)
+    return try FrameCompute.evaluateStrings(scan(s), program: program, counts: counts, range: range,
+                                            offsets: offsets, valid: valid)
   }
 
   /// The values of `expression` as a Swift array (missing values as T's zero).
@@ -315,7 +333,7 @@ public final class DataFrame: @unchecked Sendable {
     guard s.filter == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
           let i = table.fieldIndex(name), table.batches.count == 1 else { return nil }
     let c = table.batches[0].columns[i]
-    guard c.validity == nil, c.dtype != .bool else { return nil }
+    guard c.validity == nil, c.dtype != .bool, !c.dtype.isString else { return nil }
     return (c.values + c.offset * c.dtype.byteWidth, c.length, c.dtype)
   }
 }

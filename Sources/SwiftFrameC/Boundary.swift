@@ -41,6 +41,17 @@ private let emptyMessage: UnsafeMutablePointer<CChar> = strdup("")!
 @_cdecl("sf_string_free")
 public func sfStringFree(_ s: UnsafeMutablePointer<CChar>?) { free(s) }
 
+@_cdecl("sf_buffer_free")
+public func sfBufferFree(_ p: UnsafeMutableRawPointer?) { free(p) }
+
+/// A malloc'd copy of `bytes` for the caller to free with sf_buffer_free (NULL when empty).
+func copyToMalloc(_ bytes: [UInt8]) throws(SFError) -> UnsafeMutableRawPointer? {
+  guard !bytes.isEmpty else { return nil }
+  guard let p = malloc(bytes.count) else { throw SFError(.outOfMemory, "cannot allocate \(bytes.count) bytes") }
+  bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+  return p
+}
+
 @_cdecl("sf_abi_version")
 public func sfAbiVersion() -> Int32 {
   Int32(SF_ABI_VERSION_MAJOR * 10000 + SF_ABI_VERSION_MINOR * 100 + SF_ABI_VERSION_PATCH)

@@ -148,6 +148,25 @@ public func sfFrameEvaluate(_ handle: OpaquePointer?, _ expression: UnsafePointe
   }
 }
 
+@_cdecl("sf_frame_evaluate_strings")
+public func sfFrameEvaluateStrings(_ handle: OpaquePointer?, _ expression: UnsafePointer<CChar>?, _ start: Int64,
+                                   _ stop: Int64, _ offsets: UnsafeMutablePointer<Int64>?,
+                                   _ valid: UnsafeMutablePointer<UInt8>?, _ progress: sf_progress?,
+                                   _ ctx: UnsafeMutableRawPointer?, _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                   _ dataLength: UnsafeMutablePointer<Int64>?, _ missing: UnsafeMutablePointer<Int64>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), e = try string(expression, "expression")
+    let offsets = try output(offsets, "offsets"), data = try output(data, "data")
+    let dataLength = try output(dataLength, "data_length")
+    guard start >= 0, stop >= start else { throw .argument("bad row range \(start)..<\(stop)") }
+    let (bytes, lost) = try f.evaluateStrings(e, range: Int(start)..<Int(stop), offsets: offsets, valid: valid,
+                                              progress: progressHandler(progress, ctx))
+    data.pointee = try copyToMalloc(bytes)
+    dataLength.pointee = Int64(bytes.count)
+    missing?.pointee = Int64(lost)
+  }
+}
+
 @_cdecl("sf_frame_column_data")
 public func sfFrameColumnData(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?,
                               _ data: UnsafeMutablePointer<UnsafeRawPointer?>?, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {

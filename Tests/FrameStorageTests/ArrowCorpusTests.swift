@@ -33,7 +33,16 @@ final class ArrowCorpusTests: XCTestCase {
         XCTAssertEqual(batch.columns.count, table.fields.count, path)
         for chunk in batch.columns {
           let bits = chunk.offset + chunk.length
-          let valueBytes = chunk.dtype == .bool ? (bits + 7) / 8 : bits * chunk.dtype.byteWidth
+          var valueBytes = chunk.dtype == .bool ? (bits + 7) / 8 : bits * chunk.dtype.byteWidth
+          if let offsets = chunk.offsets, chunk.length > 0 {
+            // Strings: every offset, and the bytes up to the last one.
+            let last = chunk.dtype == .string ? Int(offsets.load(fromByteOffset: bits * 4, as: Int32.self))
+                                              : Int(offsets.load(fromByteOffset: bits * 8, as: Int64.self))
+            for i in 0...bits { checksum &+= UInt64(offsets.load(fromByteOffset: i * chunk.dtype.byteWidth, as: UInt8.self)) }
+            valueBytes = last
+          } else if chunk.offsets != nil {
+            valueBytes = 0
+          }
           let values = chunk.values.assumingMemoryBound(to: UInt8.self)
           for i in 0..<valueBytes { checksum &+= UInt64(values[i]) }
           if let validity = chunk.validity {

@@ -48,6 +48,8 @@ def from_arrays(**arrays):
             raise ValueError(f"column {name!r} has {len(array)} values, expected {length}")
         if array.dtype == _np.bool_:
             data = _np.packbits(array, bitorder="little")
+        elif array.dtype == _np.dtype("datetime64[D]"):
+            data = array.view(_np.int64).astype(_np.int32)  # the engine's date32 (a copy)
         else:
             data = _np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
         if array.dtype.name not in _native.DTYPE_CODES:

@@ -5,12 +5,37 @@ import ctypes
 import os
 import pathlib
 
+import numpy as np
+
 ABI_MAJOR = 0
 
-# SF_DTYPE_* codes and numpy's names for them.
+# SF_DTYPE_* codes, by the header's names.
 DTYPES = {1: "bool", 2: "int8", 3: "int16", 4: "int32", 5: "int64", 6: "uint8", 7: "uint16",
-          8: "uint32", 9: "uint64", 10: "float32", 11: "float64"}
-DTYPE_CODES = {name: code for code, name in DTYPES.items()}
+          8: "uint32", 9: "uint64", 10: "float32", 11: "float64", 12: "date32",
+          13: "timestamp_s", 14: "timestamp_ms", 15: "timestamp_us", 16: "timestamp_ns",
+          17: "duration_s", 18: "duration_ms", 19: "duration_us", 20: "duration_ns",
+          21: "string", 22: "large_string"}
+STRING_CODES = {21, 22}
+# numpy's dtype name of each fixed-width code (temporal types are numpy's datetime64 and
+# timedelta64); strings come back as object arrays.
+_UNITS = ["s", "ms", "us", "ns"]
+NUMPY_NAMES = {**{code: DTYPES[code] for code in range(1, 12)}, 12: "datetime64[D]",
+               **{13 + i: f"datetime64[{u}]" for i, u in enumerate(_UNITS)},
+               **{17 + i: f"timedelta64[{u}]" for i, u in enumerate(_UNITS)},
+               21: "object", 22: "object"}
+# numpy dtype name -> code, for the fixed-width types numpy arrays can hold.
+DTYPE_CODES = {name: code for code, name in NUMPY_NAMES.items() if code not in STRING_CODES}
+DATE32 = 12  # int32 days in the engine, 8-byte datetime64[D] in numpy: converted at the edge
+
+
+def numpy_dtype(code):
+    """numpy's dtype for values of the SF_DTYPE_* `code`."""
+    return np.dtype(NUMPY_NAMES[code])
+
+
+def numpy_dtype_named(name):
+    """numpy's dtype for the engine's dtype name (numpy's names, and `string`/`large_string`)."""
+    return np.dtype(object) if name in ("string", "large_string") else np.dtype(name)
 
 # SF_AGG_* codes.
 AGGREGATES = {"count": 0, "sum": 1, "mean": 2, "var": 3, "std": 4, "min": 5, "max": 6}
@@ -59,6 +84,7 @@ _SIGNATURES = {
     "sf_abi_version": (_i32, []),
     "sf_last_error": (_s, []),
     "sf_string_free": (None, [_p]),
+    "sf_buffer_free": (None, [_p]),
     "sf_pass_count": (_i64, []),
     "sf_frame_open": (_i32, [_s, ctypes.POINTER(_p)]),
     "sf_frame_from_arrays": (_i32, [_i64, _i32, ctypes.POINTER(_s), ctypes.POINTER(_i32), ctypes.POINTER(_p),
@@ -77,6 +103,8 @@ _SIGNATURES = {
     "sf_frame_aggregate": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s), ctypes.POINTER(_s),
                                   PROGRESS, _p, ctypes.POINTER(Scalar)]),
     "sf_frame_evaluate": (_i32, [_p, _s, _i64, _i64, _i32, _p, _p, PROGRESS, _p, ctypes.POINTER(_i64)]),
+    "sf_frame_evaluate_strings": (_i32, [_p, _s, _i64, _i64, _p, _p, PROGRESS, _p, ctypes.POINTER(_p),
+                                         ctypes.POINTER(_i64), ctypes.POINTER(_i64)]),
     "sf_frame_column_data": (_i32, [_p, _s, ctypes.POINTER(_p), ctypes.POINTER(_i64)]),
     "sf_frame_export_arrow": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_s), _i64, _i32, _p]),
     "sf_frame_from_arrow_stream": (_i32, [_p, ctypes.POINTER(_p)]),

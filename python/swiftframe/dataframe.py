@@ -52,12 +52,17 @@ class DataFrame:
     @property
     def dtypes(self):
         """Column name -> numpy dtype (None for a stored type this version cannot compute with)."""
-        return {c["name"]: (np.dtype(c["dtype"]) if c["dtype"] else None) for c in self._columns()}
+        return {c["name"]: (_native.numpy_dtype_named(c["dtype"]) if c["dtype"] else None)
+                for c in self._columns()}
 
-    def data_type(self, expression):
+    def _dtype_code(self, expression):
         code = ctypes.c_int32()
         check(lib.sf_frame_dtype(self._handle, encode(_text(expression)), ctypes.byref(code)))
-        return np.dtype(_native.DTYPES[code.value])
+        return code.value
+
+    def data_type(self, expression):
+        """numpy's dtype of the values (object for strings), known without reading data."""
+        return _native.numpy_dtype(self._dtype_code(expression))
 
     def __len__(self):
         n = ctypes.c_int64()
@@ -182,19 +187,48 @@ class DataFrame:
         n = len(self)
         i1 = 0 if i1 is None else max(0, min(i1, n))
         i2 = n if i2 is None else max(i1, min(i2, n))
-        view = self._stored_view(text, i1, i2)
+        code = self._dtype_code(text)
+        if code in _native.STRING_CODES:
+            return self._evaluate_strings(text, i1, i2)
+        view = None if code == _native.DATE32 else self._stored_view(text, i1, i2)
         if view is not None:
             return view
-        dtype = self.data_type(text)
-        values = np.empty(i2 - i1, dtype=dtype)
+        dtype = _native.numpy_dtype(code)
+        values = np.empty(i2 - i1, dtype=np.int32 if code == _native.DATE32 else dtype)
         valid = np.empty(i2 - i1, dtype=np.uint8)
         missing = ctypes.c_int64()
-        check(lib.sf_frame_evaluate(self._handle, encode(text), i1, i2, _native.DTYPE_CODES[dtype.name],
+        check(lib.sf_frame_evaluate(self._handle, encode(text), i1, i2, code,
                                     values.ctypes.data_as(ctypes.c_void_p), valid.ctypes.data_as(ctypes.c_void_p),
                                     _native.NO_PROGRESS, None, ctypes.byref(missing)))
+        if code == _native.DATE32:
+            values = values.astype(dtype)
         if missing.value:
             return np.ma.MaskedArray(values, mask=valid == 0)
         return values
+
+    def _evaluate_strings(self, text, i1, i2):
+        """Strings as a numpy object array (None where missing), decoded by pyarrow from
+        the engine's Arrow large_utf8 buffers."""
+        try:
+            import pyarrow as pa
+        except ImportError:
+            raise ImportError("reading string columns needs pyarrow: pip install pyarrow") from None
+        n = i2 - i1
+        offsets = np.empty(n + 1, dtype=np.int64)
+        valid = np.empty(n, dtype=np.uint8)
+        data, length, missing = ctypes.c_void_p(), ctypes.c_int64(), ctypes.c_int64()
+        check(lib.sf_frame_evaluate_strings(self._handle, encode(text), i1, i2,
+                                            offsets.ctypes.data_as(ctypes.c_void_p),
+                                            valid.ctypes.data_as(ctypes.c_void_p), _native.NO_PROGRESS, None,
+                                            ctypes.byref(data), ctypes.byref(length), ctypes.byref(missing)))
+        try:
+            chars = ctypes.string_at(data.value, length.value) if data.value else b""
+        finally:
+            lib.sf_buffer_free(data)
+        mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing.value else None
+        array = pa.Array.from_buffers(pa.large_string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(chars)],
+                                      null_count=missing.value)
+        return array.to_numpy(zero_copy_only=False)
 
     def _stored_view(self, text, i1, i2):
         name = text[1:-1] if text.startswith("`") and text.endswith("`") else text
@@ -277,8 +311,10 @@ def _scalar(result):
     """A numpy scalar from an sf_scalar (NaN for a null result)."""
     if result.is_null:
         return np.float64("nan")
-    dtype = np.dtype(_native.DTYPES[result.dtype])
+    dtype = _native.numpy_dtype(result.dtype)
     bits = np.array([result.bits], dtype=np.uint64)
+    if dtype.kind in "Mm":
+        return bits.view(np.int64).view(dtype)[0]
     if dtype.kind == "f":
         return dtype.type(bits.view(np.float64)[0])
     if dtype.kind == "u":

@@ -13,9 +13,14 @@ public protocol Aggregator: AnyObject {
   func finish() -> Scalar
 }
 
-/// A fresh state for `kind` over values of `dtype` (nil: count of rows).
-public func makeAggregator(_ kind: AggregateKind, dtype: DType?) -> Aggregator {
+/// A fresh state for `kind` over values of `dtype` (nil: count of rows). Strings
+/// only count; temporal values count, min and max (their arithmetic is not defined yet).
+public func makeAggregator(_ kind: AggregateKind, dtype: DType?) throws(SFError) -> Aggregator {
   guard let dtype else { return CountAggregator(rowsOnly: true) }
+  if kind == .count { return CountAggregator(rowsOnly: false) }
+  if dtype.isString || (dtype.isTemporal && kind != .min && kind != .max) {
+    throw SFError(.type, "\(kind) of a \(dtype) expression is not supported")
+  }
   struct Make: DTypeVisitor {
     let kind: AggregateKind, dtype: DType
     func visit<T: ColumnValue>(_: T.Type) -> Aggregator {
@@ -27,5 +32,5 @@ public func makeAggregator(_ kind: AggregateKind, dtype: DType?) -> Aggregator {
       }
     }
   }
-  return try! dtype.visit(Make(kind: kind, dtype: dtype))
+  return try dtype.visit(Make(kind: kind, dtype: dtype))
 }

@@ -74,11 +74,18 @@ public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], 
   for sel in selections where sel.dtype != .bool {
     throw SFError(.type, "a selection must be a boolean expression, got \(sel.dtype)")
   }
+  // Checked before the pass; each worker then makes its own states the same way.
+  func fresh() throws(SFError) -> [Aggregator] {
+    var out: [Aggregator] = []
+    for t in tasks { out.append(try makeAggregator(t.kind, dtype: t.expression.map { programs[$0].dtype })) }
+    return out
+  }
+  let empty = try fresh()
   // Masks: 0 filter, 1 filter ∧ selection, 2 … per-task combination with validity.
   let all = programs + selections
   let states = try runPass(chunkCount: chunks.count, threads: threads, progress: progress, makeState: {
     let w = PassWorker(table: scan.table, programs: all, filter: scan.filter, maskCount: 3)
-    w.aggregators = tasks.map { makeAggregator($0.kind, dtype: $0.expression.map { programs[$0].dtype }) }
+    w.aggregators = (try? fresh()) ?? []
     return w
   }) { (w: PassWorker, index: Int) throws(SFError) in
     let chunk = chunks[index]
@@ -109,9 +116,7 @@ public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], 
       w.aggregators[t].add(v, mask: mask, count: n)
     }
   }
-  guard let first = states.first else {
-    return tasks.map { makeAggregator($0.kind, dtype: $0.expression.map { programs[$0].dtype }).finish() }
-  }
+  guard let first = states.first else { return empty.map { $0.finish() } }
   for other in states.dropFirst() {
     for (a, b) in zip(first.aggregators, other.aggregators) { a.merge(b) }
   }

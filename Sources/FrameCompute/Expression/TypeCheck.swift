@@ -126,6 +126,13 @@ public struct TypeChecker {
 
   /// Brings two operands to one dtype with numpy's rules, literals being weak.
   private func unify(_ a: Checked, _ b: Checked, _ what: String, comparison: Bool = false) throws(SFError) -> (TypedNode, TypedNode) {
+    // Dates, times and strings meet only their own type, in comparisons and where();
+    // their arithmetic and string comparison come with the datetime and string kernels.
+    if case .node(let x) = a, case .node(let y) = b, x.dtype == y.dtype, x.dtype.isTemporal,
+       comparison || what == "where()" {
+      return (x, y)
+    }
+    for case .node(let n) in [a, b] { try requireNumeric(n, what) }
     switch (a, b) {
     case (.node(let x), .node(let y)):
       let t = promote(x.dtype, y.dtype)
@@ -172,6 +179,7 @@ public struct TypeChecker {
       if op == .negate, let folded = try LiteralFolding.negate(lit) { return .weak(folded) }
     }
     let n = try strong(c)
+    try requireNumeric(n, "'\(op.rawValue)'")
     switch op {
     case .plus:
       guard n.dtype != .bool else {
@@ -301,13 +309,14 @@ public struct TypeChecker {
     if name == "where" {
       try arity(3)
       var cond = try strong(typed(args[0]))
+      try requireNumeric(cond, "the condition of where()")
       if cond.dtype != .bool {
         cond = TypedNode(.compare(.notEqual), .bool, [cond, try constant(.int(0), cond.dtype)])
       }
       let (a, b) = try unify(typed(args[1]), typed(args[2]), "where()")
       return .node(TypedNode(.select, a.dtype, [cond, a, b]))
     }
-    if let t = DType(name: name) {
+    if let t = DType(name: name), t.isNumeric {
       // A cast, as numpy's astype (and how Python writes numpy scalars: `int16(1)`).
       try arity(1)
       switch try typed(args[0]) {
@@ -317,6 +326,7 @@ public struct TypeChecker {
         }
         return .node(try constant(lit, t))
       case .node(let n):
+        try requireNumeric(n, "\(name)()")
         return .node(cast(n, t))
       }
     }
@@ -325,7 +335,14 @@ public struct TypeChecker {
     }
     try arity(1)
     let x = try strong(typed(args[0]))
+    try requireNumeric(x, "\(name)()")
     let t = fn.keepsDType ? x.dtype : floatType(for: x.dtype)
     return .node(TypedNode(.math(fn), t, [cast(x, t)]))
+  }
+
+  private func requireNumeric(_ n: TypedNode, _ what: String) throws(SFError) {
+    guard n.dtype.isNumeric else {
+      throw SFError(.type, "\(what) is not supported for \(n.dtype) values")
+    }
   }
 }

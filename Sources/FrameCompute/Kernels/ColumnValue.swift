@@ -128,7 +128,8 @@ extension Double: ColumnValue {
   @inline(__always) public static func power(_ a: Double, _ b: Double) -> Double? { pow(a, b) }
 }
 
-/// Calls a generic function with the Swift type of a dtype (bool as UInt8 0/1):
+/// Calls a generic function with the Swift type of a dtype (bool as UInt8 0/1,
+/// temporal types as their storage integers; strings throw a type error):
 /// the one place where a runtime dtype becomes a compile-time type, so each
 /// kernel is specialized per dtype instead of dispatching per element.
 public protocol DTypeVisitor {
@@ -150,6 +151,10 @@ extension DType {
     case .uint64: try visitor.visit(UInt64.self)
     case .float32: try visitor.visit(Float.self)
     case .float64: try visitor.visit(Double.self)
+    case .date32: try visitor.visit(Int32.self)
+    case .timestampS, .timestampMS, .timestampUS, .timestampNS,
+         .durationS, .durationMS, .durationUS, .durationNS: try visitor.visit(Int64.self)
+    case .string, .largeString: throw SFError(.type, "this operation does not support strings yet")
     }
   }
 }

@@ -43,7 +43,7 @@ public enum ArrowFileReader {
     var unsupported: [(name: String, arrowType: String)] = []
     for (i, f) in schema.fields.enumerated() {
       if f.dictionaryIndex == nil, let t = f.type.dtype {
-        supported.append((i, Field(name: f.name, dtype: t, nullable: f.nullable), t))
+        supported.append((i, Field(name: f.name, dtype: t, nullable: f.nullable, timezone: f.type.timezone), t))
       } else {
         unsupported.append((f.name, f.dictionaryIndex == nil ? f.type.name : "dictionary<\(f.type.name)>"))
       }

@@ -45,7 +45,7 @@ struct RecordBatchDecoder {
         throw corrupt("column '\(field.name)' has \(node.length) rows, the batch \(length)")
       }
       if field.dictionaryIndex == nil, let dtype = field.type.dtype {
-        out.append(try primitive(field, dtype, node))
+        out.append(try dtype.isString ? strings(field, dtype, node) : primitive(field, dtype, node))
       } else {
         try skip(field.storedType, node, depth: 0)
         out.append(nil)
@@ -86,15 +86,22 @@ struct RecordBatchDecoder {
     return UnsafeRawBufferPointer(rebasing: body[Int(offset)..<Int(offset + length)])
   }
 
-  /// A column of fixed-width values (bit-packed for bool) and its validity bitmap.
-  private mutating func primitive(_ field: ArrowField, _ dtype: DType, _ node: Node) throws(SFError) -> ColumnChunk {
+  /// The validity bitmap of a column, checked to cover its rows when it has nulls.
+  private mutating func takeValidity(_ field: ArrowField, _ node: Node) throws(SFError) -> UnsafePointer<UInt8>? {
     let validity = try takeBuffer()
-    let values = try takeBuffer()
-    let n = node.length
-    let bitmapBytes = n / 8 + (n % 8 == 0 ? 0 : 1)
+    let bitmapBytes = node.length / 8 + (node.length % 8 == 0 ? 0 : 1)
     if node.nullCount > 0, validity.count < bitmapBytes {
       throw corrupt("column '\(field.name)' has \(node.nullCount) nulls but a validity bitmap of \(validity.count) bytes")
     }
+    return validity.baseAddress?.assumingMemoryBound(to: UInt8.self)
+  }
+
+  /// A column of fixed-width values (bit-packed for bool) and its validity bitmap.
+  private mutating func primitive(_ field: ArrowField, _ dtype: DType, _ node: Node) throws(SFError) -> ColumnChunk {
+    let validity = try takeValidity(field, node)
+    let values = try takeBuffer()
+    let n = node.length
+    let bitmapBytes = n / 8 + (n % 8 == 0 ? 0 : 1)
     let needed = dtype == .bool ? bitmapBytes : n.multipliedReportingOverflow(by: dtype.byteWidth).partialValue
     guard n <= body.count * 8, values.count >= needed else {
       throw corrupt("column '\(field.name)' needs \(needed) bytes for \(n) values, its buffer has \(values.count)")
@@ -104,9 +111,40 @@ struct RecordBatchDecoder {
           n == 0 || Int(bitPattern: base) % dtype.byteWidth == 0 else {
       throw corrupt("column '\(field.name)' has a values buffer misaligned for \(dtype)")
     }
-    return ColumnChunk(dtype: dtype, length: n, values: base,
-                       validity: validity.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                       nullCount: node.nullCount)
+    return ColumnChunk(dtype: dtype, length: n, values: base, validity: validity, nullCount: node.nullCount)
+  }
+
+  /// A utf8 / large_utf8 column: validity, offsets, bytes. Offsets are checked here,
+  /// once, to start at 0 or more, never decrease and end inside the bytes, so string
+  /// kernels can slice without checks. (UTF-8 itself is not checked: readers of the
+  /// bytes decode with repair.)
+  private mutating func strings(_ field: ArrowField, _ dtype: DType, _ node: Node) throws(SFError) -> ColumnChunk {
+    let validity = try takeValidity(field, node)
+    let offsets = try takeBuffer()
+    let data = try takeBuffer()
+    let n = node.length
+    let width = dtype.byteWidth
+    guard n < body.count, offsets.count >= (n == 0 ? 0 : (n + 1) * width) else {
+      throw corrupt("column '\(field.name)' needs \(n + 1) offsets, its buffer has \(offsets.count) bytes")
+    }
+    guard let base = offsets.baseAddress ?? body.baseAddress, Int(bitPattern: base) % width == 0 else {
+      throw corrupt("column '\(field.name)' has an offsets buffer misaligned for \(dtype)")
+    }
+    if n > 0 {
+      let ok = width == 4
+        ? monotoneWithin(base.assumingMemoryBound(to: Int32.self), n + 1, data.count)
+        : monotoneWithin(base.assumingMemoryBound(to: Int64.self), n + 1, data.count)
+      guard ok else { throw corrupt("column '\(field.name)' has string offsets out of order or past its \(data.count) bytes") }
+    }
+    return ColumnChunk(dtype: dtype, length: n, values: data.baseAddress ?? base, validity: validity,
+                       nullCount: node.nullCount, offsets: base)
+  }
+
+  private func monotoneWithin<T: FixedWidthInteger>(_ p: UnsafePointer<T>, _ count: Int, _ limit: Int) -> Bool {
+    guard p[0] >= 0 else { return false }
+    var ok = true
+    for i in 1..<count { ok = ok && p[i] >= p[i - 1] }
+    return ok && Int64(p[count - 1]) <= Int64(limit)
   }
 
   /// Consumes the buffers and child nodes of a field the engine does not read.

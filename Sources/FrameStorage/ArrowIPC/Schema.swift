@@ -56,8 +56,17 @@ indirect enum ArrowType: Equatable {
       }
     case .float(32): return .float32
     case .float(64): return .float64
+    case .date32: return .date32
+    case .timestamp(let unit, _): return [.timestampS, .timestampMS, .timestampUS, .timestampNS][Int(unit.rawValue)]
+    case .duration(let unit): return [.durationS, .durationMS, .durationUS, .durationNS][Int(unit.rawValue)]
+    case .utf8(let large): return large ? .largeString : .string
     default: return nil
     }
+  }
+
+  var timezone: String? {
+    if case .timestamp(_, let tz) = self { return tz }
+    return nil
   }
 }
 

@@ -1,18 +1,26 @@
 /// Column and expression value types. Raw values are the SF_DTYPE_* codes of the C header.
+/// Temporal types are stored as integers (Arrow's layouts: date32 in int32 days,
+/// timestamps and durations in int64 units); strings as Arrow utf8 / large_utf8
+/// (offsets and bytes).
 public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
   case bool = 1
   case int8, int16, int32, int64
   case uint8, uint16, uint32, uint64
   case float32, float64
+  case date32 = 12
+  case timestampS, timestampMS, timestampUS, timestampNS
+  case durationS, durationMS, durationUS, durationNS
+  case string, largeString
 
-  /// Bytes per value in memory. Stored Arrow bools are bit-packed; evaluated ones
-  /// are one byte (0 or 1) per value.
+  /// Bytes per value in memory: for strings, per offset. Stored Arrow bools are
+  /// bit-packed; evaluated ones are one byte (0 or 1) per value.
   public var byteWidth: Int {
     switch self {
     case .bool, .int8, .uint8: 1
     case .int16, .uint16: 2
-    case .int32, .uint32, .float32: 4
-    case .int64, .uint64, .float64: 8
+    case .int32, .uint32, .float32, .date32, .string: 4
+    case .int64, .uint64, .float64, .timestampS, .timestampMS, .timestampUS, .timestampNS,
+         .durationS, .durationMS, .durationUS, .durationNS, .largeString: 8
     }
   }
 
@@ -20,8 +28,22 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
   public var isSignedInteger: Bool { self == .int8 || self == .int16 || self == .int32 || self == .int64 }
   public var isUnsignedInteger: Bool { self == .uint8 || self == .uint16 || self == .uint32 || self == .uint64 }
   public var isInteger: Bool { isSignedInteger || isUnsignedInteger }
+  /// bool, the integers and the floats: what arithmetic and math functions take.
+  public var isNumeric: Bool { rawValue <= DType.float64.rawValue }
+  public var isString: Bool { self == .string || self == .largeString }
+  public var isTemporal: Bool { !isNumeric && !isString }
 
-  /// numpy's name of the type.
+  /// The integer type a temporal value is stored in (nil for the others).
+  public var storage: DType? {
+    switch self {
+    case .date32: .int32
+    case .timestampS, .timestampMS, .timestampUS, .timestampNS,
+         .durationS, .durationMS, .durationUS, .durationNS: .int64
+    default: nil
+    }
+  }
+
+  /// numpy's name of the type (strings: Arrow's).
   public var name: String {
     switch self {
     case .bool: "bool"
@@ -35,6 +57,17 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case .uint64: "uint64"
     case .float32: "float32"
     case .float64: "float64"
+    case .date32: "datetime64[D]"
+    case .timestampS: "datetime64[s]"
+    case .timestampMS: "datetime64[ms]"
+    case .timestampUS: "datetime64[us]"
+    case .timestampNS: "datetime64[ns]"
+    case .durationS: "timedelta64[s]"
+    case .durationMS: "timedelta64[ms]"
+    case .durationUS: "timedelta64[us]"
+    case .durationNS: "timedelta64[ns]"
+    case .string: "string"
+    case .largeString: "large_string"
     }
   }
 

@@ -1,0 +1,50 @@
+import FrameStorage
+
+/// The strings of a stored string column for the filtered rows `range` (counted after
+/// the filter), as Arrow large_utf8: `offsets` (range.count + 1 values, from 0), the
+/// concatenated bytes, and presence bytes (0 missing). `counts` is `filteredCounts(scan)`.
+/// String expressions other than a stored column come with the string kernels.
+public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range: Range<Int>,
+                            offsets out: UnsafeMutablePointer<Int64>, valid: UnsafeMutablePointer<UInt8>?)
+  throws(SFError) -> (bytes: [UInt8], missing: Int) {
+  guard case .field(let field) = program.root.op, program.dtype.isString else {
+    throw SFError(.type, "only stored string columns can be evaluated in this version")
+  }
+  try scan.table.checkFilesUnchanged()
+  let chunks = scan.chunks
+  guard counts.count == chunks.count else { throw SFError(.argument, "stale row counts for this frame") }
+  var bytes: [UInt8] = []
+  var missing = 0
+  var position = 0
+  var k = 0  // rows written
+  out[0] = 0
+  let filter = scan.filter.map { Evaluator(table: scan.table, program: $0) }
+  let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkRows)
+  defer { mask.deallocate() }
+  for (i, chunk) in chunks.enumerated() {
+    defer { position += counts[i] }
+    guard position + counts[i] > range.lowerBound, position < range.upperBound else { continue }
+    let keep = try filter.map { f throws(SFError) in truth(try f.evaluate(chunk), into: mask) }
+    let column = scan.table.batches[chunk.batch].columns[field]
+    let first = column.offset + chunk.start
+    var seen = position
+    for r in 0..<chunk.count where keep.map({ $0[r] != 0 }) ?? true {
+      defer { seen += 1 }
+      guard seen >= range.lowerBound, seen < range.upperBound else { continue }
+      let row = first + r
+      let present = column.validity.map { ($0[row >> 3] >> UInt8(row & 7)) & 1 } ?? 1
+      if present == 1, let o = column.offsets {
+        let (start, end) = column.dtype == .string
+          ? (Int(o.load(fromByteOffset: row * 4, as: Int32.self)), Int(o.load(fromByteOffset: (row + 1) * 4, as: Int32.self)))
+          : (Int(o.load(fromByteOffset: row * 8, as: Int64.self)), Int(o.load(fromByteOffset: (row + 1) * 8, as: Int64.self)))
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: column.values + start, count: end - start))
+      } else {
+        missing += present == 1 ? 0 : 1
+      }
+      valid?[k] = present
+      k += 1
+      out[k] = Int64(bytes.count)
+    }
+  }
+  return (bytes, missing)
+}

@@ -1,0 +1,126 @@
+"""Timestamps, dates, durations and strings in Arrow files written by pyarrow (and
+datetime64 arrays from numpy): values, missing values, dtypes and the statistics
+defined on them, checked against pyarrow and numpy."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import swiftframe as sf
+
+N = 150_001
+UNITS = ["s", "ms", "us", "ns"]
+
+
+@pytest.fixture(scope="module")
+def table():
+    rng = np.random.default_rng(11)
+    base = rng.integers(-2**40, 2**40, N)
+    present = rng.random(N) > 0.1
+    words = np.array([f"w{i}·é{'x' * (i % 13)}" for i in range(300)], dtype=object)
+    strings = words[rng.integers(0, 300, N)]
+    strings[rng.random(N) < 0.08] = None
+    columns = {f"ts_{u}": pa.array(base.astype(f"datetime64[{u}]"), mask=~present) for u in UNITS}
+    columns["ts_tz"] = pa.array(base.astype("datetime64[us]")).cast(pa.timestamp("us", tz="America/New_York"))
+    columns["date"] = pa.array((base // 10**6).astype("datetime64[D]"), pa.date32(), mask=~present)
+    columns.update({f"dur_{u}": pa.array(base.astype(f"timedelta64[{u}]"), mask=~present) for u in UNITS})
+    columns["s"] = pa.array(list(strings), pa.string())
+    columns["ls"] = pa.array(list(strings), pa.large_string())
+    columns["x"] = pa.array(rng.standard_normal(N))
+    return pa.table(columns)
+
+
+@pytest.fixture(scope="module", params=["one-batch", "batches"])
+def frame(request, table, tmp_path_factory):
+    path = tmp_path_factory.mktemp("types") / "t.arrow"
+    with pa.ipc.new_file(str(path), table.schema) as writer:
+        if request.param == "one-batch":
+            writer.write_table(table)
+        else:
+            for batch in table.to_batches(max_chunksize=40_000):
+                writer.write_batch(batch)
+    return sf.open(str(path))
+
+
+def numpy_of(column):
+    """pyarrow column -> (numpy values, presence)."""
+    array = column.combine_chunks()
+    valid = array.is_valid().to_numpy(zero_copy_only=False)
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return array.to_numpy(zero_copy_only=False), valid
+    if pa.types.is_timestamp(array.type) and array.type.tz is not None:
+        array = array.cast(pa.timestamp(array.type.unit))
+    return array.to_numpy(zero_copy_only=False), valid
+
+
+def test_dtypes(frame):
+    expected = {**{f"ts_{u}": np.dtype(f"datetime64[{u}]") for u in UNITS}, "ts_tz": np.dtype("datetime64[us]"),
+                "date": np.dtype("datetime64[D]"), **{f"dur_{u}": np.dtype(f"timedelta64[{u}]") for u in UNITS},
+                "s": np.dtype(object), "ls": np.dtype(object), "x": np.dtype("float64")}
+    assert frame.dtypes == expected
+
+
+@pytest.mark.parametrize("name", [f"ts_{u}" for u in UNITS] + ["ts_tz", "date"] + [f"dur_{u}" for u in UNITS])
+def test_temporal_values_and_statistics(frame, table, name):
+    values, valid = numpy_of(table[name])
+    got = frame.evaluate(name)
+    assert got.dtype == values.dtype
+    np.testing.assert_array_equal(np.ma.getmaskarray(got), ~valid)
+    np.testing.assert_array_equal(np.ma.getdata(got)[valid], values[valid])
+    assert frame.count(name) == valid.sum()
+    assert frame.min(name) == values[valid].min()
+    assert frame.max(name) == values[valid].max()
+    assert frame.min(name).dtype == values.dtype
+    # Under a filter, and compared with a value of the same column.
+    keep = frame.evaluate("x") > 0
+    filtered = frame[frame.x > 0]
+    assert filtered.count(name) == (valid & keep).sum()
+    assert filtered.max(name) == values[valid & keep].max()
+    assert frame.count(selection=f"{name} > {name}") == 0
+    assert frame.count(selection=f"{name} == {name}") == valid.sum()
+
+
+@pytest.mark.parametrize("name", ["s", "ls"])
+def test_strings(frame, table, name):
+    values, valid = numpy_of(table[name])
+    got = frame.evaluate(name)
+    assert got.dtype == object
+    assert list(got) == list(values)
+    assert frame.count(name) == valid.sum()
+    keep = frame.evaluate("x") > 0.5
+    assert list(frame[frame.x > 0.5].evaluate(name)) == list(values[keep])
+    assert list(frame.evaluate(name, 1000, 1010)) == list(values[1000:1010])
+    assert list(frame[10:20][name].values) == list(values[10:20])
+    text = repr(frame.head(3))
+    for v in values[:3]:
+        assert (v or "None")[:10] in text
+
+
+def test_arithmetic_on_dates_and_strings_is_a_type_error_for_now(frame):
+    for bad in ["ts_us + 1", "s + 1", "-date", "sqrt(dur_s)", "ts_us < 5", "ts_us < ts_ms", "where(x > 0, ts_s, 0)"]:
+        with pytest.raises(TypeError):
+            frame.evaluate(bad)
+    for stat in ("sum", "mean", "std", "var"):
+        with pytest.raises(TypeError, match=stat if stat != "var" else "variance"):
+            getattr(frame, stat)("ts_us")
+        with pytest.raises(TypeError):
+            getattr(frame, stat)("s")
+    assert frame.sum("x") == pytest.approx(float(np.sum(frame.evaluate("x"))), rel=1e-12)  # still usable
+
+
+def test_where_picks_between_timestamps(frame, table):
+    a, va = numpy_of(table["ts_us"])
+    got = frame.evaluate("where(x > 0, ts_us, ts_us)")
+    np.testing.assert_array_equal(np.ma.getdata(got)[va], a[va])
+
+
+def test_numpy_datetimes_from_arrays():
+    rng = np.random.default_rng(4)
+    arrays = {f"t_{u}": rng.integers(-2**40, 2**40, 1000).astype(f"datetime64[{u}]") for u in UNITS}
+    arrays["d"] = rng.integers(-10**5, 10**5, 1000).astype("datetime64[D]")
+    arrays["dt"] = rng.integers(-2**40, 2**40, 1000).astype("timedelta64[ms]")
+    df = sf.from_arrays(**arrays)
+    for name, values in arrays.items():
+        np.testing.assert_array_equal(df.evaluate(name), values)
+        assert df.min(name) == values.min() and df.max(name) == values.max()
+        assert df.data_type(name) == values.dtype
