@@ -134,7 +134,7 @@ def test_unsupported_columns_are_named_not_fatal(tmp_path):
 # Arrow's integration golden files: values as their JSON states them.
 
 def golden_files():
-    return sorted(INTEGRATION.glob("*/*.arrow_file"))
+    return sorted(INTEGRATION.glob("*/*.arrow_file")) + sorted(INTEGRATION.glob("*/*.stream"))
 
 
 INTEGER_KINDS = ("int", "date", "timestamp", "duration")  # compared as integers (days, units)
@@ -161,7 +161,7 @@ def json_values(column, kind):
 
 @pytest.mark.parametrize("path", golden_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_integration_golden_files(path):
-    with gzip.open(path.with_suffix(".json.gz")) as f:
+    with gzip.open(path.parent / (path.stem + ".json.gz")) as f:
         spec = json.load(f)
     if "compression" in path.parent.name:
         with pytest.raises(ValueError, match="compressed"):
@@ -304,13 +304,28 @@ print("done")
     assert run.returncode == 0 and run.stdout.strip() == "done", run.stderr[-2000:]
 
 
-def test_stream_format_is_named(tmp_path):
-    table = pa.table({"x": [1.0, 2.0]})
+@pytest.mark.parametrize("batch_rows", [None, 333])
+def test_stream_format(tmp_path, batch_rows):
+    table = random_table(1000, seed=8)
     path = tmp_path / "s.arrows"
     with pa.ipc.new_stream(str(path), table.schema) as w:
-        w.write_table(table)
-    with pytest.raises(ValueError, match="stream"):
-        sf.open(str(path))
+        for batch in table.to_batches(max_chunksize=batch_rows):
+            w.write_batch(batch)
+    df = sf.open(str(path))
+    assert len(df) == 1000
+    for name in table.column_names:
+        values, valid = expect(table[name])
+        got = df.evaluate(name)
+        np.testing.assert_array_equal(np.ma.getmaskarray(got), ~valid)
+        np.testing.assert_array_equal(np.ma.getdata(got)[valid], values[valid])
+    # Cut in the middle of a message: an error, not a crash.
+    data = path.read_bytes()
+    for cut in range(8, len(data), 61):
+        path.write_bytes(data[:cut])
+        try:
+            sf.open(str(path))
+        except ValueError as e:
+            assert "stream" in str(e) or "message" in str(e) or "body" in str(e) or "buffer" in str(e)
 
 
 def test_compressed_bodies_are_refused_clearly(tmp_path):

@@ -1,7 +1,8 @@
-/// Opens Arrow IPC files (the random-access "file" format: `ARROW1`, messages,
-/// a footer, `ARROW1`) by mapping them. Opening reads only metadata: every block,
-/// message and buffer the footer names is checked against the file's size, so the
-/// columns handed out point only at bytes that exist. No column data is read.
+/// Opens Arrow IPC data by mapping it: the random-access "file" format (`ARROW1`,
+/// messages, a footer, `ARROW1`) and the "stream" format (messages one after the
+/// other, up to an end-of-stream marker or the end of the file). Opening reads only
+/// metadata: every block, message and buffer is checked against the file's size, so
+/// the columns handed out point only at bytes that exist. No column data is read.
 public enum ArrowFileReader {
   static let magic: [UInt8] = Array("ARROW1".utf8)
 
@@ -17,12 +18,12 @@ public enum ArrowFileReader {
   static func read(_ file: MappedFile) throws(SFError) -> Table {
     let bytes = file.bytes
     let size = bytes.count
+    if size >= 4, bytes.loadUnaligned(as: UInt32.self) == 0xFFFF_FFFF {
+      return try readStream(file)
+    }
     // Leading magic padded to 8 bytes, trailing footer length (int32) and magic.
     guard size >= 8 + 4 + 6, hasMagic(bytes, at: 0), hasMagic(bytes, at: size - 6) else {
-      if size >= 4, bytes.loadUnaligned(as: UInt32.self) == 0xFFFF_FFFF {
-        throw .corrupt("this is an Arrow IPC stream, not an Arrow IPC file (the stream format is not supported yet)")
-      }
-      throw .corrupt("not an Arrow IPC file (no ARROW1 magic at both ends)")
+      throw .corrupt("not an Arrow IPC file or stream (no ARROW1 magic at both ends, no stream message at the start)")
     }
     let footerLength = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: size - 10, as: Int32.self)))
     let footerEnd = size - 10
@@ -36,9 +37,50 @@ public enum ArrowFileReader {
     guard let schemaTable = try footer.table(1) else { throw .corrupt("the footer has no schema") }
     let schema = try ArrowSchema(schemaTable, version: version)
     // Messages live between the leading magic and the footer.
-    let body = UnsafeRawBufferPointer(rebasing: bytes[0..<footerStart])
-    for block in try blocks(footer, 2) { _ = try message(in: body, block, expect: .dictionaryBatch) }
+    let area = UnsafeRawBufferPointer(rebasing: bytes[0..<footerStart])
+    for block in try blocks(footer, 2) { _ = try message(in: area, block, expect: .dictionaryBatch) }
+    var batches: [(FBTable, UnsafeRawBufferPointer)] = []
+    for block in try blocks(footer, 3) { batches.append(try message(in: area, block, expect: .recordBatch)) }
+    return try table(file, schema, batches)
+  }
 
+  /// The stream format: a schema message, then dictionary and record batch messages.
+  static func readStream(_ file: MappedFile) throws(SFError) -> Table {
+    let bytes = file.bytes
+    var position = 0
+    var schema: ArrowSchema? = nil
+    var batches: [(FBTable, UnsafeRawBufferPointer)] = []
+    while position <= bytes.count - 8 {
+      // Each message: 0xFFFFFFFF, its metadata length (0 ends the stream), metadata, body.
+      guard bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self) == 0xFFFF_FFFF else {
+        throw .corrupt("no message marker at byte \(position) of the stream")
+      }
+      let length = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: position + 4, as: Int32.self)))
+      if length == 0 { break }
+      guard length > 0, length <= bytes.count - position - 8 else {
+        throw .corrupt("a message of \(length) bytes at byte \(position) does not fit in the stream")
+      }
+      let block = Block(offset: position, metadataLength: 8 + length, bodyLength: bytes.count - position - 8 - length)
+      let (kind, header, body) = try message(in: bytes, block, minOffset: 0)
+      switch kind {
+      case .schema:
+        guard schema == nil else { throw .corrupt("a second schema message at byte \(position)") }
+        schema = try ArrowSchema(header, version: 4)
+      case .recordBatch:
+        guard schema != nil else { throw .corrupt("a record batch before the schema") }
+        batches.append((header, body))
+      case .dictionaryBatch:
+        break  // dictionary-encoded columns are listed as unsupported
+      }
+      position = block.offset + block.metadataLength + body.count
+    }
+    guard let schema else { throw .corrupt("the stream has no schema message") }
+    return try table(file, schema, batches)
+  }
+
+  /// The table of the schema's supported columns over the record batches' bodies.
+  private static func table(_ file: MappedFile, _ schema: ArrowSchema,
+                            _ messages: [(FBTable, UnsafeRawBufferPointer)]) throws(SFError) -> Table {
     var supported: [(index: Int, field: Field, dtype: DType)] = []
     var unsupported: [(name: String, arrowType: String)] = []
     for (i, f) in schema.fields.enumerated() {
@@ -50,12 +92,11 @@ public enum ArrowFileReader {
     }
     // A batch may claim rows that no buffer backs (no columns, null columns): bound
     // the total so that planning a pass over it stays small.
-    let maxRows = 8 * size + (1 << 32)
+    let maxRows = 8 * file.bytes.count + (1 << 32)
     var batches: [RecordBatch] = []
     var rows = 0
-    for (b, block) in try blocks(footer, 3).enumerated() {
-      let (header, batchBody) = try message(in: body, block, expect: .recordBatch)
-      var decoder = RecordBatchDecoder(header, body: batchBody, schema: schema, index: b)
+    for (b, (header, body)) in messages.enumerated() {
+      var decoder = RecordBatchDecoder(header, body: body, schema: schema, index: b)
       let columns = try decoder.decode()
       let length = Int(try header.scalar(0, default: Int64(0)))  // checked >= 0 by the decoder
       guard length <= maxRows - rows else {
@@ -95,11 +136,21 @@ public enum ArrowFileReader {
     case schema = 1, dictionaryBatch = 2, recordBatch = 3
   }
 
-  /// The header table of the message a block points to, and the message's body.
+  /// The header table of the message a block points to, and the message's body,
+  /// checked to be a message of kind `kind`.
   private static func message(in file: UnsafeRawBufferPointer, _ block: Block,
                               expect kind: MessageKind) throws(SFError) -> (FBTable, UnsafeRawBufferPointer) {
+    let (found, header, body) = try message(in: file, block, minOffset: 8)
+    guard found == kind else { throw .corrupt("expected a \(kind) message, found a \(found) message") }
+    return (header, body)
+  }
+
+  /// The kind, header table and body of the message a block points to. The body is
+  /// as long as the message says, and must fit in the block.
+  private static func message(in file: UnsafeRawBufferPointer, _ block: Block,
+                              minOffset: Int) throws(SFError) -> (MessageKind, FBTable, UnsafeRawBufferPointer) {
     let size = file.count
-    guard block.offset >= 8, block.offset % 8 == 0, block.metadataLength >= 8, block.bodyLength >= 0,
+    guard block.offset >= minOffset, block.offset % 8 == 0, block.metadataLength >= 8, block.bodyLength >= 0,
           block.offset < size, block.metadataLength <= size - block.offset,
           block.bodyLength <= size - block.offset - block.metadataLength else {
       throw .corrupt("a block (offset \(block.offset), metadata \(block.metadataLength) bytes, body "
@@ -113,19 +164,18 @@ public enum ArrowFileReader {
       throw .corrupt("a message of \(length) bytes does not fit its block of \(block.metadataLength) bytes")
     }
     let start = block.offset + prefix
-    let flat = FlatBuffer(UnsafeRawBufferPointer(rebasing: file[start..<(start + length)]),
-                          what: kind == .recordBatch ? "record batch message" : "dictionary batch message")
+    let flat = FlatBuffer(UnsafeRawBufferPointer(rebasing: file[start..<(start + length)]), what: "message")
     // Message: version (0), header_type (1), header (2), bodyLength (3).
     let message = try flat.root()
     let (type, header) = try message.union(1)
-    guard type == kind.rawValue, let header else {
-      throw flat.corrupt("expected a \(kind) message, found message type \(type)")
+    guard let kind = MessageKind(rawValue: type), let header else {
+      throw flat.corrupt("message type \(type) is not a schema, dictionary batch or record batch")
     }
     let bodyLength = Int(try message.scalar(3, default: Int64(0)))
     guard bodyLength >= 0, bodyLength <= block.bodyLength else {
       throw flat.corrupt("body of \(bodyLength) bytes is larger than its block's \(block.bodyLength)")
     }
     let bodyStart = block.offset + block.metadataLength
-    return (header, UnsafeRawBufferPointer(rebasing: file[bodyStart..<(bodyStart + bodyLength)]))
+    return (kind, header, UnsafeRawBufferPointer(rebasing: file[bodyStart..<(bodyStart + bodyLength)]))
   }
 }
