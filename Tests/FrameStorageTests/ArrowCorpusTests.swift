@@ -34,7 +34,9 @@ final class ArrowCorpusTests: XCTestCase {
         for chunk in batch.columns {
           let bits = chunk.offset + chunk.length
           var valueBytes = chunk.dtype == .bool ? (bits + 7) / 8 : bits * chunk.dtype.byteWidth
-          if let offsets = chunk.offsets, chunk.length > 0 {
+          if let dictionary = chunk.dictionary {
+            valueBytes = bits * dictionary.indexType.byteWidth  // the indices; the values are checked as a chunk
+          } else if let offsets = chunk.offsets, chunk.length > 0 {
             // Strings: every offset, and the bytes up to the last one.
             let last = chunk.dtype == .string ? Int(offsets.load(fromByteOffset: bits * 4, as: Int32.self))
                                               : Int(offsets.load(fromByteOffset: bits * 8, as: Int64.self))

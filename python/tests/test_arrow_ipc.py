@@ -143,7 +143,9 @@ STRING_KINDS = ("utf8", "largeutf8")
 
 def readable(field):
     t = field["type"]
-    return ("dictionary" not in field and t.get("precision") != "HALF"
+    if "dictionary" in field:
+        return t["name"] in STRING_KINDS
+    return (t.get("precision") != "HALF"
             and (t["name"] in ("int", "floatingpoint", "bool", "timestamp", "duration") + STRING_KINDS
                  or (t["name"] == "date" and t["unit"] == "DAY")))
 
@@ -181,8 +183,12 @@ def test_integration_golden_files(path):
         if first[f["name"]] != i:
             continue
         kind = f["type"]["name"]
-        expected = np.concatenate([json_values(b["columns"][i], kind) for b in spec["batches"]]) \
-            if spec["batches"] else np.array([])
+        expected = np.concatenate([json_values(b["columns"][i], "int" if "dictionary" in f else kind)
+                                   for b in spec["batches"]]) if spec["batches"] else np.array([])
+        if "dictionary" in f:
+            (values,) = [d["data"]["columns"][0]["DATA"] for d in spec["dictionaries"]
+                         if d["id"] == f["dictionary"]["id"]]
+            expected = np.array([values[k] if 0 <= k < len(values) else None for k in expected], dtype=object)
         valid = np.concatenate([np.array(b["columns"][i].get("VALIDITY", [1] * b["count"]), bool)
                                 for b in spec["batches"]]) if spec["batches"] else np.array([], bool)
         got = df.evaluate(f["name"])

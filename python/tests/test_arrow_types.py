@@ -124,3 +124,55 @@ def test_numpy_datetimes_from_arrays():
         np.testing.assert_array_equal(df.evaluate(name), values)
         assert df.min(name) == values.min() and df.max(name) == values.max()
         assert df.data_type(name) == values.dtype
+
+
+@pytest.mark.parametrize("index_type", [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint32()])
+def test_dictionary_encoded_strings(tmp_path, index_type):
+    rng = np.random.default_rng(5)
+    words = [f"cat-{i}" for i in range(50)]
+    codes = rng.integers(0, 50, 100_000)
+    valid = rng.random(100_000) > 0.1
+    indices = pa.array(codes, index_type, mask=~valid)
+    column = pa.DictionaryArray.from_arrays(indices, pa.array(words))
+    table = pa.table({"c": column, "x": rng.random(100_000)})
+    path = tmp_path / "d.arrow"
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        for batch in table.to_batches(max_chunksize=30_000):
+            w.write_batch(batch)
+    df = sf.open(str(path))
+    assert df.dtypes["c"] == np.dtype(object)
+    expected = [words[k] if ok else None for k, ok in zip(codes, valid)]
+    assert list(df.evaluate("c")) == expected
+    assert df.count("c") == valid.sum()
+    keep = df.evaluate("x") < 0.3
+    assert list(df[df.x < 0.3].evaluate("c")) == [e for e, k in zip(expected, keep) if k]
+
+
+def test_pandas_categorical_through_arrow(tmp_path):
+    import pandas as pd
+    rng = np.random.default_rng(6)
+    pdf = pd.DataFrame({"k": pd.Categorical(rng.choice(["red", "green", "blue", None], 5000)),
+                        "v": rng.integers(0, 9, 5000)})
+    table = pa.Table.from_pandas(pdf, preserve_index=False)
+    path = tmp_path / "p.arrow"
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    df = sf.open(str(path))
+    assert list(df.evaluate("k")) == [None if pd.isna(v) else v for v in pdf.k]
+    assert df.sum("v") == pdf.v.sum()
+
+
+def test_dictionary_index_out_of_range_is_an_error(tmp_path):
+    indices = pa.array([0, 1, 2], pa.int8())
+    column = pa.DictionaryArray.from_arrays(indices, pa.array(["a", "b", "c"]))
+    path = tmp_path / "bad.arrow"
+    with pa.ipc.new_file(str(path), pa.schema([("c", column.type)])) as w:
+        w.write_table(pa.table({"c": column}))
+    data = bytearray(path.read_bytes())
+    # The record batch body holds the indices 0 1 2 after the dictionary's strings: make one 9.
+    at = data.rfind(bytes([0, 1, 2]))
+    assert at > 0
+    data[at + 2] = 9
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="dictionary indices"):
+        sf.open(str(path))

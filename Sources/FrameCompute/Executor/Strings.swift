@@ -33,11 +33,8 @@ public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range
       guard seen >= range.lowerBound, seen < range.upperBound else { continue }
       let row = first + r
       let present = column.validity.map { ($0[row >> 3] >> UInt8(row & 7)) & 1 } ?? 1
-      if present == 1, let o = column.offsets {
-        let (start, end) = column.dtype == .string
-          ? (Int(o.load(fromByteOffset: row * 4, as: Int32.self)), Int(o.load(fromByteOffset: (row + 1) * 4, as: Int32.self)))
-          : (Int(o.load(fromByteOffset: row * 8, as: Int64.self)), Int(o.load(fromByteOffset: (row + 1) * 8, as: Int64.self)))
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: column.values + start, count: end - start))
+      if present == 1 {
+        bytes.append(contentsOf: stringBytes(column, row))
       } else {
         missing += present == 1 ? 0 : 1
       }
@@ -47,4 +44,34 @@ public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range
     }
   }
   return (bytes, missing)
+}
+
+/// The bytes of row `row` of a string chunk, plain or dictionary-encoded (the reader
+/// has checked offsets and indices, so this slices without checks).
+@inline(__always)
+func stringBytes(_ column: ColumnChunk, _ row: Int) -> UnsafeRawBufferPointer {
+  var strings = column, at = row
+  if let dictionary = column.dictionary {
+    strings = dictionary.values
+    at = strings.offset + dictionaryIndex(column.values, dictionary.indexType, row)
+  }
+  guard let o = strings.offsets else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+  let (start, end) = strings.dtype == .string
+    ? (Int(o.load(fromByteOffset: at * 4, as: Int32.self)), Int(o.load(fromByteOffset: (at + 1) * 4, as: Int32.self)))
+    : (Int(o.load(fromByteOffset: at * 8, as: Int64.self)), Int(o.load(fromByteOffset: (at + 1) * 8, as: Int64.self)))
+  return UnsafeRawBufferPointer(start: strings.values + start, count: end - start)
+}
+
+/// The dictionary index at `row` of an indices buffer of integer dtype `type`.
+@inline(__always)
+func dictionaryIndex(_ p: UnsafeRawPointer, _ type: DType, _ row: Int) -> Int {
+  switch type {
+  case .int8: Int(p.load(fromByteOffset: row, as: Int8.self))
+  case .uint8: Int(p.load(fromByteOffset: row, as: UInt8.self))
+  case .int16: Int(p.load(fromByteOffset: row * 2, as: Int16.self))
+  case .uint16: Int(p.load(fromByteOffset: row * 2, as: UInt16.self))
+  case .int32: Int(p.load(fromByteOffset: row * 4, as: Int32.self))
+  case .uint32: Int(p.load(fromByteOffset: row * 4, as: UInt32.self))
+  default: Int(truncatingIfNeeded: p.load(fromByteOffset: row * 8, as: Int64.self))
+  }
 }

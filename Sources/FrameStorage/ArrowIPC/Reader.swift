@@ -38,9 +38,16 @@ public enum ArrowFileReader {
     let schema = try ArrowSchema(schemaTable, version: version)
     // Messages live between the leading magic and the footer.
     let area = UnsafeRawBufferPointer(rebasing: bytes[0..<footerStart])
-    for block in try blocks(footer, 2) { _ = try message(in: area, block, expect: .dictionaryBatch) }
-    var batches: [(FBTable, UnsafeRawBufferPointer)] = []
-    for block in try blocks(footer, 3) { batches.append(try message(in: area, block, expect: .recordBatch)) }
+    var dictionaries: [Int64: ColumnChunk] = [:]
+    for (d, block) in try blocks(footer, 2).enumerated() {
+      let (header, body) = try message(in: area, block, expect: .dictionaryBatch)
+      try readDictionary(header, body, schema, index: d, into: &dictionaries)
+    }
+    var batches: [Message] = []
+    for block in try blocks(footer, 3) {
+      let (header, body) = try message(in: area, block, expect: .recordBatch)
+      batches.append(Message(header: header, body: body, dictionaries: dictionaries))
+    }
     return try table(file, schema, batches)
   }
 
@@ -49,7 +56,8 @@ public enum ArrowFileReader {
     let bytes = file.bytes
     var position = 0
     var schema: ArrowSchema? = nil
-    var batches: [(FBTable, UnsafeRawBufferPointer)] = []
+    var batches: [Message] = []
+    var dictionaries: [Int64: ColumnChunk] = [:]  // the latest of each id, as the stream goes
     while position <= bytes.count - 8 {
       // Each message: 0xFFFFFFFF, its metadata length (0 ends the stream), metadata, body.
       guard bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self) == 0xFFFF_FFFF else {
@@ -68,9 +76,10 @@ public enum ArrowFileReader {
         schema = try ArrowSchema(header, version: 4)
       case .recordBatch:
         guard schema != nil else { throw .corrupt("a record batch before the schema") }
-        batches.append((header, body))
+        batches.append(Message(header: header, body: body, dictionaries: dictionaries))
       case .dictionaryBatch:
-        break  // dictionary-encoded columns are listed as unsupported
+        guard let schema else { throw .corrupt("a dictionary batch before the schema") }
+        try readDictionary(header, body, schema, index: batches.count, into: &dictionaries)
       }
       position = block.offset + block.metadataLength + body.count
     }
@@ -78,14 +87,39 @@ public enum ArrowFileReader {
     return try table(file, schema, batches)
   }
 
+  /// A record batch message: its header, body and the dictionaries in force for it.
+  struct Message {
+    let header: FBTable
+    let body: UnsafeRawBufferPointer
+    let dictionaries: [Int64: ColumnChunk]
+  }
+
+  /// Decodes a DictionaryBatch whose values the engine reads (strings) into `dictionaries`;
+  /// dictionaries of other value types are left alone (their columns are unsupported).
+  private static func readDictionary(_ header: FBTable, _ body: UnsafeRawBufferPointer, _ schema: ArrowSchema,
+                                     index: Int, into dictionaries: inout [Int64: ColumnChunk]) throws(SFError) {
+    // DictionaryBatch: id (0), data (1), isDelta (2).
+    let id: Int64 = try header.scalar(0, default: 0)
+    guard let field = schema.fields.first(where: { $0.dictionaryIndex != nil && $0.dictionaryID == id }),
+          field.dtype != nil else { return }
+    guard try !header.bool(2) else {
+      throw .corrupt("delta dictionary batches (dictionary \(id)) are not supported")
+    }
+    guard let data = try header.table(1) else { throw .corrupt("dictionary batch \(index) has no data") }
+    let values = ArrowSchema(fields: [ArrowField(name: field.name, nullable: true, type: field.type,
+                                                 dictionaryIndex: nil)], version: schema.version)
+    var decoder = RecordBatchDecoder(data, body: body, schema: values, index: index, dictionaries: [:])
+    dictionaries[id] = try decoder.decode()[0]
+  }
+
   /// The table of the schema's supported columns over the record batches' bodies.
-  private static func table(_ file: MappedFile, _ schema: ArrowSchema,
-                            _ messages: [(FBTable, UnsafeRawBufferPointer)]) throws(SFError) -> Table {
+  private static func table(_ file: MappedFile, _ schema: ArrowSchema, _ messages: [Message]) throws(SFError) -> Table {
     var supported: [(index: Int, field: Field, dtype: DType)] = []
     var unsupported: [(name: String, arrowType: String)] = []
     for (i, f) in schema.fields.enumerated() {
-      if f.dictionaryIndex == nil, let t = f.type.dtype {
-        supported.append((i, Field(name: f.name, dtype: t, nullable: f.nullable, timezone: f.type.timezone), t))
+      if let t = f.dtype {
+        supported.append((i, Field(name: f.name, dtype: t, nullable: f.nullable, timezone: f.type.timezone,
+                                   categorical: f.dictionaryIndex != nil), t))
       } else {
         unsupported.append((f.name, f.dictionaryIndex == nil ? f.type.name : "dictionary<\(f.type.name)>"))
       }
@@ -95,10 +129,10 @@ public enum ArrowFileReader {
     let maxRows = 8 * file.bytes.count + (1 << 32)
     var batches: [RecordBatch] = []
     var rows = 0
-    for (b, (header, body)) in messages.enumerated() {
-      var decoder = RecordBatchDecoder(header, body: body, schema: schema, index: b)
+    for (b, m) in messages.enumerated() {
+      var decoder = RecordBatchDecoder(m.header, body: m.body, schema: schema, index: b, dictionaries: m.dictionaries)
       let columns = try decoder.decode()
-      let length = Int(try header.scalar(0, default: Int64(0)))  // checked >= 0 by the decoder
+      let length = Int(try m.header.scalar(0, default: Int64(0)))  // checked >= 0 by the decoder
       guard length <= maxRows - rows else {
         throw .corrupt("record batches claim more rows than the file can hold")
       }

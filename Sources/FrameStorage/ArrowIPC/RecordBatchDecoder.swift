@@ -8,17 +8,21 @@ struct RecordBatchDecoder {
   let body: UnsafeRawBufferPointer
   let schema: ArrowSchema
   let index: Int
+  /// Dictionary values by id, for dictionary-encoded string fields.
+  let dictionaries: [Int64: ColumnChunk]
 
   private var nodes: (start: Int, count: Int) = (0, 0)
   private var buffers: (start: Int, count: Int) = (0, 0)
   private var variadic: (start: Int, count: Int) = (0, 0)
   private var nodeCursor = 0, bufferCursor = 0, variadicCursor = 0
 
-  init(_ header: FBTable, body: UnsafeRawBufferPointer, schema: ArrowSchema, index: Int) {
+  init(_ header: FBTable, body: UnsafeRawBufferPointer, schema: ArrowSchema, index: Int,
+       dictionaries: [Int64: ColumnChunk]) {
     self.header = header
     self.body = body
     self.schema = schema
     self.index = index
+    self.dictionaries = dictionaries
   }
 
   private func corrupt(_ detail: String) -> SFError {
@@ -44,8 +48,12 @@ struct RecordBatchDecoder {
       guard node.length == Int(length) else {
         throw corrupt("column '\(field.name)' has \(node.length) rows, the batch \(length)")
       }
-      if field.dictionaryIndex == nil, let dtype = field.type.dtype {
-        out.append(try dtype.isString ? strings(field, dtype, node) : primitive(field, dtype, node))
+      if let dtype = field.dtype {
+        if let indexType = field.dictionaryIndex?.dtype {
+          out.append(try categorical(field, dtype, indexType, node))
+        } else {
+          out.append(try dtype.isString ? strings(field, dtype, node) : primitive(field, dtype, node))
+        }
       } else {
         try skip(field.storedType, node, depth: 0)
         out.append(nil)
@@ -138,6 +146,33 @@ struct RecordBatchDecoder {
     }
     return ColumnChunk(dtype: dtype, length: n, values: data.baseAddress ?? base, validity: validity,
                        nullCount: node.nullCount, offsets: base)
+  }
+
+  /// A dictionary-encoded string column: integer indices, each present one checked
+  /// to point into the field's dictionary.
+  private mutating func categorical(_ field: ArrowField, _ dtype: DType, _ indexType: DType,
+                                    _ node: Node) throws(SFError) -> ColumnChunk {
+    let indices = try primitive(field, indexType, node)
+    guard let values = dictionaries[field.dictionaryID] else {
+      throw corrupt("column '\(field.name)' uses dictionary \(field.dictionaryID), which no dictionary batch defines")
+    }
+    struct Check: IndexVisitor {
+      let chunk: ColumnChunk, limit: Int
+      func visit<T: FixedWidthInteger>(_: T.Type) -> Bool {
+        let p = chunk.values.assumingMemoryBound(to: T.self)
+        var ok = true
+        for i in 0..<chunk.length {
+          let present = chunk.validity.map { ($0[i >> 3] >> UInt8(i & 7)) & 1 == 1 } ?? true
+          ok = ok && (!present || (p[i] >= 0 && UInt64(truncatingIfNeeded: p[i]) < UInt64(limit)))
+        }
+        return ok
+      }
+    }
+    guard indexType.visitIndex(Check(chunk: indices, limit: values.length)) else {
+      throw corrupt("column '\(field.name)' has dictionary indices outside its \(values.length) values")
+    }
+    return ColumnChunk(dtype: dtype, length: indices.length, values: indices.values, validity: indices.validity,
+                       nullCount: indices.nullCount, dictionary: ColumnDictionary(values: values, indexType: indexType))
   }
 
   private func monotoneWithin<T: FixedWidthInteger>(_ p: UnsafePointer<T>, _ count: Int, _ limit: Int) -> Bool {

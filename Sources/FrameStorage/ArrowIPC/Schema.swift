@@ -91,9 +91,17 @@ struct ArrowField: Equatable {
   let nullable: Bool
   let type: ArrowType
   let dictionaryIndex: ArrowType?
+  /// The id of the dictionary batches holding this field's values.
+  var dictionaryID: Int64 = 0
 
   /// The type whose layout the record batches hold for this field.
   var storedType: ArrowType { dictionaryIndex ?? type }
+
+  /// The engine's dtype: the value type's, for dictionary-encoded strings too.
+  var dtype: DType? {
+    guard let t = type.dtype else { return nil }
+    return dictionaryIndex == nil || t.isString ? t : nil
+  }
 }
 
 /// The schema of an IPC file, with the metadata version that decides union layout.
@@ -127,14 +135,16 @@ extension ArrowSchema {
     let (tag, typeTable) = try t.union(2)
     let type = try arrowType(tag, typeTable, children: children, version: version, buffer: t.buffer)
     var index: ArrowType? = nil
+    var id: Int64 = 0
     if let dictionary = try t.table(4) {
+      id = try dictionary.scalar(0, default: Int64(0))
       // DictionaryEncoding: id (0), indexType (1), isOrdered (2). Indices default to int32.
       index = .int(bits: 32, signed: true)
       if let indexTable = try dictionary.table(1) {
         index = try intType(indexTable)
       }
     }
-    return ArrowField(name: name, nullable: try t.bool(1), type: type, dictionaryIndex: index)
+    return ArrowField(name: name, nullable: try t.bool(1), type: type, dictionaryIndex: index, dictionaryID: id)
   }
 
   private static func intType(_ t: FBTable) throws(SFError) -> ArrowType {

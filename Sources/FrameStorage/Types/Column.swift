@@ -12,18 +12,35 @@ public struct ColumnChunk: @unchecked Sendable {
   /// Arrow validity bitmap (bit set = present); nil when no value is missing.
   public let validity: UnsafePointer<UInt8>?
   public let nullCount: Int
-  /// String offsets (length + 1 of them from `offset`); nil for fixed-width types.
+  /// String offsets (length + 1 of them from `offset`); nil for fixed-width types
+  /// and for dictionary-encoded strings.
   public let offsets: UnsafeRawPointer?
+  /// For a dictionary-encoded (categorical) string column: `values` holds integer
+  /// indices into these strings, checked to be in range where present.
+  public let dictionary: ColumnDictionary?
 
   public init(dtype: DType, length: Int, offset: Int = 0, values: UnsafeRawPointer,
-              validity: UnsafePointer<UInt8>?, nullCount: Int, offsets: UnsafeRawPointer? = nil) {
+              validity: UnsafePointer<UInt8>?, nullCount: Int, offsets: UnsafeRawPointer? = nil,
+              dictionary: ColumnDictionary? = nil) {
     self.dtype = dtype
     self.offsets = offsets
+    self.dictionary = dictionary
     self.length = length
     self.offset = offset
     self.values = values
     self.validity = nullCount > 0 ? validity : nil
     self.nullCount = nullCount
+  }
+}
+
+/// The values of a dictionary-encoded column and the integer type of its indices.
+public final class ColumnDictionary: @unchecked Sendable {
+  public let values: ColumnChunk
+  public let indexType: DType
+
+  public init(values: ColumnChunk, indexType: DType) {
+    self.values = values
+    self.indexType = indexType
   }
 }
 
@@ -34,12 +51,15 @@ public struct Field: Sendable, Equatable {
   public let nullable: Bool
   /// The time zone of a timestamp column (values are UTC either way); nil when naive.
   public let timezone: String?
+  /// Whether the column is stored dictionary-encoded (a categorical).
+  public let categorical: Bool
 
-  public init(name: String, dtype: DType, nullable: Bool = true, timezone: String? = nil) {
+  public init(name: String, dtype: DType, nullable: Bool = true, timezone: String? = nil, categorical: Bool = false) {
     self.name = name
     self.dtype = dtype
     self.nullable = nullable
     self.timezone = timezone
+    self.categorical = categorical
   }
 }
 

@@ -78,3 +78,26 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     self = t
   }
 }
+
+/// Calls a generic function with the Swift integer type of an integer dtype: how
+/// storage reads dictionary indices without knowing expressions.
+public protocol IndexVisitor {
+  func visit<T: FixedWidthInteger>(_ type: T.Type) -> Bool
+}
+
+extension DType {
+  /// `visitor` applied to this integer dtype's Swift type; false for other dtypes.
+  public func visitIndex<V: IndexVisitor>(_ visitor: V) -> Bool {
+    switch self {
+    case .int8: visitor.visit(Int8.self)
+    case .int16: visitor.visit(Int16.self)
+    case .int32: visitor.visit(Int32.self)
+    case .int64: visitor.visit(Int64.self)
+    case .uint8: visitor.visit(UInt8.self)
+    case .uint16: visitor.visit(UInt16.self)
+    case .uint32: visitor.visit(UInt32.self)
+    case .uint64: visitor.visit(UInt64.self)
+    default: false
+    }
+  }
+}
