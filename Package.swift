@@ -12,7 +12,9 @@ let package = Package(
     .executable(name: "swiftframe-stats", targets: ["SwiftStatsExample"]),
   ],
   targets: [
-    .target(name: "FrameStorage"),
+    // Debian's liblz4 and libzstd, for compressed Arrow IPC bodies.
+    .systemLibrary(name: "CCodecs"),
+    .target(name: "FrameStorage", dependencies: ["CCodecs"]),
     .target(name: "FrameCompute", dependencies: ["FrameStorage"], exclude: ["Aggregators/README.md"]),
     .target(name: "SwiftFrame", dependencies: ["FrameCompute", "FrameStorage", "CSwiftFrame"]),
     // The public header as a Swift module: one copy of the C types (sf_scalar, sf_progress).

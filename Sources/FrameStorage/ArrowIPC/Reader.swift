@@ -39,16 +39,17 @@ public enum ArrowFileReader {
     // Messages live between the leading magic and the footer.
     let area = UnsafeRawBufferPointer(rebasing: bytes[0..<footerStart])
     var dictionaries: [Int64: ColumnChunk] = [:]
+    var owners: [AnyObject] = []
     for (d, block) in try blocks(footer, 2).enumerated() {
       let (header, body) = try message(in: area, block, expect: .dictionaryBatch)
-      try readDictionary(header, body, schema, index: d, into: &dictionaries)
+      try readDictionary(header, body, schema, index: d, into: &dictionaries, owners: &owners)
     }
     var batches: [Message] = []
     for block in try blocks(footer, 3) {
       let (header, body) = try message(in: area, block, expect: .recordBatch)
       batches.append(Message(header: header, body: body, dictionaries: dictionaries))
     }
-    return try table(file, schema, batches)
+    return try table(file, schema, batches, owners: owners)
   }
 
   /// The stream format: a schema message, then dictionary and record batch messages.
@@ -58,6 +59,7 @@ public enum ArrowFileReader {
     var schema: ArrowSchema? = nil
     var batches: [Message] = []
     var dictionaries: [Int64: ColumnChunk] = [:]  // the latest of each id, as the stream goes
+    var owners: [AnyObject] = []
     while position <= bytes.count - 8 {
       // Each message: 0xFFFFFFFF, its metadata length (0 ends the stream), metadata, body.
       guard bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self) == 0xFFFF_FFFF else {
@@ -79,12 +81,12 @@ public enum ArrowFileReader {
         batches.append(Message(header: header, body: body, dictionaries: dictionaries))
       case .dictionaryBatch:
         guard let schema else { throw .corrupt("a dictionary batch before the schema") }
-        try readDictionary(header, body, schema, index: batches.count, into: &dictionaries)
+        try readDictionary(header, body, schema, index: batches.count, into: &dictionaries, owners: &owners)
       }
       position = block.offset + block.metadataLength + body.count
     }
     guard let schema else { throw .corrupt("the stream has no schema message") }
-    return try table(file, schema, batches)
+    return try table(file, schema, batches, owners: owners)
   }
 
   /// A record batch message: its header, body and the dictionaries in force for it.
@@ -97,7 +99,8 @@ public enum ArrowFileReader {
   /// Decodes a DictionaryBatch whose values the engine reads (strings) into `dictionaries`;
   /// dictionaries of other value types are left alone (their columns are unsupported).
   private static func readDictionary(_ header: FBTable, _ body: UnsafeRawBufferPointer, _ schema: ArrowSchema,
-                                     index: Int, into dictionaries: inout [Int64: ColumnChunk]) throws(SFError) {
+                                     index: Int, into dictionaries: inout [Int64: ColumnChunk],
+                                     owners: inout [AnyObject]) throws(SFError) {
     // DictionaryBatch: id (0), data (1), isDelta (2).
     let id: Int64 = try header.scalar(0, default: 0)
     guard let field = schema.fields.first(where: { $0.dictionaryIndex != nil && $0.dictionaryID == id }),
@@ -109,11 +112,14 @@ public enum ArrowFileReader {
     let values = ArrowSchema(fields: [ArrowField(name: field.name, nullable: true, type: field.type,
                                                  dictionaryIndex: nil)], version: schema.version)
     var decoder = RecordBatchDecoder(data, body: body, schema: values, index: index, dictionaries: [:])
-    dictionaries[id] = try decoder.decode()[0]
+    guard let chunk = try decoder.decode()[0] else { return }
+    dictionaries[id] = chunk
+    owners.append(contentsOf: decoder.owners)
   }
 
   /// The table of the schema's supported columns over the record batches' bodies.
-  private static func table(_ file: MappedFile, _ schema: ArrowSchema, _ messages: [Message]) throws(SFError) -> Table {
+  private static func table(_ file: MappedFile, _ schema: ArrowSchema, _ messages: [Message],
+                            owners dictionaryOwners: [AnyObject]) throws(SFError) -> Table {
     var supported: [(index: Int, field: Field, dtype: DType)] = []
     var unsupported: [(name: String, arrowType: String)] = []
     for (i, f) in schema.fields.enumerated() {
@@ -129,9 +135,11 @@ public enum ArrowFileReader {
     let maxRows = 8 * file.bytes.count + (1 << 32)
     var batches: [RecordBatch] = []
     var rows = 0
+    var owners = dictionaryOwners
     for (b, m) in messages.enumerated() {
       var decoder = RecordBatchDecoder(m.header, body: m.body, schema: schema, index: b, dictionaries: m.dictionaries)
       let columns = try decoder.decode()
+      owners.append(contentsOf: decoder.owners)
       let length = Int(try m.header.scalar(0, default: Int64(0)))  // checked >= 0 by the decoder
       guard length <= maxRows - rows else {
         throw .corrupt("record batches claim more rows than the file can hold")
@@ -140,7 +148,7 @@ public enum ArrowFileReader {
       batches.append(RecordBatch(length: length, columns: supported.map { columns[$0.index]! }))
     }
     return Table(fields: supported.map(\.field), batches: batches, source: file.path,
-                 unsupported: unsupported, files: [file])
+                 unsupported: unsupported, owners: owners, files: [file])
   }
 
   private static func hasMagic(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {

@@ -15,6 +15,10 @@ struct RecordBatchDecoder {
   private var buffers: (start: Int, count: Int) = (0, 0)
   private var variadic: (start: Int, count: Int) = (0, 0)
   private var nodeCursor = 0, bufferCursor = 0, variadicCursor = 0
+  /// The codec of a compressed body: buffers are then decompressed into memory
+  /// that `owners` keeps (the batch is held decompressed while the table lives).
+  private var codec: BodyCodec? = nil
+  private(set) var owners: [AnyObject] = []
 
   init(_ header: FBTable, body: UnsafeRawBufferPointer, schema: ArrowSchema, index: Int,
        dictionaries: [Int64: ColumnChunk]) {
@@ -32,8 +36,13 @@ struct RecordBatchDecoder {
   /// One chunk per schema field; nil for fields the engine does not compute with.
   mutating func decode() throws(SFError) -> [ColumnChunk?] {
     // RecordBatch: length (0), nodes (1), buffers (2), compression (3), variadicBufferCounts (4).
-    if try header.table(3) != nil {
-      throw SFError(.corrupt, "compressed record batches (LZ4/ZSTD) are not supported yet")
+    if let compression = try header.table(3) {
+      // BodyCompression: codec (0, LZ4_FRAME by default), method (1, BUFFER only).
+      let raw: Int8 = try compression.scalar(0, default: 0)
+      guard let c = BodyCodec(rawValue: raw), try compression.scalar(1, default: Int8(0)) == 0 else {
+        throw corrupt("unknown body compression \(raw)")
+      }
+      codec = c
     }
     let length = try header.scalar(0, default: Int64(0))
     guard length >= 0 else { throw corrupt("negative length \(length)") }
@@ -91,7 +100,11 @@ struct RecordBatchDecoder {
     guard offset >= 0, length >= 0, offset <= Int64(body.count), length <= Int64(body.count) - offset else {
       throw corrupt("buffer at \(offset) of \(length) bytes is outside the body of \(body.count) bytes")
     }
-    return UnsafeRawBufferPointer(rebasing: body[Int(offset)..<Int(offset + length)])
+    let stored = UnsafeRawBufferPointer(rebasing: body[Int(offset)..<Int(offset + length)])
+    guard let codec else { return stored }
+    let (bytes, owner) = try decompress(stored, codec)
+    if let owner { owners.append(owner) }
+    return bytes
   }
 
   /// The validity bitmap of a column, checked to cover its rows when it has nulls.
@@ -110,8 +123,9 @@ struct RecordBatchDecoder {
     let values = try takeBuffer()
     let n = node.length
     let bitmapBytes = n / 8 + (n % 8 == 0 ? 0 : 1)
-    let needed = dtype == .bool ? bitmapBytes : n.multipliedReportingOverflow(by: dtype.byteWidth).partialValue
-    guard n <= body.count * 8, values.count >= needed else {
+    let (bytes, overflow) = n.multipliedReportingOverflow(by: dtype.byteWidth)
+    let needed = dtype == .bool ? bitmapBytes : bytes
+    guard !overflow, values.count >= needed else {
       throw corrupt("column '\(field.name)' needs \(needed) bytes for \(n) values, its buffer has \(values.count)")
     }
     // Kernels read values as typed pointers: they must be aligned to the value's width.
@@ -132,7 +146,7 @@ struct RecordBatchDecoder {
     let data = try takeBuffer()
     let n = node.length
     let width = dtype.byteWidth
-    guard n < body.count, offsets.count >= (n == 0 ? 0 : (n + 1) * width) else {
+    guard n <= Int.max / 16, offsets.count >= (n == 0 ? 0 : (n + 1) * width) else {
       throw corrupt("column '\(field.name)' needs \(n + 1) offsets, its buffer has \(offsets.count) bytes")
     }
     guard let base = offsets.baseAddress ?? body.baseAddress, Int(bitPattern: base) % width == 0 else {
