@@ -112,9 +112,9 @@ int32_t sf_frame_open(const char* path, sf_frame** out);
 int32_t sf_frame_from_arrays(int64_t length, int32_t n, const char* const* names, const int32_t* dtypes,
                              const void* const* data, sf_frame** out);
 
-/* Opens n >= 1 Arrow IPC files as one frame (rows in the order of paths), mapping
- * each; reads no column data. The files must have the same columns and dtypes in
- * the same order. paths and the strings are borrowed for the call. On SF_OK *out is
+/* Opens n >= 1 files as one frame (rows in the order of paths), each as
+ * sf_frame_open opens it; reads no column data. The files must have the same
+ * columns and dtypes in the same order. paths and the strings are borrowed for the call. On SF_OK *out is
  * a new frame owned by the caller: release it with sf_frame_release(). Errors:
  * SF_ERR_ARGUMENT (NULL, n < 1, schemas differ), SF_ERR_NOT_FOUND, SF_ERR_IO,
  * SF_ERR_CORRUPT; the message names the file at fault. */

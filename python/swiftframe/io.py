@@ -86,7 +86,9 @@ def _expand(path):
             matches = sorted(_glob.glob(text))
             if not matches:
                 raise FileNotFoundError(f"no files match {text!r}")
-            paths.extend(matches)
+            # A converted file matched beside its Parquet source stands for it: once, not twice.
+            sources = {m for m in matches if _is_parquet(m)}
+            paths.extend(m for m in matches if not (m.endswith(".arrow") and m[:-len(".arrow")] in sources))
         else:
             paths.append(text)
     return paths

@@ -242,3 +242,17 @@ def test_dictionary_columns_with_a_dictionary_per_row_group(tmp_path):
     assert converted.column("c").to_pylist() == pq.read_table(path).column("c").to_pylist()
     dictionaries = {tuple(chunk.dictionary.to_pylist()) for chunk in converted.column("c").chunks}
     assert len(dictionaries) == 1 and len(next(iter(dictionaries))) == 240
+
+
+def test_a_glob_matching_a_parquet_file_and_its_converted_file_reads_it_once(tmp_path):
+    rng = np.random.default_rng(19)
+    tables = [make_table(rng, n) for n in (1_000, 2_000)]
+    for j, t in enumerate(tables):
+        write_parquet(tmp_path / f"m{j}.parquet", t)
+    first = sf.open(str(tmp_path / "m*.parquet"))  # converts both
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m0.parquet", "m0.parquet.arrow",
+                                                          "m1.parquet", "m1.parquet.arrow"]
+    check_frame(first, reference(pa.concat_tables(tables)))
+    check_frame(sf.open(str(tmp_path / "m*")), reference(pa.concat_tables(tables)))
+    # The converted files alone, by their own glob.
+    check_frame(sf.open(str(tmp_path / "m*.arrow")), reference(pa.concat_tables(tables)))
