@@ -9,12 +9,6 @@ enum BodyCodec: Int8 {
   case lz4Frame = 0, zstd = 1
 }
 
-/// Memory holding decompressed buffers, kept alive by the Table.
-final class OwnedBytes {
-  let pointer: UnsafeMutableRawPointer
-  init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
-  deinit { free(pointer) }
-}
 
 /// Decompresses one compressed body buffer: an int64 uncompressed length (-1: the rest
 /// is stored uncompressed), then the codec's bytes. Returns the bytes and their owner.
@@ -27,12 +21,8 @@ func decompress(_ buffer: UnsafeRawBufferPointer, _ codec: BodyCodec)
   if length == -1 { return (payload, nil) }
   guard length >= 0, length < Int64(1) << 40 else { throw .corrupt("a compressed buffer claims \(length) bytes") }
   let size = Int(length)
-  // Aligned for any value type; malloc fails cleanly (nil) when the claim is absurd.
-  var raw: UnsafeMutableRawPointer? = nil
-  guard posix_memalign(&raw, 64, max(size, 1)) == 0, let out = raw else {
-    throw SFError(.outOfMemory, "cannot allocate \(size) bytes to decompress a buffer")
-  }
-  let owner = OwnedBytes(out)
+  let owner = try OwnedBytes(count: size, for: "a decompressed buffer")
+  let out = owner.pointer
   let produced: Int
   switch codec {
   case .zstd:
