@@ -468,3 +468,17 @@ def test_conversion_memory_stays_bounded(tmp_path):
     ref_f = pd.read_csv(io.StringIO(block), header=None)[1].to_numpy()
     np.testing.assert_allclose(float(fsum), ref_f.sum() * repeats, rtol=1e-9)
     assert int(bsum) == int(bools.sum()) * repeats
+
+
+def test_dates_timestamps_and_strings_through_swiftframe(tmp_path):
+    text = mixed_csv(2000)
+    src = tmp_path / "m.csv"
+    src.write_text(text)
+    df = sf.from_csv(src, block_size=16 << 10)
+    ref = pandas_read(text, parse_dates=["d", "t"], date_format="ISO8601", dtype={"s": object})
+    assert df.d.min() == ref["d"].min().to_datetime64().astype("datetime64[D]")
+    assert df.d.max() == ref["d"].max().to_datetime64().astype("datetime64[D]")
+    assert df.t.min() == ref["t"].min().to_datetime64().astype("datetime64[us]")
+    assert df.t.max() == ref["t"].max().to_datetime64().astype("datetime64[us]")
+    assert df.count(df.s) == ref["s"].count()
+    assert df.count(df.t) == ref["t"].count()

@@ -296,6 +296,7 @@ private struct Conversion {
       return
     }
     var tokenizer = CSVTokenizer(base: base, range: block.range, limit: size, separator: options.separator)
+    let builders = block.builders, selected = self.selected
     do {
       while try tokenizer.next() {
         guard tokenizer.fieldCount == fieldCount else {
@@ -304,7 +305,7 @@ private struct Conversion {
         }
         for (k, column) in selected.enumerated() {
           let field = tokenizer.field(column)
-          let outcome = try block.builders[k].append(field)
+          let outcome = try builders[k].append(field)
           if outcome == .ok { continue }
           let name = names[column]
           let text = String(decoding: field.prefix(80), as: UTF8.self)

@@ -17,9 +17,7 @@ struct CSVTokenizer {
 
   /// The fields of the current record: start and count in the file, and whether
   /// the field holds doubled quotes to collapse.
-  var starts: [Int] = []
-  var counts: [Int] = []
-  var escaped: [Bool] = []
+  private let fields = FieldList()
   /// Where the current record starts (for error messages).
   var recordStart = 0
   private let scratch = GrowableBuffer()
@@ -42,7 +40,7 @@ struct CSVTokenizer {
     let message: String
   }
 
-  var fieldCount: Int { starts.count }
+  var fieldCount: Int { fields.count }
 
   /// Reads the next record into the field arrays; false when the range is done.
   mutating func next() throws(Failure) -> Bool {
@@ -57,9 +55,7 @@ struct CSVTokenizer {
     }
     guard position < end else { return false }
     recordStart = position
-    starts.removeAll(keepingCapacity: true)
-    counts.removeAll(keepingCapacity: true)
-    escaped.removeAll(keepingCapacity: true)
+    fields.count = 0
     let sep = separator
     var p = position
     while true {
@@ -82,9 +78,7 @@ struct CSVTokenizer {
           }
           p += 1
         }
-        starts.append(s)
-        counts.append(p - s)
-        escaped.append(doubled)
+        fields.append(start: s, count: p - s, escaped: doubled)
         p += 1  // the closing quote
         if p >= limit { position = p; return true }
         let c = base[p]
@@ -106,9 +100,7 @@ struct CSVTokenizer {
       }
       var e = p
       if (p == limit || base[p] == CSVTokenizer.lf), e > s, base[e - 1] == CSVTokenizer.cr { e -= 1 }
-      starts.append(s)
-      counts.append(e - s)
-      escaped.append(false)
+      fields.append(start: s, count: e - s, escaped: false)
       if p >= limit { position = p; return true }
       if base[p] == sep { p += 1; continue }
       position = p + 1
@@ -118,9 +110,9 @@ struct CSVTokenizer {
 
   /// The bytes of field `i` of the current record, quotes collapsed. Valid until the next call.
   mutating func field(_ i: Int) -> CSVField {
-    let start = base + starts[i]
-    guard escaped[i] else { return CSVField(start: start, count: counts[i]) }
-    let n = counts[i]
+    let (offset, n, escaped) = fields[i]
+    let start = base + offset
+    guard escaped else { return CSVField(start: start, count: n) }
     // Collapsing only shrinks the field; without memory for it the field stays as written.
     guard (try? scratch.reserve(n)) != nil, let out = scratch.base?.assumingMemoryBound(to: UInt8.self) else {
       return CSVField(start: start, count: n)
@@ -132,5 +124,37 @@ struct CSVTokenizer {
       k += start[k] == CSVTokenizer.quote ? 2 : 1
     }
     return CSVField(start: out, count: m)
+  }
+}
+
+/// The fields of one record, in memory reused from record to record.
+final class FieldList {
+  /// Two words per field: its start, and its length shifted left once with the
+  /// "holds doubled quotes" flag in bit 0.
+  private var words: UnsafeMutablePointer<Int>
+  private var capacity = 64
+  var count = 0
+
+  init() { words = .allocate(capacity: 2 * 64) }
+  deinit { words.deallocate() }
+
+  @inline(__always)
+  func append(start: Int, count n: Int, escaped: Bool) {
+    if count == capacity {
+      let grown = UnsafeMutablePointer<Int>.allocate(capacity: 4 * capacity)
+      grown.update(from: words, count: 2 * capacity)
+      words.deallocate()
+      words = grown
+      capacity *= 2
+    }
+    words[2 * count] = start
+    words[2 * count + 1] = n << 1 | (escaped ? 1 : 0)
+    count += 1
+  }
+
+  @inline(__always)
+  subscript(i: Int) -> (start: Int, count: Int, escaped: Bool) {
+    let packed = words[2 * i + 1]
+    return (words[2 * i], packed >> 1, packed & 1 == 1)
   }
 }

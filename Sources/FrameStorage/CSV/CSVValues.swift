@@ -64,10 +64,10 @@ typealias CSVField = UnsafeBufferPointer<UInt8>
 
 enum CSVParse {
   /// Missing values, as pyarrow.csv's default `null_values` (and pandas' `na_values`).
-  static let missingValues: Set<[UInt8]> = Set([
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+  static let missingValues: [[UInt8]] = [
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
     "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
-  ].map { Array($0.utf8) })
+  ].map { Array($0.utf8) }
 
   @inline(__always)
   static func isMissing(_ f: CSVField) -> Bool {
@@ -75,7 +75,16 @@ enum CSVParse {
     if f.count > 8 { return false }
     switch f[0] {
     case UInt8(ascii: "#"), UInt8(ascii: "-"), UInt8(ascii: "1"), UInt8(ascii: "N"), UInt8(ascii: "n"):
-      return missingValues.contains(Array(f))
+      // Only the spellings above: "-" and "1" must be followed by "N", "n" or ".#".
+      if f.count == 1 { return false }
+      if f[0] == UInt8(ascii: "-") || f[0] == UInt8(ascii: "1"), f[1] != UInt8(ascii: "N"), f[1] != UInt8(ascii: "n"),
+         f[1] != UInt8(ascii: ".") && f[1] != UInt8(ascii: "1") { return false }
+      for candidate in missingValues where candidate.count == f.count {
+        var equal = true
+        for k in 0..<f.count where candidate[k] != f[k] { equal = false; break }
+        if equal { return true }
+      }
+      return false
     default: return false
     }
   }
