@@ -469,3 +469,73 @@ def test_c_functions_refuse_bad_arguments(files):
     joined = sf.DataFrame(out.value)
     k = np.concatenate([ref.values["k"][:ROWS[0]], ref.values["k"][sum(ROWS[:3]):]])
     assert joined.sum("k") == np.sum(k)
+
+
+# Strings, categoricals, dates and timestamps ---------------------------------------------
+
+def _typed_table(rng, n, words):
+    present = rng.random(n) >= 0.1
+    strings = [f"{words}{v}" if p else None for v, p in zip(rng.integers(0, 1000, n), present)]
+    return pa.table({
+        "s": pa.array(strings, type=pa.string()),
+        # Each file has its own dictionary (different values, different order).
+        "c": pa.array([f"{words}-{v}" for v in rng.integers(0, 7, n)], type=pa.string()).dictionary_encode(),
+        "t": pa.array(rng.integers(0, 2**50, n), mask=rng.random(n) < 0.1, type=pa.int64())
+               .cast(pa.timestamp("us", tz="UTC")),
+        "d": pa.array(rng.integers(-10_000, 30_000, n).astype(np.int32), mask=rng.random(n) < 0.1).cast(pa.date32()),
+    })
+
+
+def test_strings_categoricals_and_temporal_columns_concatenate(tmp_path):
+    """Each file's dictionary stays with its own batches: values read through their own file's dictionary."""
+    rng = np.random.default_rng(31)
+    tables = [_typed_table(rng, n, w) for n, w in ((70_000, "a"), (0, "b"), (5_003, "c"))]
+    paths = []
+    for j, t in enumerate(tables):
+        path = str(tmp_path / f"typed-{j}.arrow")
+        with pa.ipc.new_file(path, t.schema) as writer:
+            for batch in t.to_batches(max_chunksize=30_000):
+                writer.write_batch(batch)
+        paths.append(path)
+    whole = pa.concat_tables(tables)
+    for df in (sf.open(str(tmp_path / "typed-*.arrow")), sf.concat([sf.open(p) for p in paths])):
+        assert len(df) == whole.num_rows
+        assert list(df.evaluate("s")) == whole.column("s").to_pylist()
+        assert list(df.evaluate("c")) == whole.column("c").to_pylist()
+        for name in ("t", "d"):
+            expected = whole.column(name).cast(pa.int64() if name == "t" else pa.int32())
+            got = df.evaluate(name)
+            mask = np.ma.getmaskarray(got)
+            assert_values(mask, ~np.asarray(expected.is_valid()))
+            assert got.dtype == np.dtype("datetime64[us]" if name == "t" else "datetime64[D]")
+            assert_values(np.ma.getdata(got)[~mask].astype(np.int64), expected.drop_null().to_numpy().astype(np.int64))
+        assert df.count("s") == whole.num_rows - whole.column("s").null_count
+        t_values = whole.column("t").cast(pa.int64()).drop_null().to_numpy()
+        assert df.min("t").astype(np.int64) == t_values.min()
+        assert df.max("t").astype(np.int64) == t_values.max()
+
+
+@pytest.mark.parametrize("change,message", [
+    ("timezone", "time zone"),
+    ("categorical", "dictionary-encoded"),
+    ("unit", r"column 't' is datetime64\[ns\] where the first table has datetime64\[us\]"),
+])
+def test_temporal_and_categorical_mismatches_are_refused(tmp_path, change, message):
+    rng = np.random.default_rng(32)
+    first = _typed_table(rng, 10, "a")
+    other = _typed_table(rng, 10, "b")
+    if change == "timezone":
+        other = other.set_column(2, "t", other.column("t").cast(pa.timestamp("us", tz="Europe/Paris")))
+    elif change == "categorical":
+        other = other.set_column(1, "c", other.column("c").cast(pa.string()))
+    else:
+        other = other.set_column(2, "t", other.column("t").cast(pa.timestamp("ns", tz="UTC")))
+    paths = []
+    for j, t in enumerate((first, other)):
+        path = str(tmp_path / f"m{j}.arrow")
+        with pa.ipc.new_file(path, t.schema) as writer:
+            writer.write_table(t)
+        paths.append(path)
+    with pytest.raises(ValueError, match=message) as info:
+        sf.open(paths)
+    assert "m1.arrow" in str(info.value)

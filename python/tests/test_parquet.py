@@ -88,6 +88,7 @@ def test_round_trip_with_nulls_and_row_groups(tmp_path):
     df = sf.open(path)
     ref = reference(pq.read_table(path))
     check_frame(df, ref)
+    assert list(df.evaluate("s")) == pq.read_table(path).column("s").to_pylist()
     # The converted file sits beside the Parquet file and holds exactly pyarrow's reading of it.
     converted = tmp_path / "data.parquet.arrow"
     assert converted.exists()
@@ -239,6 +240,7 @@ def test_dictionary_columns_with_a_dictionary_per_row_group(tmp_path):
     with pa.ipc.open_file(path + ".arrow") as reader:
         converted = reader.read_all()
     assert pa.types.is_dictionary(converted.schema.field("c").type)
+    assert list(df.evaluate("c")) == pq.read_table(path).column("c").to_pylist()
     assert converted.column("c").to_pylist() == pq.read_table(path).column("c").to_pylist()
     dictionaries = {tuple(chunk.dictionary.to_pylist()) for chunk in converted.column("c").chunks}
     assert len(dictionaries) == 1 and len(next(iter(dictionaries))) == 240

@@ -2,8 +2,9 @@ extension Table {
   /// One table over the rows of `tables`, in order, without copying: the record
   /// batches are appended and every table's owners and mapped files are kept alive.
   ///
-  /// Every table must have the same fields (names and dtypes) in the same order;
-  /// the first difference is reported as an `.argument` error naming both sources.
+  /// Every table must have the same fields (names, dtypes, time zones, categorical or
+  /// not) in the same order; the first difference is reported as an `.argument`
+  /// error naming both sources.
   /// Integer and float widths are not unified (int32 next to int64 is an error).
   /// A field is nullable when it is nullable in any table. Columns the engine
   /// cannot compute with (`unsupported`) are kept when every table has them with
@@ -20,7 +21,9 @@ extension Table {
       }
       for (i, f) in t.fields.enumerated() where f.nullable { nullable[i] = true }
     }
-    let fields = zip(first.fields, nullable).map { Field(name: $0.name, dtype: $0.dtype, nullable: $1) }
+    let fields = zip(first.fields, nullable).map {
+      Field(name: $0.name, dtype: $0.dtype, nullable: $1, timezone: $0.timezone, categorical: $0.categorical)
+    }
 
     var batches: [RecordBatch] = []
     var owners: [AnyObject] = []
@@ -57,6 +60,14 @@ extension Table {
       }
       if a.dtype != b.dtype {
         return "column '\(a.name)' is \(b.dtype) where the first table has \(a.dtype)"
+      }
+      if a.timezone != b.timezone {
+        return "column '\(a.name)' has time zone \(b.timezone ?? "none") where the first table has "
+          + (a.timezone ?? "none")
+      }
+      if a.categorical != b.categorical {
+        return "column '\(a.name)' is \(b.categorical ? "" : "not ")dictionary-encoded (categorical) where the "
+          + "first table's is\(a.categorical ? "" : " not")"
       }
     }
     if t.fields.count > first.fields.count {
