@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exports: the frame's columns evaluated (virtual columns computed, the filter
+/// applied) and streamed to a file record batch by record batch, so memory holds one
+/// batch whatever the frame's size. Writers write a temporary file beside the target
+/// and rename it into place only when complete.
+extension DataFrame {
+  /// Rows per exported record batch.
+  public static let exportBatchRows = 1 << 20
+
+  /// Writes `columns` (all visible columns by default) to an Arrow IPC file at `path`.
+  /// Categorical columns are written as plain strings; time zones are not written yet.
+  public func exportArrow(_ path: String, columns: [String]? = nil, batchRows: Int = exportBatchRows,
+                          progress: ProgressHandler? = nil) throws(SFError) {
+    let names = columns ?? columnNames
+    guard batchRows > 0 else { throw .argument("batchRows must be positive, got \(batchRows)") }
+    var schema: [(name: String, type: String)] = []
+    var texts: [String] = []
+    var dtypes: [DType] = []
+    for name in names {
+      let text = virtualExpression(name) ?? "`\(name)`"
+      let dtype = try self.dtype(of: text)
+      guard let arrowName = dtype.arrowTypeName else {
+        throw SFError(.type, "column '\(name)' of dtype \(dtype) cannot be exported to Arrow")
+      }
+      schema.append((name, arrowName))
+      texts.append(text)
+      dtypes.append(dtype)
+    }
+    let n = try length(progress: progress)
+    let writer = try ArrowFileWriter(path: path, schema: schema)
+    var batch = ExportBatch(capacity: min(batchRows, max(n, 1)))
+    defer { batch.deallocate() }
+    var start = 0
+    while start < n {
+      let range = start..<min(n, start + batchRows)
+      var columns: [ArrowFileWriter.Column] = []
+      for (c, dtype) in dtypes.enumerated() {
+        columns.append(try batch.column(self, texts[c], dtype, range, slot: c, progress: progress))
+      }
+      try writer.write(length: range.count, columns: columns)
+      batch.reset()
+      start = range.upperBound
+      if let progress, !progress(Double(start) / Double(n)) { throw SFError(.cancelled, "the export was cancelled") }
+    }
+    try writer.finish()
+  }
+}
+
+extension DType {
+  /// The Arrow type name ArrowFileWriter takes for this dtype.
+  var arrowTypeName: String? {
+    switch self {
+    case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: name
+    case .float32: "float"
+    case .float64: "double"
+    case .date32: "date32[day]"
+    case .timestampS: "timestamp[s]"
+    case .timestampMS: "timestamp[ms]"
+    case .timestampUS: "timestamp[us]"
+    case .timestampNS: "timestamp[ns]"
+    case .durationS: "duration[s]"
+    case .durationMS: "duration[ms]"
+    case .durationUS: "duration[us]"
+    case .durationNS: "duration[ns]"
+    case .string: "string"
+    case .largeString: "large_string"
+    }
+  }
+}
+
+/// The buffers of one exported record batch: allocated once for the largest batch
+/// and reused, plus the string bytes of the current batch.
+private struct ExportBatch {
+  let capacity: Int
+  /// Per column: values (8 bytes a row: the widest dtype, or int64 string offsets),
+  /// presence bytes, and the packed validity bitmap.
+  private var values: [UnsafeMutableRawPointer] = []
+  private var present: [UnsafeMutablePointer<UInt8>] = []
+  private var bitmaps: [UnsafeMutablePointer<UInt8>] = []
+  /// The string bytes of the current batch, freed by `reset`.
+  private var strings: [UnsafeMutableRawBufferPointer] = []
+
+  init(capacity: Int) { self.capacity = capacity }
+
+  mutating func reset() {
+    strings.forEach { $0.deallocate() }
+    strings.removeAll(keepingCapacity: true)
+  }
+
+  mutating func deallocate() {
+    reset()
+    values.forEach { $0.deallocate() }
+    present.forEach { $0.deallocate() }
+    bitmaps.forEach { $0.deallocate() }
+  }
+
+  private mutating func buffers(_ slot: Int) -> (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) {
+    while values.count <= slot {
+      values.append(.allocate(byteCount: (capacity + 1) * 8, alignment: 64))
+      present.append(.allocate(capacity: capacity))
+      bitmaps.append(.allocate(capacity: capacity / 8 + 1))
+    }
+    return (values[slot], present[slot], bitmaps[slot])
+  }
+
+  /// Evaluates one column for `range` into Arrow buffers.
+  mutating func column(_ frame: DataFrame, _ text: String, _ dtype: DType, _ range: Range<Int>, slot: Int,
+                       progress: ProgressHandler?) throws(SFError) -> ArrowFileWriter.Column {
+    let (out, valid, bitmap) = buffers(slot)
+    let n = range.count
+    let missing: Int
+    var data: [UnsafeRawBufferPointer]
+    if dtype.isString {
+      let offsets = out.assumingMemoryBound(to: Int64.self)
+      let (bytes, lost) = try frame.evaluateStrings(text, range: range, offsets: offsets, valid: valid, progress: progress)
+      missing = lost
+      let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
+      copy.copyBytes(from: bytes)
+      strings.append(copy)
+      if dtype == .string {
+        // utf8 keeps int32 offsets: narrow them in place (ascending, so front to back is safe).
+        guard bytes.count <= Int(Int32.max) else {
+          throw SFError(.argument, "a batch of column '\(text)' holds more than 2 GiB of text; export fewer rows per batch")
+        }
+        let narrow = out.assumingMemoryBound(to: Int32.self)
+        for i in 0...n { narrow[i] = Int32(truncatingIfNeeded: offsets[i]) }
+      }
+      data = [UnsafeRawBufferPointer(start: out, count: (n + 1) * dtype.byteWidth)]
+      data.append(UnsafeRawBufferPointer(copy))
+    } else {
+      missing = try frame.evaluate(text, range: range, dtype: dtype, into: out, valid: valid, progress: progress)
+      if dtype == .bool {
+        // Evaluated bools are bytes; Arrow packs them into bits (in place: bit i never passes byte i).
+        packBits(out.assumingMemoryBound(to: UInt8.self), count: n, into: out.assumingMemoryBound(to: UInt8.self))
+        data = [UnsafeRawBufferPointer(start: out, count: (n + 7) / 8)]
+      } else {
+        data = [UnsafeRawBufferPointer(start: out, count: n * dtype.byteWidth)]
+      }
+    }
+    var validity = UnsafeRawBufferPointer(start: nil, count: 0)
+    if missing > 0 {
+      packBits(valid, count: n, into: bitmap)
+      validity = UnsafeRawBufferPointer(start: bitmap, count: (n + 7) / 8)
+    }
+    return ArrowFileWriter.Column(length: n, nullCount: missing, buffers: [validity] + data)
+  }
+}

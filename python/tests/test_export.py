@@ -1,0 +1,130 @@
+"""df.export_arrow: every dtype round-trips through the file (read back by pyarrow,
+polars, duckdb and swiftframe itself) with the filter applied and virtual columns
+computed; failures and cancellations leave nothing under the target name."""
+
+import os
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import swiftframe as sf
+
+N = 120_001
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    rng = np.random.default_rng(21)
+    present = rng.random(N) > 0.1
+    columns = {}
+    for name in ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]:
+        info = np.iinfo(name)
+        columns[name] = pa.array(rng.integers(info.min, info.max, N, dtype=name, endpoint=True), mask=~present)
+    columns["float32"] = pa.array(rng.standard_normal(N).astype(np.float32), mask=~present)
+    columns["float64"] = pa.array(rng.standard_normal(N))
+    columns["bool"] = pa.array(rng.random(N) < 0.3, mask=~present)
+    base = rng.integers(-2**40, 2**40, N)
+    columns["ts"] = pa.array(base.astype("datetime64[us]"), mask=~present)
+    columns["ts_ns"] = pa.array(base.astype("datetime64[ns]"))
+    columns["date"] = pa.array((base // 10**8).astype("datetime64[D]"), pa.date32())
+    columns["dur"] = pa.array(base.astype("timedelta64[ms]"), mask=~present)
+    words = np.array([f"wörd {i}" for i in range(500)], dtype=object)
+    text = words[rng.integers(0, 500, N)]
+    text[~present] = None
+    columns["s"] = pa.array(list(text), pa.string())
+    columns["ls"] = pa.array(list(text), pa.large_string())
+    table = pa.table(columns)
+    path = tmp_path_factory.mktemp("export") / "source.arrow"
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        for batch in table.to_batches(max_chunksize=50_000):
+            w.write_batch(batch)
+    return table, str(path)
+
+
+def test_round_trip_every_dtype(source, tmp_path):
+    table, path = source
+    df = sf.open(path)
+    out = tmp_path / "out.arrow"
+    df.export_arrow(out)
+    back = pa.ipc.open_file(str(out)).read_all()
+    assert back.schema.names == table.schema.names
+    for name in table.column_names:
+        assert back[name].type == table[name].type, name
+        assert back[name].to_pylist() == table[name].to_pylist(), name
+    # And swiftframe reads its own file with the same values.
+    again = sf.open(str(out))
+    for name in table.column_names:
+        a, b = again.evaluate(name), df.evaluate(name)
+        if b.dtype == object:
+            assert list(a) == list(b)
+        else:
+            missing = np.ma.getmaskarray(b)
+            np.testing.assert_array_equal(np.ma.getmaskarray(a), missing)
+            np.testing.assert_array_equal(np.ma.getdata(a)[~missing], np.ma.getdata(b)[~missing])
+
+
+def test_filter_virtual_columns_and_subset(source, tmp_path):
+    table, path = source
+    df = sf.open(path)
+    df["r"] = np.sqrt(df.float64 ** 2 + 1)
+    filtered = df[df.float64 > 0.5]
+    out = tmp_path / "f.arrow"
+    filtered.export(out, column_names=["r", "s", "int32"])
+    back = pa.ipc.open_file(str(out)).read_all()
+    x = table["float64"].to_numpy()
+    keep = x > 0.5
+    assert back.num_rows == keep.sum()
+    np.testing.assert_allclose(back["r"].to_numpy(), np.sqrt(x[keep] ** 2 + 1), rtol=1e-15)
+    assert back["s"].to_pylist() == [v for v, k in zip(table["s"].to_pylist(), keep) if k]
+    assert back["int32"].to_pylist() == [v for v, k in zip(table["int32"].to_pylist(), keep) if k]
+
+
+def test_other_readers(source, tmp_path):
+    table, path = source
+    out = tmp_path / "o.arrow"
+    sf.open(path).export_arrow(out, column_names=["int64", "float64", "s", "ts"])
+    polars = pytest.importorskip("polars")
+    pdf = polars.read_ipc(str(out))
+    assert pdf["int64"].to_list() == table["int64"].to_pylist()
+    assert pdf["s"].to_list() == table["s"].to_pylist()
+    duckdb = pytest.importorskip("duckdb")
+    arrow_table = pa.ipc.open_file(str(out)).read_all()  # noqa: F841 (duckdb scans it by name)
+    total = duckdb.sql("select sum(float64) as t, count(s) as n from arrow_table").fetchall()[0]
+    assert total[0] == pytest.approx(float(np.sum(table["float64"].to_numpy())), rel=1e-12)
+    assert total[1] == len(table) - table["s"].null_count
+
+
+def test_failures_leave_nothing(source, tmp_path):
+    _, path = source
+    df = sf.open(path)
+    with pytest.raises(OSError):
+        df.export_arrow(tmp_path / "no" / "such" / "dir" / "x.arrow")
+    target = tmp_path / "cancelled.arrow"
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        df.export_arrow(target, progress=lambda f: calls.append(f) or False)
+    assert calls
+    assert not [p for p in os.listdir(tmp_path) if "cancelled" in p], "neither the file nor a temporary one"
+    with pytest.raises(NameError):
+        df.export_arrow(tmp_path / "bad.arrow", column_names=["nope"])
+    assert not (tmp_path / "bad.arrow").exists()
+    with pytest.raises(ValueError):
+        df.export(tmp_path / "x.unknown")
+    # An existing file under the target name is untouched by a failed export.
+    keep = tmp_path / "keep.arrow"
+    keep.write_bytes(b"precious")
+    with pytest.raises(KeyboardInterrupt):
+        df.export_arrow(keep, progress=lambda f: False)
+    assert keep.read_bytes() == b"precious"
+
+
+def test_empty_and_in_memory_frames(tmp_path):
+    df = sf.from_arrays(x=np.arange(10.0), k=np.arange(10, dtype=np.int16))
+    out = tmp_path / "m.arrow"
+    df[df.x > 100].export_arrow(out)
+    back = pa.ipc.open_file(str(out)).read_all()
+    assert back.num_rows == 0 and back.schema.names == ["x", "k"]
+    df.export_arrow(out)
+    back = pa.ipc.open_file(str(out)).read_all()
+    assert back["x"].to_pylist() == list(np.arange(10.0)) and back["k"].type == pa.int16()
