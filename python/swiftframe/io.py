@@ -19,7 +19,8 @@ BATCH_ROWS = 1 << 16
 
 
 def open(path):
-    """Opens Arrow IPC files (.arrow, .feather, .ipc) by memory-mapping them; no column data is read.
+    """Opens files by memory-mapping them, as swiftframe opens a single file (Arrow IPC
+    .arrow/.feather/.ipc and the other formats the engine reads); no column data is read.
 
     `path` is a file, a glob pattern (``"data/*.arrow"``; ``*``, ``?`` and ``[`` are
     expanded and the matches sorted) or a list of paths and patterns. Several files
