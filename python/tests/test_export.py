@@ -128,3 +128,26 @@ def test_empty_and_in_memory_frames(tmp_path):
     df.export_arrow(out)
     back = pa.ipc.open_file(str(out)).read_all()
     assert back["x"].to_pylist() == list(np.arange(10.0)) and back["k"].type == pa.int16()
+
+
+def test_parquet_and_csv_exports(tmp_path):
+    import pandas as pd
+    import pyarrow.parquet as pq
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(50_000)
+    k = rng.integers(0, 100, 50_000, dtype=np.int32)
+    df = sf.from_arrays(x=x, k=k)
+    df["y"] = df.x * 2
+    filtered = df[df.k < 50]
+    keep = k < 50
+    filtered.export(tmp_path / "f.parquet")
+    back = pq.read_table(str(tmp_path / "f.parquet"))
+    np.testing.assert_array_equal(back["x"].to_numpy(), x[keep])
+    np.testing.assert_array_equal(back["y"].to_numpy(), x[keep] * 2)
+    assert back["k"].type == pa.int32()
+    filtered.export(tmp_path / "f.csv", column_names=["k", "y"])
+    csv = pd.read_csv(tmp_path / "f.csv")
+    assert list(csv.columns) == ["k", "y"]
+    np.testing.assert_array_equal(csv["k"].to_numpy(), k[keep])
+    np.testing.assert_allclose(csv["y"].to_numpy(), x[keep] * 2, rtol=1e-15)
+    assert sorted(os.listdir(tmp_path)) == ["f.csv", "f.parquet"], "no temporary files are left"
