@@ -1,10 +1,16 @@
-"""Exports through pyarrow's writers (Parquet, CSV): the frame's Arrow stream (the
-filter applied, virtual columns computed) goes to the writer one record batch at a
-time, into a temporary file in the target's folder that is renamed into place only
-when complete. pyarrow is an optional dependency."""
+"""Exports through other libraries' writers: Parquet and CSV through pyarrow (the
+frame's Arrow stream goes to the writer one record batch at a time), vaex's HDF5
+layout through h5py (the engine evaluates one batch of rows at a time). Each writes a
+temporary file in the target's folder that is renamed into place only when complete.
+pyarrow and h5py are optional dependencies."""
 
+import contextlib
 import os
 import tempfile
+
+import numpy as np
+
+from .expression import column_ref
 
 
 def _pyarrow(what):
@@ -15,23 +21,31 @@ def _pyarrow(what):
     return pyarrow
 
 
-def _write(frame, path, column_names, open_writer):
-    """Streams `frame` into the writer `open_writer(tmp_path, schema)` makes; renames at the end."""
-    pa = _pyarrow("exporting to this format")
-    source = frame[list(column_names)] if column_names else frame
-    reader = pa.RecordBatchReader.from_stream(source)
+@contextlib.contextmanager
+def _temporary_beside(path):
+    """A temporary file name in `path`'s folder, renamed to `path` when the block
+    completes and removed when it fails."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
-        with open_writer(tmp, reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _write(frame, path, column_names, open_writer):
+    """Streams `frame` into the writer `open_writer(tmp_path, schema)` makes."""
+    pa = _pyarrow("exporting to this format")
+    source = frame[list(column_names)] if column_names else frame
+    reader = pa.RecordBatchReader.from_stream(source)
+    with _temporary_beside(path) as tmp:
+        with open_writer(tmp, reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
 
 
 def export_parquet(frame, path, column_names=None, compression="snappy"):
@@ -44,3 +58,66 @@ def export_csv(frame, path, column_names=None):
     _pyarrow("export_csv")
     import pyarrow.csv as csv
     _write(frame, path, column_names, lambda tmp, schema: csv.CSVWriter(tmp, schema))
+
+
+def export_hdf5(frame, path, column_names=None, batch_rows=1 << 20):
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("export_hdf5 needs h5py: pip install h5py") from None
+    if batch_rows <= 0 or batch_rows % 8:
+        raise ValueError(f"batch_rows must be a positive multiple of 8, got {batch_rows}")
+    names = list(column_names or frame.column_names)
+    n = len(frame)
+    dtypes = {name: frame.data_type(column_ref(name)) for name in names}
+    with _temporary_beside(path) as tmp, h5py.File(tmp, "w") as h5:
+        table = h5.require_group("/table")
+        table.attrs["type"] = "table"
+        columns = h5.require_group("/table/columns")
+        columns.attrs["column_order"] = ",".join(names)
+        for name in names:
+            group = columns.require_group(name)
+            if dtypes[name] == object:
+                _write_strings(frame, group, column_ref(name), n, batch_rows)
+            else:
+                _write_values(frame, group, column_ref(name), dtypes[name], n, batch_rows)
+
+
+def _write_values(frame, group, ref, dtype, n, batch_rows):
+    temporal = dtype.kind in "mM"
+    data = group.create_dataset("data", shape=(n,), dtype=np.int64 if temporal else dtype)
+    if temporal:
+        data.attrs["dtype"] = dtype.name  # vaex stores datetimes as int64 with their numpy dtype
+    mask = None
+    for start in range(0, n, batch_rows):
+        stop = min(n, start + batch_rows)
+        values = frame.evaluate(ref, start, stop)
+        if np.ma.isMaskedArray(values):
+            if mask is None:
+                mask = group.create_dataset("mask", shape=(n,), dtype=bool)  # zeros: present
+            mask[start:stop] = np.ma.getmaskarray(values)
+            values = np.ma.getdata(values)
+        data[start:stop] = values.view(np.int64) if temporal else values
+
+
+def _write_strings(frame, group, ref, n, batch_rows):
+    """vaex's string layout: `data` (the UTF-8 bytes), `indices` (n + 1 int64 offsets),
+    `null_bitmap` (Arrow's: bit set = present) when a value is missing."""
+    data = group.create_dataset("data", shape=(0,), maxshape=(None,), dtype="S1", chunks=(1 << 20,))
+    data.attrs["dtype"] = "str"
+    indices = group.create_dataset("indices", shape=(n + 1,), dtype=np.int64)
+    indices[0] = 0
+    bitmap = None  # made at the first missing value; unwritten bytes read 0xff: present
+    written = 0
+    for start in range(0, n, batch_rows):
+        stop = min(n, start + batch_rows)
+        offsets, chars, valid, missing = frame._string_buffers(ref, start, stop)
+        data.resize((written + len(chars),))
+        if chars:
+            data[written:] = np.frombuffer(chars, dtype="S1")
+        indices[start + 1:stop + 1] = offsets[1:] + written
+        written += len(chars)
+        if missing:
+            if bitmap is None:
+                bitmap = group.create_dataset("null_bitmap", shape=((n + 7) // 8,), dtype=np.uint8, fillvalue=0xFF)
+            bitmap[start // 8:(stop + 7) // 8] = np.packbits(valid, bitorder="little")

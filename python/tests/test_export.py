@@ -151,3 +151,38 @@ def test_parquet_and_csv_exports(tmp_path):
     np.testing.assert_array_equal(csv["k"].to_numpy(), k[keep])
     np.testing.assert_allclose(csv["y"].to_numpy(), x[keep] * 2, rtol=1e-15)
     assert sorted(os.listdir(tmp_path)) == ["f.csv", "f.parquet"], "no temporary files are left"
+
+
+def test_hdf5_export_in_vaex_layout(source, tmp_path):
+    h5py = pytest.importorskip("h5py")
+    table, path = source
+    df = sf.open(path)
+    names = ["int16", "float32", "float64", "bool", "ts", "s"]
+    out = tmp_path / "v.hdf5"
+    df.export(out, column_names=names)
+    with h5py.File(out, "r") as h5:
+        columns = h5["/table/columns"]
+        assert columns.attrs["column_order"] == ",".join(names)
+        for name in ["int16", "float32", "float64", "bool"]:
+            values, present = table[name].to_numpy(zero_copy_only=False), table[name].is_valid().to_numpy()
+            data = columns[name]["data"][:]
+            np.testing.assert_array_equal(data[present], table[name].drop_null().to_numpy(zero_copy_only=False))
+            if "mask" in columns[name]:
+                np.testing.assert_array_equal(columns[name]["mask"][:], ~present)
+            else:
+                assert present.all()
+        ts = columns["ts"]["data"]
+        assert ts.attrs["dtype"] == "datetime64[us]"
+        present = table["ts"].is_valid().to_numpy()
+        np.testing.assert_array_equal(ts[:][present], table["ts"].drop_null().cast(pa.int64()).to_numpy())
+        s = columns["s"]
+        offsets, data = s["indices"][:], s["data"][:].tobytes()
+        valid = np.unpackbits(s["null_bitmap"][:], bitorder="little")[:len(table)].astype(bool)
+        strings = [data[offsets[i]:offsets[i + 1]].decode() if valid[i] else None for i in range(len(table))]
+        assert strings == table["s"].to_pylist()
+    # Numeric columns read back through swiftframe's own HDF5 reader.
+    again = sf.open(str(out))
+    np.testing.assert_array_equal(np.ma.getdata(again.evaluate("float64")), table["float64"].to_numpy())
+    got = again.evaluate("int16")
+    np.testing.assert_array_equal(np.ma.getmaskarray(got), ~table["int16"].is_valid().to_numpy())
+    assert sorted(os.listdir(tmp_path)) == ["v.hdf5"]
