@@ -139,6 +139,11 @@ final class ArrowStreamExport {
     let name: String
     let expression: String
     let program: Program
+    /// The Arrow format (a timestamp's carries its zone; evaluated strings are large_utf8).
+    let format: String
+    let layout: ArrowLayout
+    /// The stored field handed out in place for unfiltered rows (nil: evaluated).
+    let storedField: Int?
   }
 
   /// Rows `rows` of the frame (after its filter); `stored` is (record batch, first
@@ -151,15 +156,13 @@ final class ArrowStreamExport {
   let frame: DataFrame
   let columns: [Column]
   let segments: [Segment]
-  let zeroCopy: Bool
   var next = 0
   var lastError: UnsafeMutablePointer<CChar>?
 
-  init(frame: DataFrame, columns: [Column], segments: [Segment], zeroCopy: Bool) {
+  init(frame: DataFrame, columns: [Column], segments: [Segment]) {
     self.frame = frame
     self.columns = columns
     self.segments = segments
-    self.zeroCopy = zeroCopy
   }
 
   deinit { free(lastError) }
@@ -171,9 +174,7 @@ final class ArrowStreamExport {
   }
 
   func schema(_ out: UnsafeMutablePointer<ArrowSchema>) {
-    // Every column's format was checked when the stream was made.
-    fillSchema(out, format: "+s", name: "", flags: 0,
-               children: columns.map { ($0.program.dtype.arrowFormat ?? "", $0.name) })
+    fillSchema(out, format: "+s", name: "", flags: 0, children: columns.map { ($0.format, $0.name) })
   }
 
   /// The next batch into `out`, or a released (end-of-stream) array when none is left.
@@ -203,23 +204,64 @@ final class ArrowStreamExport {
   private func fillColumn(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment) throws(SFError) {
     let dtype = column.program.dtype
     let n = segment.rows.count
-    guard let layout = dtype.arrowLayout else { throw SFError(.type, "no Arrow layout for dtype \(dtype)") }
-    switch layout {
+    switch column.layout {
     case .fixedWidth:
-      try fillFixedWidth(out, column, segment, dtype: dtype, n: n, bufferCount: layout.bufferCount)
+      try fillFixedWidth(out, column, segment, dtype: dtype, n: n, bufferCount: column.layout.bufferCount)
+    case .string:
+      try fillString(out, column, segment, n: n)
     }
+  }
+
+  /// A chunk's rows handed out in place: the array keeps the frame (and its memory) alive.
+  private func fillStored(_ out: UnsafeMutablePointer<ArrowArray>, _ chunk: ColumnChunk, start: Int, n: Int,
+                          dataBuffers: [UnsafeRawPointer?], bufferCount: Int) {
+    let first = chunk.offset + start
+    let nulls = chunk.validity.map { countUnsetBits($0, offset: first, count: n) } ?? 0
+    let owner = ExportedArray(buffers: [nulls > 0 ? UnsafeRawPointer(chunk.validity) : nil] + dataBuffers, childCount: 0)
+    owner.keepAlive = frame
+    fillArray(out, owner: owner, length: n, nullCount: nulls, offset: first, bufferCount: bufferCount)
+  }
+
+  private func fillString(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
+                          n: Int) throws(SFError) {
+    if let f = column.storedField, let stored = segment.stored {
+      let chunk = frame.table.batches[stored.batch].columns[f]
+      if let offsets = chunk.offsets {
+        fillStored(out, chunk, start: stored.start, n: n, dataBuffers: [offsets, chunk.values], bufferCount: 3)
+        return
+      }
+      throw SFError(.type, "column '\(column.name)' has a chunk without string offsets")
+    }
+    let offsets = UnsafeMutablePointer<Int64>.allocate(capacity: n + 1)
+    let valid = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, n))
+    defer { valid.deallocate() }
+    let result: (bytes: [UInt8], missing: Int)
+    do {
+      result = try frame.evaluateStrings(column.expression, range: segment.rows, offsets: offsets, valid: valid)
+    } catch {
+      offsets.deallocate()
+      throw error
+    }
+    let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, result.bytes.count), alignment: 64)
+    result.bytes.withUnsafeBytes { if let base = $0.baseAddress { bytes.copyMemory(from: base, byteCount: $0.count) } }
+    var allocations = [UnsafeMutableRawPointer(offsets), bytes]
+    var validity: UnsafeRawPointer? = nil
+    if result.missing > 0 {
+      let bits = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + 7) / 8), alignment: 64)
+      packBits(valid, count: n, into: bits.assumingMemoryBound(to: UInt8.self))
+      allocations.append(bits)
+      validity = UnsafeRawPointer(bits)
+    }
+    let owner = ExportedArray(buffers: [validity, UnsafeRawPointer(offsets), UnsafeRawPointer(bytes)], childCount: 0)
+    owner.allocations = allocations
+    fillArray(out, owner: owner, length: n, nullCount: result.missing, offset: 0, bufferCount: 3)
   }
 
   private func fillFixedWidth(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
                               dtype: DType, n: Int, bufferCount: Int) throws(SFError) {
-    if zeroCopy, let stored = segment.stored, case .field(let f) = column.program.root.op {
+    if let f = column.storedField, let stored = segment.stored {
       let chunk = frame.table.batches[stored.batch].columns[f]
-      let first = chunk.offset + stored.start
-      let nulls = chunk.validity.map { countUnsetBits($0, offset: first, count: n) } ?? 0
-      let owner = ExportedArray(buffers: [nulls > 0 ? UnsafeRawPointer(chunk.validity) : nil, chunk.values],
-                                childCount: 0)
-      owner.keepAlive = frame
-      fillArray(out, owner: owner, length: n, nullCount: nulls, offset: first, bufferCount: bufferCount)
+      fillStored(out, chunk, start: stored.start, n: n, dataBuffers: [chunk.values], bufferCount: bufferCount)
       return
     }
     let width = dtype.byteWidth
@@ -311,17 +353,24 @@ extension DataFrame {
         pairs.append((name, "`\(name)`"))
       }
     }
+    let s = frame.snapshot
     var seen = Set<String>()
     var columns: [ArrowStreamExport.Column] = []
     for (name, expression) in pairs {
       guard seen.insert(name).inserted else { throw .argument("duplicate column name '\(name)'") }
       let program = try frame.compile(expression)
-      guard program.dtype.arrowFormat != nil else {
+      guard var format = program.dtype.arrowFormat, let layout = program.dtype.arrowLayout else {
         throw SFError(.type, "column '\(name)' has dtype \(program.dtype), which the Arrow export does not handle yet")
       }
-      columns.append(.init(name: name, expression: expression, program: program))
+      var field: Int? = nil
+      if case .field(let f) = program.root.op { field = f }
+      // Stored rows go out in place unless filtered, asked to copy, or dictionary-encoded.
+      let storedField = field.flatMap { f in !copy && s.filter == nil && !table.fields[f].categorical ? f : nil }
+      if layout == .string && storedField == nil { format = "U" }  // evaluated strings are large_utf8
+      if let f = field, format.hasPrefix("ts"), let zone = table.fields[f].timezone { format += zone }
+      columns.append(.init(name: name, expression: expression, program: program, format: format, layout: layout,
+                           storedField: storedField))
     }
-    let s = frame.snapshot
     var segments: [ArrowStreamExport.Segment] = []
     if s.filter == nil {
       // Cut at record batch boundaries so stored columns can be handed out in place.
@@ -346,7 +395,7 @@ extension DataFrame {
         r += count
       }
     }
-    let state = ArrowStreamExport(frame: frame, columns: columns, segments: segments, zeroCopy: !copy)
+    let state = ArrowStreamExport(frame: frame, columns: columns, segments: segments)
     out.pointee = ArrowArrayStream(
       get_schema: { streamGetSchema($0, $1) }, get_next: { streamGetNext($0, $1) },
       get_last_error: { streamGetLastError($0) }, release: { streamRelease($0) },

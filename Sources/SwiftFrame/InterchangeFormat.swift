@@ -23,10 +23,13 @@ public let arrowBatchRows = 1 << 20
 enum ArrowLayout {
   /// Validity, then values: `byteWidth` bytes each, or bits for bool.
   case fixedWidth
+  /// Validity, offsets (int32 for utf8, int64 for large_utf8), then the bytes.
+  case string
 
   var bufferCount: Int {
     switch self {
     case .fixedWidth: 2
+    case .string: 3
     }
   }
 }
@@ -38,6 +41,12 @@ extension DType {
     (.int8, "c", .fixedWidth), (.int16, "s", .fixedWidth), (.int32, "i", .fixedWidth), (.int64, "l", .fixedWidth),
     (.uint8, "C", .fixedWidth), (.uint16, "S", .fixedWidth), (.uint32, "I", .fixedWidth), (.uint64, "L", .fixedWidth),
     (.float32, "f", .fixedWidth), (.float64, "g", .fixedWidth),
+    (.date32, "tdD", .fixedWidth),
+    (.timestampS, "tss:", .fixedWidth), (.timestampMS, "tsm:", .fixedWidth),
+    (.timestampUS, "tsu:", .fixedWidth), (.timestampNS, "tsn:", .fixedWidth),
+    (.durationS, "tDs", .fixedWidth), (.durationMS, "tDm", .fixedWidth),
+    (.durationUS, "tDu", .fixedWidth), (.durationNS, "tDn", .fixedWidth),
+    (.string, "u", .string), (.largeString, "U", .string),
   ]
 
   /// The Arrow C Data Interface format string; nil for a dtype the interchange does not handle yet.
@@ -46,9 +55,18 @@ extension DType {
   var arrowLayout: ArrowLayout? { DType.arrowFormats.first { $0.dtype == self }?.layout }
 
   /// The dtype of an Arrow format string, nil for a type the engine cannot compute with.
+  /// A timestamp's format carries its time zone after the colon ("tsu:Europe/Paris").
   public init?(arrowFormat: String) {
-    guard let t = DType.arrowFormats.first(where: { $0.format == arrowFormat })?.dtype else { return nil }
+    let base = arrowFormat.hasPrefix("ts") && arrowFormat.count >= 4
+      ? String(arrowFormat.prefix(4)) : arrowFormat
+    guard let t = DType.arrowFormats.first(where: { $0.format == base })?.dtype else { return nil }
     self = t
+  }
+
+  /// The time zone in a timestamp's Arrow format, nil when naive (or not a timestamp).
+  static func arrowTimezone(_ format: String) -> String? {
+    guard format.hasPrefix("ts"), format.count > 4 else { return nil }
+    return String(format.dropFirst(4))
   }
 }
 

@@ -49,6 +49,7 @@ private struct ImportColumn {
   let dtype: DType?
   let format: String
   let nullable: Bool
+  let timezone: String?
 }
 
 private func importSchema(_ schema: ArrowSchema) throws(SFError) -> [ImportColumn] {
@@ -70,10 +71,10 @@ private func importSchema(_ schema: ArrowSchema) throws(SFError) -> [ImportColum
     let name = text(c.name) ?? ""
     guard seen.insert(name).inserted else { throw .argument("Arrow import: duplicate column name '\(name)'") }
     var dtype = c.dictionary == nil ? DType(arrowFormat: childFormat) : nil
-    if let t = dtype, t.arrowLayout != .fixedWidth { dtype = nil }
     if dtype != nil && c.n_children != 0 { dtype = nil }
     columns.append(ImportColumn(name: name, dtype: dtype, format: c.dictionary == nil ? childFormat : "dictionary<\(childFormat)>",
-                                nullable: c.flags & Int64(ARROW_FLAG_NULLABLE) != 0))
+                                nullable: c.flags & Int64(ARROW_FLAG_NULLABLE) != 0,
+                                timezone: DType.arrowTimezone(childFormat)))
   }
   return columns
 }
@@ -85,8 +86,8 @@ private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType
   guard child.length >= 0, child.offset >= 0, child.null_count >= -1 else {
     throw .corrupt("Arrow import: \(where_) has length \(child.length), offset \(child.offset), null_count \(child.null_count)")
   }
-  // The fixed-width layout (the only one so far): validity, values.
-  let bufferCount = ArrowLayout.fixedWidth.bufferCount
+  guard let layout = dtype.arrowLayout else { throw .corrupt("Arrow import: \(where_) has no layout") }
+  let bufferCount = layout.bufferCount
   guard child.n_buffers == Int64(bufferCount), child.n_children == 0, child.dictionary == nil else {
     throw .corrupt("Arrow import: \(where_) has \(child.n_buffers) buffers and \(child.n_children) children, "
                    + "expected \(bufferCount) and 0")
@@ -106,17 +107,13 @@ private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType
   _ = try checkedSum(end, 8, "offset + length")
   // The C interface carries no buffer sizes: check at least that the rows named fit
   // in the address space after each buffer's start.
-  for (b, unit) in [(0, 0), (1, dtype == .bool ? 0 : dtype.byteWidth)] {
+  let units = layout == .string ? [(0, 0), (1, dtype == .string ? 4 : 8)] : [(0, 0), (1, dtype == .bool ? 0 : dtype.byteWidth)]
+  for (b, unit) in units {
     guard let start = buffers[b] else { continue }
     let (bytes, overflow) = unit == 0 ? ((end + 7) / 8, false) : end.multipliedReportingOverflow(by: unit)
     guard !overflow, UInt(bitPattern: Int(bitPattern: start)).addingReportingOverflow(UInt(bytes)).overflow == false else {
       throw .corrupt("Arrow import: \(where_) has offset + length \(end), beyond the address space of buffer \(b)")
     }
-  }
-  var values = buffers[1]
-  if values == nil {
-    guard length == 0 else { throw .corrupt("Arrow import: \(where_) has no values buffer") }
-    values = UnsafeRawPointer(bitPattern: 64)
   }
   var validity: UnsafePointer<UInt8>? = nil
   var nulls = 0
@@ -129,6 +126,15 @@ private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType
     validity = bitmap
   } else if child.null_count > 0 {
     throw .corrupt("Arrow import: \(where_) has null_count \(child.null_count) but no validity bitmap")
+  }
+  if layout == .string {
+    return try importStrings(buffers, where_: where_, dtype: dtype, first: first, length: length, validity: validity,
+                             nulls: nulls, owner: owner)
+  }
+  var values = buffers[1]
+  if values == nil {
+    guard length == 0 else { throw .corrupt("Arrow import: \(where_) has no values buffer") }
+    values = UnsafeRawPointer(bitPattern: 64)
   }
   var offset = first
   var data = values!
@@ -151,6 +157,43 @@ private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType
     }
   }
   return ColumnChunk(dtype: dtype, length: length, offset: offset, values: data, validity: validity, nullCount: nulls)
+}
+
+/// A string chunk: offsets (int32 for utf8, int64 for large_utf8) checked to be
+/// aligned, non-negative and monotone over the rows used; the bytes stay in place.
+private func importStrings(_ buffers: UnsafeMutablePointer<UnsafeRawPointer?>, where_: String, dtype: DType, first: Int,
+                           length: Int, validity: UnsafePointer<UInt8>?, nulls: Int,
+                           owner: ImportedArray) throws(SFError) -> ColumnChunk {
+  let wide = dtype == .largeString
+  guard let offsets = buffers[1] else {
+    guard length == 0 else { throw .corrupt("Arrow import: \(where_) has no offsets buffer") }
+    return ColumnChunk(dtype: dtype, length: 0, values: UnsafeRawPointer(bitPattern: 64)!, validity: nil, nullCount: 0,
+                       offsets: UnsafeRawPointer(bitPattern: 64)!)
+  }
+  guard Int(bitPattern: offsets) % (wide ? 8 : 4) == 0 else {
+    throw .corrupt("Arrow import: \(where_) has a misaligned offsets buffer")
+  }
+  func at(_ i: Int) -> Int {
+    wide ? Int(offsets.load(fromByteOffset: i * 8, as: Int64.self))
+         : Int(offsets.load(fromByteOffset: i * 4, as: Int32.self))
+  }
+  var previous = at(first)
+  guard previous >= 0 else { throw .corrupt("Arrow import: \(where_) has a negative string offset") }
+  for i in (first + 1)..<(first + length + 1) {
+    let o = at(i)
+    guard o >= previous else { throw .corrupt("Arrow import: \(where_) has string offsets that decrease at row \(i - first)") }
+    previous = o
+  }
+  var bytes = buffers[2]
+  if bytes == nil {
+    guard previous == at(first) else { throw .corrupt("Arrow import: \(where_) has no data buffer") }
+    bytes = UnsafeRawPointer(bitPattern: 64)
+  }
+  guard UInt(bitPattern: Int(bitPattern: bytes!)).addingReportingOverflow(UInt(previous)).overflow == false else {
+    throw .corrupt("Arrow import: \(where_) has string offsets beyond the address space")
+  }
+  return ColumnChunk(dtype: dtype, length: length, offset: first, values: bytes!, validity: validity, nullCount: nulls,
+                     offsets: offsets)
 }
 
 extension DataFrame {
@@ -225,7 +268,9 @@ extension DataFrame {
       owners.append(owner)
       batches.append(RecordBatch(length: length, columns: chunks))
     }
-    let fields = columns.compactMap { c in c.dtype.map { Field(name: c.name, dtype: $0, nullable: c.nullable) } }
+    let fields = columns.compactMap { c in
+      c.dtype.map { Field(name: c.name, dtype: $0, nullable: c.nullable, timezone: c.timezone) }
+    }
     let unsupported = columns.filter { $0.dtype == nil }.map { (name: $0.name, arrowType: $0.format) }
     return DataFrame(table: Table(fields: fields, batches: batches, source: "<arrow>", unsupported: unsupported,
                                   owners: owners))

@@ -304,6 +304,8 @@ def _pandas_values(values):
         return out
     if values.dtype.kind == "f":
         return values.filled(np.nan)
+    if values.dtype.kind in "mM":  # dates, timestamps, durations: NaT
+        return values.filled(np.array("NaT", dtype=values.dtype))
     return values.astype(np.float64).filled(np.nan)
 
 

@@ -20,9 +20,27 @@ import numpy as np
 from . import _native
 from ._native import check, lib
 
-# Arrow formats of the dtypes the engine has (SF_DTYPE names).
+# Arrow formats of the fixed-width dtypes the engine has: numpy's dtype of the stored
+# values, and the dtype the values are shown as (temporal types).
 FORMATS = {"b": "bool", "c": "int8", "s": "int16", "i": "int32", "l": "int64", "C": "uint8", "S": "uint16",
            "I": "uint32", "L": "uint64", "f": "float32", "g": "float64"}
+_UNITS = {"s": "s", "m": "ms", "u": "us", "n": "ns"}
+
+
+def _numpy_types(fmt):
+    """(stored dtype, shown dtype) of a fixed-width Arrow format, ("string", large) for
+    utf8/large_utf8, or None for a format with no numpy counterpart here."""
+    if fmt in FORMATS:
+        return np.dtype(FORMATS[fmt]), np.dtype(FORMATS[fmt])
+    if fmt == "tdD":
+        return np.dtype(np.int32), np.dtype("datetime64[D]")
+    if fmt[:2] == "ts" and fmt[2:3] in _UNITS and fmt[3:4] == ":":  # the zone after ':' (values are UTC)
+        return np.dtype(np.int64), np.dtype(f"datetime64[{_UNITS[fmt[2]]}]")
+    if fmt[:2] == "tD" and fmt[2:] in _UNITS:
+        return np.dtype(np.int64), np.dtype(f"timedelta64[{_UNITS[fmt[2]]}]")
+    if fmt in ("u", "U"):
+        return "string", fmt == "U"
+    return None
 
 SF_ARROW_COPY = 1
 
@@ -232,9 +250,10 @@ def read_stream(capsule, keep=None):
             child = schema.children[i].contents
             fmt = (child.format or b"").decode("utf-8", "replace")
             name = (child.name or b"").decode("utf-8", "replace")
-            if fmt not in FORMATS:
+            types = _numpy_types(fmt)
+            if types is None:
                 raise TypeError(f"column {name!r} has Arrow format {fmt!r}, which has no numpy dtype here")
-            columns.append((name, np.dtype(FORMATS[fmt])))
+            columns.append((name, types))
         if schema.release:
             schema.release(schema_address)
     finally:
@@ -250,13 +269,21 @@ def read_stream(capsule, keep=None):
             if not ArrowArray.from_address(array_address).release:
                 break
             batch = _Batch(array_address, keep)
-            for j, (_, dtype) in enumerate(columns):
-                pieces[j].append(_column_piece(batch.array.children[j].contents, dtype, batch))
+            for j, (_, types) in enumerate(columns):
+                child = batch.array.children[j].contents
+                if types[0] == "string":
+                    pieces[j].append((_strings(child, types[1], batch), None))
+                else:
+                    pieces[j].append(_column_piece(child, types[0], batch))
     finally:
         _free_struct(array_address)
 
     items = []
-    for (name, dtype), parts in zip(columns, pieces):
+    for (name, (stored, shown)), parts in zip(columns, pieces):
+        if stored == "string":
+            items.append((name, np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=object)))
+            continue
+        dtype = stored
         if len(parts) == 1:
             values, valid = parts[0]
         elif parts:
@@ -266,8 +293,32 @@ def read_stream(capsule, keep=None):
                 valid = np.concatenate([np.ones(len(p[0]), bool) if p[1] is None else p[1] for p in parts])
         else:
             values, valid = np.empty(0, dtype=dtype), None
+        if shown != stored:  # temporal: int32 days become datetime64[D]; int64 counts are viewed
+            values = values.astype(shown) if shown.itemsize != stored.itemsize else values.view(shown)
         items.append((name, values if valid is None else np.ma.MaskedArray(values, mask=~valid)))
     return items
+
+
+def _strings(child, large, owner):
+    """A utf8/large_utf8 child as a numpy object array (None where missing), decoded by pyarrow."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise ImportError("reading string columns needs pyarrow: pip install pyarrow") from None
+    n, off = child.length, child.offset
+    if n == 0:
+        return np.empty(0, dtype=object)
+    width = 8 if large else 4
+    offsets = np.frombuffer(_view(child.buffers[1], (off + n + 1) * width, owner), dtype=np.int64 if large else np.int32)
+    end = int(offsets[off + n])
+    data = pa.foreign_buffer(child.buffers[2], end, base=owner) if end else pa.py_buffer(b"")
+    bitmap = None
+    if child.null_count != 0 and child.buffers[0]:
+        bitmap = pa.foreign_buffer(child.buffers[0], (off + n + 7) // 8, base=owner)
+    array = pa.Array.from_buffers(pa.large_string() if large else pa.string(), n,
+                                  [bitmap, pa.foreign_buffer(child.buffers[1], (off + n + 1) * width, base=owner), data],
+                                  offset=off)
+    return array.to_numpy(zero_copy_only=False)
 
 
 def to_items(frame, columns=None):
