@@ -50,6 +50,8 @@ private struct ImportColumn {
   let format: String
   let nullable: Bool
   let timezone: String?
+  /// For a dictionary-encoded (categorical) string column: the integer type of its indices.
+  var indexType: DType? = nil
 }
 
 private func importSchema(_ schema: ArrowSchema) throws(SFError) -> [ImportColumn] {
@@ -72,23 +74,36 @@ private func importSchema(_ schema: ArrowSchema) throws(SFError) -> [ImportColum
     guard seen.insert(name).inserted else { throw .argument("Arrow import: duplicate column name '\(name)'") }
     var dtype = c.dictionary == nil ? DType(arrowFormat: childFormat) : nil
     if dtype != nil && c.n_children != 0 { dtype = nil }
-    columns.append(ImportColumn(name: name, dtype: dtype, format: c.dictionary == nil ? childFormat : "dictionary<\(childFormat)>",
+    var indexType: DType? = nil
+    var format = childFormat
+    if let d = c.dictionary {
+      // A categorical: integer indices into strings (the only dictionaries the engine has).
+      let valueFormat = text(d.pointee.format) ?? "?"
+      format = "dictionary<values=\(valueFormat), indices=\(childFormat)>"
+      if let index = DType(arrowFormat: childFormat), index.isInteger, c.n_children == 0,
+         let values = DType(arrowFormat: valueFormat), values.isString, d.pointee.n_children == 0,
+         d.pointee.dictionary == nil {
+        dtype = values
+        indexType = index
+      }
+    }
+    columns.append(ImportColumn(name: name, dtype: dtype, format: format,
                                 nullable: c.flags & Int64(ARROW_FLAG_NULLABLE) != 0,
-                                timezone: DType.arrowTimezone(childFormat)))
+                                timezone: DType.arrowTimezone(childFormat), indexType: indexType))
   }
   return columns
 }
 
 /// The chunk of one supported column in an imported batch, after checking the child array.
 private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType, parentOffset: Int, length: Int,
-                         owner: ImportedArray, index: Int) throws(SFError) -> ColumnChunk {
+                         owner: ImportedArray, index: Int, allowDictionary: Bool = false) throws(SFError) -> ColumnChunk {
   let where_ = "column '\(column.name)' (\(column.format))"
   guard child.length >= 0, child.offset >= 0, child.null_count >= -1 else {
     throw .corrupt("Arrow import: \(where_) has length \(child.length), offset \(child.offset), null_count \(child.null_count)")
   }
   guard let layout = dtype.arrowLayout else { throw .corrupt("Arrow import: \(where_) has no layout") }
   let bufferCount = layout.bufferCount
-  guard child.n_buffers == Int64(bufferCount), child.n_children == 0, child.dictionary == nil else {
+  guard child.n_buffers == Int64(bufferCount), child.n_children == 0, child.dictionary == nil || allowDictionary else {
     throw .corrupt("Arrow import: \(where_) has \(child.n_buffers) buffers and \(child.n_children) children, "
                    + "expected \(bufferCount) and 0")
   }
@@ -196,6 +211,40 @@ private func importStrings(_ buffers: UnsafeMutablePointer<UnsafeRawPointer?>, w
                      offsets: offsets)
 }
 
+/// A dictionary-encoded string chunk: the indices as an integer chunk, the dictionary
+/// as a string chunk, every present index checked to point into the dictionary.
+private func importCategorical(_ child: ArrowArray, column: ImportColumn, dtype: DType, indexType: DType,
+                               parentOffset: Int, length: Int, owner: ImportedArray,
+                               index: Int) throws(SFError) -> ColumnChunk {
+  guard let dictionary = child.dictionary else {
+    throw .corrupt("Arrow import: column '\(column.name)' is dictionary-encoded but a batch has no dictionary")
+  }
+  let d = dictionary.pointee
+  guard d.release != nil else { throw .corrupt("Arrow import: column '\(column.name)' has a released dictionary") }
+  let values = try importChunk(d, column: column, dtype: dtype, parentOffset: 0, length: Int(d.length), owner: owner,
+                               index: index)
+  let indices = try importChunk(child, column: column, dtype: indexType, parentOffset: parentOffset, length: length,
+                                owner: owner, index: index, allowDictionary: true)
+  struct Check: IndexVisitor {
+    let chunk: ColumnChunk, limit: Int
+    func visit<T: FixedWidthInteger>(_: T.Type) -> Bool {
+      let p = chunk.values.assumingMemoryBound(to: T.self)
+      var ok = true
+      for i in chunk.offset..<(chunk.offset + chunk.length) {
+        let present = chunk.validity.map { ($0[i >> 3] >> UInt8(i & 7)) & 1 == 1 } ?? true
+        ok = ok && (!present || (p[i] >= 0 && UInt64(truncatingIfNeeded: p[i]) < UInt64(limit)))
+      }
+      return ok
+    }
+  }
+  guard indexType.visitIndex(Check(chunk: indices, limit: values.length)) else {
+    throw .corrupt("Arrow import: column '\(column.name)' has dictionary indices outside its \(values.length) values")
+  }
+  return ColumnChunk(dtype: dtype, length: indices.length, offset: indices.offset, values: indices.values,
+                     validity: indices.validity, nullCount: indices.nullCount,
+                     dictionary: ColumnDictionary(values: values, indexType: indexType))
+}
+
 extension DataFrame {
   /// A frame over the batches of an Arrow C stream, without copying them. Takes
   /// ownership of `stream` (its release is NULL on return, whatever happens); the
@@ -261,15 +310,21 @@ extension DataFrame {
       for (i, column) in columns.enumerated() {
         guard let child = a.children[i] else { throw .corrupt("Arrow import: batch \(batches.count) child \(i) is NULL") }
         guard let dtype = column.dtype else { continue }
-        chunks.append(try importChunk(child.pointee, column: column, dtype: dtype, parentOffset: offset,
-                                      length: length, owner: owner, index: i))
+        if let indexType = column.indexType {
+          chunks.append(try importCategorical(child.pointee, column: column, dtype: dtype, indexType: indexType,
+                                              parentOffset: offset, length: length, owner: owner, index: i))
+        } else {
+          chunks.append(try importChunk(child.pointee, column: column, dtype: dtype, parentOffset: offset,
+                                        length: length, owner: owner, index: i))
+        }
       }
       guard length > 0 else { continue }
       owners.append(owner)
       batches.append(RecordBatch(length: length, columns: chunks))
     }
     let fields = columns.compactMap { c in
-      c.dtype.map { Field(name: c.name, dtype: $0, nullable: c.nullable, timezone: c.timezone) }
+      c.dtype.map { Field(name: c.name, dtype: $0, nullable: c.nullable, timezone: c.timezone,
+                          categorical: c.indexType != nil) }
     }
     let unsupported = columns.filter { $0.dtype == nil }.map { (name: $0.name, arrowType: $0.format) }
     return DataFrame(table: Table(fields: fields, batches: batches, source: "<arrow>", unsupported: unsupported,

@@ -715,3 +715,41 @@ def test_malformed_string_imports_raise(damage, rng):
     with pytest.raises(ValueError, match="offset"):
         sf.from_arrow(hand.capsule())
     assert hand.released == 1
+
+
+def test_categoricals_import(rng):
+    words = np.array(["red", "green", "blue", "ünïcode", ""], dtype=object)
+    codes = rng.integers(0, len(words), 10_000)
+    present = rng.random(10_000) > 0.1
+    cat = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int16), mask=~present), pa.array(words))
+    table = pa.table({"c": cat, "x": rng.standard_normal(10_000)})
+    table = pa.Table.from_batches(table.to_batches(max_chunksize=3_000)).slice(7)
+    df = sf.from_arrow(table)
+    assert df.column_names == ["c", "x"]
+    np.testing.assert_array_equal(df.evaluate("c"), table.column("c").cast(pa.string()).to_numpy(zero_copy_only=False))
+    assert df.count("c") == present[7:].sum()
+    out = pa.table(df)  # decoded on the way out
+    assert out.column("c").combine_chunks().equals(table.column("c").combine_chunks().cast(pa.large_string()))
+    # pandas categoricals and polars categoricals come in the same way.
+    pdf = pd.DataFrame({"k": pd.Categorical(words[codes]), "v": codes})
+    sdf = sf.from_pandas(pdf)
+    np.testing.assert_array_equal(sdf.evaluate("k"), words[codes])
+    pl = pytest.importorskip("polars")
+    pldf = pl.DataFrame({"k": words[codes].tolist()}, schema={"k": pl.Categorical})
+    # polars hands out string views ("vu"), which the engine lists as unsupported;
+    # its oldest compatibility level gives large_utf8 dictionaries.
+    assert sf.from_arrow(pldf).column_names == []
+    old = pldf.to_arrow(compat_level=pl.CompatLevel.oldest())
+    np.testing.assert_array_equal(sf.from_arrow(old).evaluate("k"), words[codes])
+
+
+def test_categorical_index_out_of_range_raises():
+    cat = pa.DictionaryArray.from_arrays(pa.array([0, 1, 1, 0], type=pa.int8()), pa.array(["a", "b"]))
+    batch = pa.record_batch({"c": cat})
+
+    def mutate(a):
+        ctypes.cast(_child(a).buffers[1], ctypes.POINTER(ctypes.c_int8))[2] = 7
+
+    hand = _HandStream(batch, mutate)
+    with pytest.raises(ValueError, match="dictionary indices outside its 2 values"):
+        sf.from_arrow(hand.capsule())
