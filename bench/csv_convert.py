@@ -10,7 +10,7 @@ write_ipc when sink_ipc is missing), when installed.
 Makes data/bench/csv-<mb>mb.csv when absent: int64, float64 (6 decimals and
 exponents), bool, a short string, an ISO date and an ISO timestamp per row,
 about 5% missing. Each tool runs `--repeat` times (default 1) on a warm page
-cache; the script prints seconds, MB/s, peak RSS of the process after each tool
+cache; the script prints seconds, MB/s, CPU seconds, peak RSS of the process after each tool
 (a lower bound for the in-memory readers) and each tool's time relative to
 swiftframe's, and checks that the three outputs hold the same sums of the
 numeric columns (exit 1 if not). Not a test.
@@ -60,6 +60,12 @@ def generate(path, megabytes):
     tmp.rename(path)
 
 
+def cpu_seconds():
+    """User + system CPU time of this process and its threads (robust to a busy machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -68,10 +74,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--csv", help="convert this CSV instead of a generated one")
     args = parser.parse_args()
     folder = REPO / "data" / "bench"
     folder.mkdir(parents=True, exist_ok=True)
-    src = folder / f"csv-{args.mb}mb.csv"
+    src = pathlib.Path(args.csv) if args.csv else folder / f"csv-{args.mb}mb.csv"
     if not src.exists():
         t = time.perf_counter()
         generate(src, args.mb)
@@ -82,6 +89,7 @@ def main():
             pass
 
     import pyarrow as pa
+    import pyarrow.compute as pac
     import pyarrow.csv as pacsv
     from swiftframe.csv import convert_csv
 
@@ -112,18 +120,19 @@ def main():
     sums = {}
     for name, run in tools:
         out = folder / f"csv-{args.mb}mb.{name}.arrow"
-        times = []
+        times, cpus = [], []
         for _ in range(args.repeat):
             if out.exists():
                 out.unlink()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), cpu_seconds()
             run(out)
             times.append(time.perf_counter() - t)
+            cpus.append(cpu_seconds() - c)
         results[name] = min(times)
         table = pa.ipc.open_file(str(out)).read_all()
-        sums[name] = (int(pa.compute.sum(table["id"]).as_py()),
-                      round(float(pa.compute.sum(table["x"]).as_py()), 3), table.num_rows)
-        print(f"{name:>10}: {results[name]:7.2f} s  {size_mb / results[name]:7.0f} MB/s  "
+        sums[name] = (int(pac.sum(table["id"]).as_py()),
+                      round(float(pac.sum(table["x"]).as_py()), 3), table.num_rows)
+        print(f"{name:>10}: {results[name]:7.2f} s  {size_mb / results[name]:7.0f} MB/s  cpu {min(cpus):6.2f} s  "
               f"peak RSS so far {peak_rss_mb():6.0f} MB  rows {table.num_rows}")
         del table
         out.unlink()

@@ -187,6 +187,7 @@ public final class ArrowFileWriter {
         throw .argument("column '\(field.name)': \(column.length) rows, \(column.buffers.count) buffers, "
                         + "\(column.nullCount) nulls for a batch of \(length) rows of \(field.type.name)")
       }
+      try ArrowFileWriter.checkBuffers(field, column)
       nodes.append((Int64(length), Int64(column.nullCount)))
       for b in column.buffers {
         let padded = (b.count + ArrowFileWriter.bodyAlignment - 1) / ArrowFileWriter.bodyAlignment * ArrowFileWriter.bodyAlignment
@@ -205,6 +206,35 @@ public final class ArrowFileWriter {
       throw error
     }
     rowCount += length
+  }
+
+  /// Refuses buffers too short for their rows, so a caller's mistake cannot make a file
+  /// that readers reject (or, worse, that claims bytes it does not hold).
+  static func checkBuffers(_ field: ArrowField, _ column: Column) throws(SFError) {
+    let n = column.length
+    let bitmap = (n + 7) / 8
+    func need(_ index: Int, _ bytes: Int, _ what: String) throws(SFError) {
+      guard column.buffers[index].count >= bytes else {
+        throw .argument("column '\(field.name)': the \(what) buffer has \(column.buffers[index].count) bytes, "
+                        + "\(n) rows of \(field.type.name) need \(bytes)")
+      }
+    }
+    if case .null = field.type { return }
+    if column.nullCount > 0 { try need(0, bitmap, "validity") }
+    switch field.type {
+    case .bool: try need(1, bitmap, "values")
+    case .int(let bits, _), .float(let bits): try need(1, n * (bits / 8), "values")
+    case .date32: try need(1, n * 4, "values")
+    case .timestamp, .duration: try need(1, n * 8, "values")
+    case .utf8(let large), .binary(let large):
+      let width = large ? 8 : 4
+      try need(1, (n + 1) * width, "offsets")
+      let offsets = column.buffers[1]
+      let last = large ? Int(offsets.loadUnaligned(fromByteOffset: n * 8, as: Int64.self))
+                       : Int(offsets.loadUnaligned(fromByteOffset: n * 4, as: Int32.self))
+      try need(2, last, "data")
+    default: break
+    }
   }
 
   /// Writes the footer, flushes, fsyncs and renames the file into place.

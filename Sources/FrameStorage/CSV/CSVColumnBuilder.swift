@@ -45,6 +45,9 @@ final class GrowableBuffer {
   }
 
   var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+  /// Empties the buffer, keeping its memory for the next block.
+  func removeAll() { count = 0 }
 }
 
 /// The values of one column of one block, in Arrow's layout for its type.
@@ -66,6 +69,18 @@ final class CSVColumnBuilder {
   init(type: CSVType, fixed: Bool) throws(SFError) {
     self.type = type
     self.fixed = fixed
+    if type == .string { try values.append(Int32(0)) }
+  }
+
+  /// Empties the builder for the next block, keeping its memory (no page faults, no
+  /// allocator traffic between waves).
+  func reset() throws(SFError) {
+    length = 0
+    nullCount = 0
+    widened = nil
+    validity.removeAll()
+    values.removeAll()
+    data.removeAll()
     if type == .string { try values.append(Int32(0)) }
   }
 

@@ -278,19 +278,25 @@ private struct Conversion {
   }
 
   /// One block's conversion; each runs on one thread.
+  /// One slot of a wave: its builders are reused from block to block.
   final class Block: @unchecked Sendable {
-    let range: Range<Int>
+    var range: Range<Int> = 0..<0
     var builders: [CSVColumnBuilder] = []
     var rows = 0
     var error: (offset: Int, row: Int, message: String)?
     var hardError: SFError?
-
-    init(range: Range<Int>) { self.range = range }
   }
 
   private func convert(_ block: Block) {
+    block.rows = 0
+    block.error = nil
+    block.hardError = nil
     do throws(SFError) {
-      block.builders = try selected.indices.map { k throws(SFError) in try CSVColumnBuilder(type: types[k], fixed: fixed[k]) }
+      if block.builders.isEmpty {
+        block.builders = try selected.indices.map { k throws(SFError) in try CSVColumnBuilder(type: types[k], fixed: fixed[k]) }
+      } else {
+        for b in block.builders { try b.reset() }
+      }
     } catch {
       block.hardError = error
       return
@@ -338,8 +344,10 @@ private struct Conversion {
     var rows = 0
     var batches = 0
     var first = 0
+    let slots = (0..<min(wave, count)).map { _ in Block() }
     while first < count {
-      let blocks = (first..<min(count, first + wave)).map { Block(range: starts[$0]..<starts[$0 + 1]) }
+      let blocks = Array(slots.prefix(min(count, first + wave) - first))
+      for (j, block) in blocks.enumerated() { block.range = starts[first + j]..<starts[first + j + 1] }
       DispatchQueue.concurrentPerform(iterations: blocks.count) { convert(blocks[$0]) }
       var before = rows
       for block in blocks {
