@@ -282,7 +282,13 @@ enum CSVParse {
     if f.count > 19 {
       let digits = f.count - 20
       guard f[19] == UInt8(ascii: "."), digits >= 1, digits <= 9, let frac = number(f, 20, digits) else { return nil }
-      micros = digits <= 6 ? frac * [1, 100_000, 10_000, 1000, 100, 10, 1][digits] : frac / [1, 10, 100, 1000][digits - 6]
+      var scale = 1
+      for _ in digits..<6 { scale *= 10 }
+      if digits <= 6 { micros = frac * scale } else {
+        var divisor = 1
+        for _ in 6..<digits { divisor *= 10 }
+        micros = frac / divisor
+      }
     }
     return (Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + s)) * 1_000_000 + Int64(micros)
   }
