@@ -52,6 +52,9 @@ private struct ImportColumn {
   let timezone: String?
   /// For a dictionary-encoded (categorical) string column: the integer type of its indices.
   var indexType: DType? = nil
+  /// Strings given as views (utf8_view, "vu": polars), copied into large_utf8 on import;
+  /// for a categorical, its dictionary's strings.
+  var views = false
 }
 
 private func importSchema(_ schema: ArrowSchema) throws(SFError) -> [ImportColumn] {
@@ -73,6 +76,8 @@ private func importSchema(_ schema: ArrowSchema) throws(SFError) -> [ImportColum
     let name = text(c.name) ?? ""
     guard seen.insert(name).inserted else { throw .argument("Arrow import: duplicate column name '\(name)'") }
     var dtype = c.dictionary == nil ? DType(arrowFormat: childFormat) : nil
+    var views = childFormat == "vu" && c.dictionary == nil
+    if views { dtype = .largeString }
     if dtype != nil && c.n_children != 0 { dtype = nil }
     var indexType: DType? = nil
     var format = childFormat
@@ -80,30 +85,34 @@ private func importSchema(_ schema: ArrowSchema) throws(SFError) -> [ImportColum
       // A categorical: integer indices into strings (the only dictionaries the engine has).
       let valueFormat = text(d.pointee.format) ?? "?"
       format = "dictionary<values=\(valueFormat), indices=\(childFormat)>"
+      let values = valueFormat == "vu" ? DType.largeString : DType(arrowFormat: valueFormat)
       if let index = DType(arrowFormat: childFormat), index.isInteger, c.n_children == 0,
-         let values = DType(arrowFormat: valueFormat), values.isString, d.pointee.n_children == 0,
-         d.pointee.dictionary == nil {
+         let values, values.isString, d.pointee.n_children == 0, d.pointee.dictionary == nil {
         dtype = values
         indexType = index
+        views = valueFormat == "vu"
       }
     }
     columns.append(ImportColumn(name: name, dtype: dtype, format: format,
                                 nullable: c.flags & Int64(ARROW_FLAG_NULLABLE) != 0,
-                                timezone: DType.arrowTimezone(childFormat), indexType: indexType))
+                                timezone: DType.arrowTimezone(childFormat), indexType: indexType, views: views))
   }
   return columns
 }
 
 /// The chunk of one supported column in an imported batch, after checking the child array.
 private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType, parentOffset: Int, length: Int,
-                         owner: ImportedArray, index: Int, allowDictionary: Bool = false) throws(SFError) -> ColumnChunk {
+                         owner: ImportedArray, index: Int, allowDictionary: Bool = false,
+                         views: Bool = false) throws(SFError) -> ColumnChunk {
   let where_ = "column '\(column.name)' (\(column.format))"
   guard child.length >= 0, child.offset >= 0, child.null_count >= -1 else {
     throw .corrupt("Arrow import: \(where_) has length \(child.length), offset \(child.offset), null_count \(child.null_count)")
   }
   guard let layout = dtype.arrowLayout else { throw .corrupt("Arrow import: \(where_) has no layout") }
   let bufferCount = layout.bufferCount
-  guard child.n_buffers == Int64(bufferCount), child.n_children == 0, child.dictionary == nil || allowDictionary else {
+  // Views: validity, views, the variadic data buffers, then their sizes.
+  let buffersOK = views ? child.n_buffers >= 3 && child.n_buffers < 1 << 24 : child.n_buffers == Int64(bufferCount)
+  guard buffersOK, child.n_children == 0, child.dictionary == nil || allowDictionary else {
     throw .corrupt("Arrow import: \(where_) has \(child.n_buffers) buffers and \(child.n_children) children, "
                    + "expected \(bufferCount) and 0")
   }
@@ -122,7 +131,8 @@ private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType
   _ = try checkedSum(end, 8, "offset + length")
   // The C interface carries no buffer sizes: check at least that the rows named fit
   // in the address space after each buffer's start.
-  let units = layout == .string ? [(0, 0), (1, dtype == .string ? 4 : 8)] : [(0, 0), (1, dtype == .bool ? 0 : dtype.byteWidth)]
+  let units = views ? [(0, 0), (1, 16)]
+    : layout == .string ? [(0, 0), (1, dtype == .string ? 4 : 8)] : [(0, 0), (1, dtype == .bool ? 0 : dtype.byteWidth)]
   for (b, unit) in units {
     guard let start = buffers[b] else { continue }
     let (bytes, overflow) = unit == 0 ? ((end + 7) / 8, false) : end.multipliedReportingOverflow(by: unit)
@@ -141,6 +151,10 @@ private func importChunk(_ child: ArrowArray, column: ImportColumn, dtype: DType
     validity = bitmap
   } else if child.null_count > 0 {
     throw .corrupt("Arrow import: \(where_) has null_count \(child.null_count) but no validity bitmap")
+  }
+  if views {
+    return try importStringViews(buffers, count: Int(child.n_buffers), where_: where_, first: first, length: length,
+                                 validity: validity, nulls: nulls, owner: owner)
   }
   if layout == .string {
     return try importStrings(buffers, where_: where_, dtype: dtype, first: first, length: length, validity: validity,
@@ -222,7 +236,7 @@ private func importCategorical(_ child: ArrowArray, column: ImportColumn, dtype:
   let d = dictionary.pointee
   guard d.release != nil else { throw .corrupt("Arrow import: column '\(column.name)' has a released dictionary") }
   let values = try importChunk(d, column: column, dtype: dtype, parentOffset: 0, length: Int(d.length), owner: owner,
-                               index: index)
+                               index: index, views: column.views)
   let indices = try importChunk(child, column: column, dtype: indexType, parentOffset: parentOffset, length: length,
                                 owner: owner, index: index, allowDictionary: true)
   struct Check: IndexVisitor {
@@ -243,6 +257,66 @@ private func importCategorical(_ child: ArrowArray, column: ImportColumn, dtype:
   return ColumnChunk(dtype: dtype, length: indices.length, offset: indices.offset, values: indices.values,
                      validity: indices.validity, nullCount: indices.nullCount,
                      dictionary: ColumnDictionary(values: values, indexType: indexType))
+}
+
+/// Strings given as views (Arrow utf8_view: 16 bytes per row, the string inline when
+/// at most 12 bytes, else a buffer index and offset) copied into a large_utf8 chunk.
+/// Every view of a present row is checked against the sizes of the data buffers.
+private func importStringViews(_ buffers: UnsafeMutablePointer<UnsafeRawPointer?>, count: Int, where_: String,
+                               first: Int, length: Int, validity: UnsafePointer<UInt8>?, nulls: Int,
+                               owner: ImportedArray) throws(SFError) -> ColumnChunk {
+  let dataCount = count - 3
+  guard let sizes = buffers[count - 1] ?? (dataCount == 0 ? UnsafeRawPointer(bitPattern: 64) : nil) else {
+    throw .corrupt("Arrow import: \(where_) has no buffer sizes for its string views")
+  }
+  guard length == 0 || buffers[1] != nil else { throw .corrupt("Arrow import: \(where_) has no views buffer") }
+  func present(_ i: Int) -> Bool { validity.map { ($0[(first + i) >> 3] >> UInt8((first + i) & 7)) & 1 == 1 } ?? true }
+  // Pass 1: check every view and count the bytes.
+  var total = 0
+  for i in 0..<length where present(i) {
+    let view = buffers[1]! + (first + i) * 16
+    let n = Int(view.loadUnaligned(as: Int32.self))
+    guard n >= 0 else { throw .corrupt("Arrow import: \(where_) has a negative string length at row \(i)") }
+    if n > 12 {
+      let b = Int(view.loadUnaligned(fromByteOffset: 8, as: Int32.self))
+      let o = Int(view.loadUnaligned(fromByteOffset: 12, as: Int32.self))
+      guard b >= 0, b < dataCount, o >= 0, buffers[2 + b] != nil,
+            o + n <= Int(sizes.loadUnaligned(fromByteOffset: b * 8, as: Int64.self)) else {
+        throw .corrupt("Arrow import: \(where_) has a string view outside its data buffers at row \(i)")
+      }
+    }
+    total = try checkedSum(total, n, "string bytes")
+  }
+  // Pass 2: copy into offsets and bytes the table owns.
+  let offsets = UnsafeMutablePointer<Int64>.allocate(capacity: length + 1)
+  let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, total), alignment: 64)
+  owner.copies += [UnsafeMutableRawPointer(offsets), bytes]
+  var at = 0
+  offsets[0] = 0
+  for i in 0..<length {
+    if present(i) {
+      let view = buffers[1]! + (first + i) * 16
+      let n = Int(view.loadUnaligned(as: Int32.self))
+      let source = n <= 12 ? view + 4
+        : buffers[2 + Int(view.loadUnaligned(fromByteOffset: 8, as: Int32.self))]!
+          + Int(view.loadUnaligned(fromByteOffset: 12, as: Int32.self))
+      (bytes + at).copyMemory(from: source, byteCount: n)
+      at += n
+    }
+    offsets[i + 1] = Int64(at)
+  }
+  var bits: UnsafePointer<UInt8>? = nil
+  if nulls > 0 {
+    let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, length))
+    defer { flags.deallocate() }
+    for i in 0..<length { flags[i] = present(i) ? 1 : 0 }
+    let packed = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, (length + 7) / 8))
+    packBits(flags, count: length, into: packed)
+    owner.copies.append(UnsafeMutableRawPointer(packed))
+    bits = UnsafePointer(packed)
+  }
+  return ColumnChunk(dtype: .largeString, length: length, offset: 0, values: UnsafeRawPointer(bytes), validity: bits,
+                     nullCount: nulls, offsets: UnsafeRawPointer(offsets))
 }
 
 extension DataFrame {
@@ -315,7 +389,7 @@ extension DataFrame {
                                               parentOffset: offset, length: length, owner: owner, index: i))
         } else {
           chunks.append(try importChunk(child.pointee, column: column, dtype: dtype, parentOffset: offset,
-                                        length: length, owner: owner, index: i))
+                                        length: length, owner: owner, index: i, views: column.views))
         }
       }
       guard length > 0 else { continue }

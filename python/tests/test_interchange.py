@@ -736,9 +736,8 @@ def test_categoricals_import(rng):
     np.testing.assert_array_equal(sdf.evaluate("k"), words[codes])
     pl = pytest.importorskip("polars")
     pldf = pl.DataFrame({"k": words[codes].tolist()}, schema={"k": pl.Categorical})
-    # polars hands out string views ("vu"), which the engine lists as unsupported;
-    # its oldest compatibility level gives large_utf8 dictionaries.
-    assert sf.from_arrow(pldf).column_names == []
+    # polars hands out string views ("vu"): copied into large_utf8 on the way in.
+    np.testing.assert_array_equal(sf.from_arrow(pldf).evaluate("k"), words[codes])
     old = pldf.to_arrow(compat_level=pl.CompatLevel.oldest())
     np.testing.assert_array_equal(sf.from_arrow(old).evaluate("k"), words[codes])
 
@@ -752,4 +751,32 @@ def test_categorical_index_out_of_range_raises():
 
     hand = _HandStream(batch, mutate)
     with pytest.raises(ValueError, match="dictionary indices outside its 2 values"):
+        sf.from_arrow(hand.capsule())
+
+
+def test_string_views_from_polars_and_pyarrow(rng):
+    pl = pytest.importorskip("polars")
+    words = np.array(["", "short", "exactly12byt", "thirteen byte", "a much longer string than twelve", "ü" * 9],
+                     dtype=object)
+    values = words[rng.integers(0, len(words), 5_000)]
+    present = rng.random(5_000) > 0.2
+    strings = np.where(present, values, None)
+    df = sf.from_arrow(pl.DataFrame({"s": strings.tolist(), "i": np.arange(5_000)}))
+    np.testing.assert_array_equal(df.evaluate("s"), strings)
+    assert df.count("s") == present.sum()
+    view = pa.array(strings.tolist(), type=pa.string_view()).slice(11)
+    got = sf.from_arrow(pa.table({"v": view}))
+    np.testing.assert_array_equal(got.evaluate("v"), strings[11:])
+    assert pa.table(got).column("v").combine_chunks().equals(view.cast(pa.large_string()))
+
+
+def test_malformed_string_views_raise():
+    batch = pa.record_batch({"v": pa.array(["a long string, more than 12", "b"], type=pa.string_view())})
+
+    def mutate(a):
+        view = ctypes.cast(_child(a).buffers[1], ctypes.POINTER(ctypes.c_int32))
+        view[3] = 1000  # the offset into the data buffer
+
+    hand = _HandStream(batch, mutate)
+    with pytest.raises(ValueError, match="outside its data buffers"):
         sf.from_arrow(hand.capsule())
