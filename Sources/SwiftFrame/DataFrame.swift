@@ -34,9 +34,9 @@ public final class DataFrame: @unchecked Sendable {
     self.state = Mutex(state)
   }
 
-  /// Opens an Arrow IPC file (.arrow/.feather/.ipc) by mapping it; reads no column data.
+  /// Opens an Arrow IPC file (.arrow/.feather/.ipc) or a vaex HDF5 file by mapping it; reads no column data.
   public static func open(_ path: String) throws(SFError) -> DataFrame {
-    DataFrame(table: try ArrowFileReader.open(path: path))
+    DataFrame(table: try TableOpener.open(path: path))
   }
 
   /// A frame over arrays the caller keeps alive for the frame's life (numpy arrays
