@@ -216,7 +216,9 @@ int32_t sf_frame_column_data(const sf_frame* frame, const char* name, const void
  * struct array per record batch of at most max_rows rows (max_rows <= 0: 1 Mi),
  * with the visible columns (n == 0) or the n expressions expressions[i] named
  * names[i] (names and expressions borrowed for the call, copied), evaluated over
- * the frame's rows after its filter. Rows a stored column holds unchanged are not
+ * the frame's rows after its filter. Formats: b, c s i l, C S I L, f g, tdD, ts?:zone,
+ * tD?, u and U for stored strings; computed and categorical strings go out as U
+ * (large_utf8). Rows a stored column holds unchanged are not
  * copied: the arrays point into the frame's memory, kept alive until every array
  * and the stream are released; flags SF_ARROW_COPY (for frames over borrowed
  * memory, sf_frame_from_arrays) copies them too. The stream works on a copy of the
@@ -237,8 +239,10 @@ enum { SF_ARROW_COPY = 1 };
  * is NULL on return, whatever the status), consumes every batch and keeps the arrays
  * alive until the frame and every frame derived from it are released, then calls
  * their release callbacks (on the thread that drops the last reference). Every
- * imported structure is validated. Columns of a type the engine cannot compute with
- * are listed with their Arrow format (dtype null in sf_frame_columns_json). On SF_OK
+ * imported structure is validated. Dictionary-encoded strings stay encoded (a
+ * categorical); string views (vu) are copied into large_utf8. Columns of a type the
+ * engine cannot compute with are left out of the frame's columns, and an expression
+ * naming one fails with SF_ERR_TYPE and its Arrow format. On SF_OK
  * *out is a new frame owned by the caller: release it with sf_frame_release().
  * Errors: SF_ERR_ARGUMENT (NULL, duplicate name), SF_ERR_CORRUPT (a malformed
  * structure), SF_ERR_IO (the stream reported an error), SF_ERR_NOMEM. */
