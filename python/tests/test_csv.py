@@ -516,3 +516,21 @@ try:
         assert [np.signbit(float(t)) for t in texts] == [np.signbit(g) for g in got]
 except ImportError:  # hypothesis is in the test extra; without it these properties are skipped
     pass
+
+
+def test_c_abi_statuses(tmp_path):
+    from swiftframe import _native
+    src = tmp_path / "c.csv"
+    src.write_text("x\n1\n2\n")
+    out = tmp_path / "c.arrow"
+    lib = _native.lib
+    assert lib.sf_csv_convert(None, str(out).encode(), None, _native.NO_PROGRESS, None) == 1
+    assert b"csv_path" in lib.sf_last_error()
+    assert lib.sf_csv_convert(str(src).encode(), None, None, _native.NO_PROGRESS, None) == 1
+    assert lib.sf_csv_convert(str(src).encode(), str(out).encode(), b"[1]", _native.NO_PROGRESS, None) == 1
+    assert lib.sf_csv_convert(str(src).encode(), str(out).encode(), b'{"sep": ', _native.NO_PROGRESS, None) == 1
+    assert lib.sf_csv_convert(str(tmp_path / "none.csv").encode(), str(out).encode(), None,
+                              _native.NO_PROGRESS, None) == 9
+    assert os.listdir(tmp_path) == ["c.csv"]
+    assert lib.sf_csv_convert(str(src).encode(), str(out).encode(), None, _native.NO_PROGRESS, None) == 0
+    assert read_arrow(out)["x"].to_pylist() == [1, 2]
