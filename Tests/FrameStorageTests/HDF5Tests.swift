@@ -107,18 +107,25 @@ final class HDF5Tests: XCTestCase {
   func testVaexGoldenFile() throws {
     let table = try TableOpener.open(path: Self.data.appendingPathComponent("vaex_mixed.hdf5").path)
     XCTAssertEqual(table.rowCount, 300)
-    XCTAssertEqual(table.fields.map(\.name), ["x", "t", "a", "i"])
-    XCTAssertEqual(table.fields.map(\.dtype), [.float64, .timestampNS, .int32, .int16])
+    XCTAssertEqual(table.fields.map(\.name), ["x", "s", "t", "a", "i"])
+    XCTAssertEqual(table.fields.map(\.dtype), [.float64, .string, .timestampNS, .int32, .int16])
     XCTAssertEqual(Dictionary(uniqueKeysWithValues: table.unsupported.map { ($0.name, $0.arrowType) }),
-                   ["s": "string", "c": "dictionary"])
+                   ["c": "dictionary"])
     // t is np.arange(300) seconds, in nanoseconds.
-    let t = try XCTUnwrap(table.batches.first?.columns[1])
+    let t = try XCTUnwrap(table.batches.first?.columns[2])
     XCTAssertEqual(t.values.loadUnaligned(fromByteOffset: 8 * 299, as: Int64.self), 299_000_000_000)
-    let i = try XCTUnwrap(table.batches.first?.columns[3])
+    // s holds "s<number>" strings: every one starts with "s".
+    let s = try XCTUnwrap(table.batches.first?.columns[1])
+    let offsets = try XCTUnwrap(s.offsets).assumingMemoryBound(to: Int32.self)
+    for row in 0..<300 {
+      XCTAssertGreaterThan(offsets[row + 1], offsets[row])
+      XCTAssertEqual(s.values.load(fromByteOffset: Int(offsets[row]), as: UInt8.self), UInt8(ascii: "s"))
+    }
+    let i = try XCTUnwrap(table.batches.first?.columns[4])
     // vaex_files.py puts each integer type's minimum and maximum in rows 0 and 1.
     XCTAssertEqual(i.values.loadUnaligned(as: Int16.self), Int16.min)
     XCTAssertEqual(i.values.loadUnaligned(fromByteOffset: 2, as: Int16.self), Int16.max)
     XCTAssertNil(i.validity)
-    XCTAssertGreaterThan(try XCTUnwrap(table.batches.first?.columns[2]).nullCount, 0)
+    XCTAssertGreaterThan(try XCTUnwrap(table.batches.first?.columns[3]).nullCount, 0)
   }
 }

@@ -308,26 +308,69 @@ def test_datetime_and_timedelta_columns(tmp_path, unit):
     assert df.count("span") == np.ma.count(span)
 
 
+def write_vaex_strings(group, name, values, offsets_dtype=np.int32, **dataset_options):
+    """A string column as vaex's ColumnWriterString lays it out (None = missing)."""
+    encoded = [(v or "").encode() for v in values]
+    offsets = np.concatenate([[0], np.cumsum([len(b) for b in encoded])]).astype(offsets_dtype)
+    g = group.require_group(name)
+    data = g.create_dataset("data", data=np.frombuffer(b"".join(encoded) or b"\0", "S1")[:offsets[-1]],
+                            track_times=False, **dataset_options)
+    data.attrs["dtype"] = "str"
+    g.create_dataset("indices", data=offsets, track_times=False, **dataset_options)
+    if any(v is None for v in values):
+        valid = np.array([v is not None for v in values])
+        g.create_dataset("null_bitmap", data=np.packbits(valid, bitorder="little"), track_times=False)
+
+
+@pytest.mark.parametrize("offsets_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("stored", ["contiguous", "gzip"])
+def test_string_columns(tmp_path, offsets_dtype, stored):
+    rng = np.random.default_rng(22)
+    n = 3001
+    words = ["", "a", "héllo", "日本語", "x" * 300, "tab\tsep", "comma,inside"]
+    values = [None if rng.random() < 0.2 else words[int(rng.integers(len(words)))] + str(i) for i in range(n)]
+    options = {"chunks": (500,), "compression": "gzip"} if stored == "gzip" else {}
+    path = tmp_path / "s.hdf5"
+    with h5py.File(path, "w") as h5:
+        cols = h5.require_group("table/columns")
+        cols.create_dataset("x/data", data=np.arange(n, dtype=np.float64), track_times=False)
+        write_vaex_strings(cols, "s", values, offsets_dtype, **options)
+        cols.attrs["column_order"] = "x,s"
+    df = sf.open(path)
+    assert df.column_names == ["x", "s"]
+    got = df.evaluate("s")
+    assert list(got) == values
+    assert df.count("s") == sum(v is not None for v in values)
+
+
+def test_string_offsets_are_checked(tmp_path):
+    for name, offsets in [("decreasing", [0, 3, 2, 6]), ("past_the_end", [0, 2, 4, 99]), ("negative", [-1, 2, 4, 6])]:
+        path = tmp_path / f"{name}.hdf5"
+        with h5py.File(path, "w") as h5:
+            g = h5.require_group("table/columns/s")
+            g.create_dataset("data", data=np.frombuffer(b"abcdef", "S1")).attrs["dtype"] = "str"
+            g.create_dataset("indices", data=np.array(offsets, np.int32))
+        with pytest.raises(ValueError, match="offsets"):
+            sf.open(path)
+
+
 def test_unsupported_columns_are_listed_and_named(tmp_path):
     path = tmp_path / "u.hdf5"
     x = np.arange(6, dtype=np.float64)
     with h5py.File(path, "w") as h5:
         cols = h5.require_group("table/columns")
         cols.create_dataset("x/data", data=x, track_times=False)
-        s = cols.create_dataset("s/data", data=np.frombuffer(b"abcdef", "S1"), track_times=False)
-        s.attrs["dtype"] = "str"
-        cols.create_dataset("s/indices", data=np.arange(7, dtype=np.int32), track_times=False)
         t = cols.create_dataset("t/data", data=np.arange(6, dtype=np.int64), track_times=False)
         t.attrs["dtype"] = "datetime64[D]"  # int64 days: the engine keeps days as int32 (date32)
         cols.create_dataset("h/data", data=np.arange(6, dtype=np.float16), track_times=False)
         cols.create_dataset("m/data", data=np.zeros((6, 3)), track_times=False)
         cols.create_dataset("c/data", data=np.zeros(6, dtype=[("a", "i4"), ("b", "f8")]), track_times=False)
         cols.create_dataset("v/data", data=np.array([b"a", b"bc"] * 3), track_times=False)
-        cols.attrs["column_order"] = "x,s,t,h,m,c,v"
+        cols.attrs["column_order"] = "x,t,h,m,c,v"
     df = sf.open(path)
     assert df.column_names == ["x"]
     assert df.sum("x") == x.sum()
-    for name, kind in [("s", "string"), ("t", "datetime64"), ("h", "float16"), ("m", "2 dimensions"),
+    for name, kind in [("t", "datetime64"), ("h", "float16"), ("m", "2 dimensions"),
                        ("c", "compound"), ("v", "string")]:
         with pytest.raises(TypeError, match=kind):
             df.sum(name)
@@ -357,15 +400,14 @@ def test_vaex_mixed_file_strings_dates_dictionaries_and_arrow_nulls():
     golden = _golden()
     data = golden.columns()
     df = sf.open(DATA / "vaex_mixed.hdf5")
-    # s (strings) and c (dictionary-encoded strings) are not supported yet
-    assert df.column_names == ["x", "t", "a", "i"]
+    # c (dictionary-encoded strings) is not supported yet
+    assert df.column_names == ["x", "s", "t", "a", "i"]
     assert_column(df, "x", data["float64"])
+    assert list(df.evaluate("s")) == golden.strings()
     assert_column(df, "t", np.arange(golden.N).astype("datetime64[s]").astype("datetime64[ns]"))
     assert_column(df, "i", data["int16"])
     nulls = np.random.default_rng(11).random(golden.N) < 0.3
     assert_column(df, "a", np.ma.MaskedArray(data["int32"], mask=nulls))
-    with pytest.raises(TypeError, match="string"):
-        df.sum("s")
     with pytest.raises(TypeError, match="dictionary"):
         df.sum("c")
 

@@ -18,9 +18,9 @@ import Darwin
 /// compressed, big-endian or misaligned ones are read into memory with `H5Dread`. Bools
 /// and masks become bit-packed Arrow bitmaps in memory. vaex's datetime64 / timedelta64
 /// columns (int64 data with a `dtype` attribute) become timestamps / durations of their
-/// unit. vaex's string and dictionary-encoded columns, and datasets of other types or
-/// shapes, are listed in `Table.unsupported` with a type name, so the rest of the file
-/// still opens.
+/// unit; vaex's string columns (bytes, int32 or int64 offsets, a null bitmap) become
+/// Arrow strings. Dictionary-encoded columns, and datasets of other types or shapes,
+/// are listed in `Table.unsupported` with a type name, so the rest of the file still opens.
 /// libhdf5 is used only while opening, under one lock; no handle stays open.
 public enum HDF5Reader {
   /// The HDF5 signature, at offset 0 or at a user-block size (512, 1024, 2048, …).
@@ -257,6 +257,10 @@ struct HDF5Loader {
       let data = try openDataset(object, "data", "column '\(name)'")
       var temporal: DType?
       if let special = try stringAttribute(data, "dtype") {
+        if special == "str" {
+          try addStrings(object, data, name: name)
+          return
+        }
         guard let t = HDF5Loader.temporal(special) else {
           unsupported.append((name, special == "str" ? "string" : special))
           return
@@ -409,6 +413,72 @@ struct HDF5Loader {
     }
     columns.append((Field(name: name, dtype: dtype, nullable: validity != nil),
                     ColumnChunk(dtype: dtype, length: rows, values: values, validity: validity, nullCount: nullCount)))
+  }
+
+  /// vaex's string column: `data` (the UTF-8 bytes, one-byte elements), `indices` (n + 1
+  /// int32 or int64 offsets into them) and an optional `null_bitmap`, which are Arrow's
+  /// string / large_string buffers. The offsets are checked once, as the Arrow reader
+  /// checks them: from 0 or more, never decreasing, ending inside the bytes.
+  private mutating func addStrings(_ group: H5Object, _ data: H5Object, name: String) throws(SFError) {
+    let what = "column '\(name)'"
+    let type = try H5Object(H5Dget_type(data.id), H5Tclose, or: .corrupt("cannot read the type of \(what)"))
+    let space = try H5Object(H5Dget_space(data.id), H5Sclose, or: .corrupt("cannot read the shape of \(what)"))
+    let cls = H5Tget_class(type.id)
+    var byteCount: hsize_t = 0
+    guard (cls == H5T_STRING || cls == H5T_INTEGER), H5Tget_size(type.id) == 1, H5Sget_simple_extent_ndims(space.id) == 1,
+          H5Sget_simple_extent_dims(space.id, &byteCount, nil) == 1, byteCount <= hsize_t(Int.max / 16) else {
+      throw .corrupt("the string bytes of \(what) are not a one-dimensional dataset of bytes")
+    }
+    guard try exists(group, "indices") else { throw .corrupt("string \(what) has no 'indices' dataset") }
+    let indices = try openDataset(group, "indices", "the string offsets of \(what)")
+    let offsetsShape: Shape
+    switch try describe(indices, "the string offsets of \(what)") {
+    case .success(let s) where s.dtype == .int32 || s.dtype == .int64: offsetsShape = s
+    default: throw .corrupt("the string offsets of \(what) are not int32 or int64")
+    }
+    guard offsetsShape.length >= 1 else { throw .corrupt("string \(what) has no offsets") }
+    let rows = offsetsShape.length - 1
+    if let length, length.rows != rows {
+      throw .corrupt("columns differ in length: '\(length.column)' has \(length.rows) rows, '\(name)' has \(rows)")
+    }
+    length = (rows, name)
+    // The bytes: in place, or read into memory.
+    let bytesShape = Shape(length: Int(byteCount), dtype: .uint8, inPlace: true, fileType: type)
+    let bytes: UnsafeRawPointer
+    if let mapped = mappedBytes(data, bytesShape, width: 1) {
+      usesMapping = true
+      bytes = mapped
+    } else {
+      try checkExpansion(data, Int(byteCount), what)
+      let owned = try OwnedBytes(count: Int(byteCount), for: what)
+      if byteCount > 0 {
+        guard H5Dread(data.id, type.id, sfh5_s_all(), sfh5_s_all(), sfh5_p_default(), owned.pointer) >= 0 else {
+          throw .corrupt("cannot read \(what)" + HDF5Library.reason())
+        }
+      }
+      owners.append(owned)
+      bytes = UnsafeRawPointer(owned.pointer)
+    }
+    let offsets = try columnBytes(indices, offsetsShape, "the string offsets of \(what)")
+    func monotone<T: FixedWidthInteger>(_ p: UnsafePointer<T>) -> Bool {
+      guard p[0] >= 0 else { return false }
+      var ok = true
+      for i in 0..<rows { ok = ok && p[i + 1] >= p[i] }
+      return ok && UInt64(p[rows]) <= UInt64(byteCount)
+    }
+    let ok = offsetsShape.dtype == .int32 ? monotone(offsets.assumingMemoryBound(to: Int32.self))
+                                          : monotone(offsets.assumingMemoryBound(to: Int64.self))
+    guard ok else { throw .corrupt("\(what) has string offsets out of order or past its \(byteCount) bytes") }
+    var validity: UnsafePointer<UInt8>? = nil
+    var nullCount = 0
+    if try exists(group, "null_bitmap") {
+      let bitmap = try openDataset(group, "null_bitmap", "the null bitmap of \(what)")
+      (validity, nullCount) = try bitmapValidity(bitmap, rows: rows, column: name)
+    }
+    let dtype: DType = offsetsShape.dtype == .int32 ? .string : .largeString
+    columns.append((Field(name: name, dtype: dtype, nullable: validity != nil),
+                    ColumnChunk(dtype: dtype, length: rows, values: bytes, validity: validity, nullCount: nullCount,
+                                offsets: offsets)))
   }
 
   /// Where a dataset's bytes lie in the mapped file, when they can be used in place:
