@@ -780,3 +780,31 @@ def test_malformed_string_views_raise():
     hand = _HandStream(batch, mutate)
     with pytest.raises(ValueError, match="outside its data buffers"):
         sf.from_arrow(hand.capsule())
+
+
+def mapped_path(address):
+    """The file mapped at `address` in this process, or None."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            parts = line.split(maxsplit=5)
+            lo, hi = (int(v, 16) for v in parts[0].split("-"))
+            if lo <= address < hi:
+                return parts[5].strip() if len(parts) == 6 else None
+    return None
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc/self/maps")
+def test_zero_copy_export_of_a_row_range(tmp_path, rng):
+    x = rng.standard_normal(10_000)
+    b = rng.random(10_000) < 0.5
+    path = write_batches(tmp_path / "range.arrow", pa.table({"x": x, "b": b}), 4_000)
+    df = sf.open(path)
+    part = df[3_000:9_500]
+    table = pa.table(part)
+    assert [c.offset for c in table.column("x").chunks] == [3_000, 0, 0]
+    # Every chunk points into the file's mapping (Linux: /proc/self/maps), none was copied.
+    for chunk in table.column("x").chunks + table.column("b").chunks:
+        assert mapped_path(chunk.buffers()[1].address) == str(path)
+    assert mapped_path(pa.table(part[part.x > 0]).column("x").chunks[0].buffers()[1].address) != str(path)
+    np.testing.assert_array_equal(table.column("x").to_numpy(), x[3_000:9_500])
+    np.testing.assert_array_equal(table.column("b").to_numpy(), b[3_000:9_500])
