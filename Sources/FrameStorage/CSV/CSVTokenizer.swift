@@ -22,6 +22,17 @@ struct CSVTokenizer {
   var recordStart = 0
   private let scratch = GrowableBuffer()
 
+  static let ones: UInt64 = 0x0101_0101_0101_0101
+  static let lfWord: UInt64 = ones &* 0x0A
+  static let quoteWord: UInt64 = ones &* 0x22
+
+  /// The high bit of each zero byte of `x` is set, and no bit below the lowest zero byte
+  /// (bits above it may be false positives: only the lowest is used).
+  @inline(__always)
+  static func zeroBytes(_ x: UInt64) -> UInt64 {
+    (x &- ones) & ~x & 0x8080_8080_8080_8080
+  }
+
   static let quote = UInt8(ascii: "\"")
   static let lf = UInt8(ascii: "\n")
   static let cr = UInt8(ascii: "\r")
@@ -90,6 +101,18 @@ struct CSVTokenizer {
                       + "contains quotes must be quoted as a whole, with its quotes doubled)")
       }
       let s = p
+      // Eight bytes at a time while none is a separator, newline or quote (SWAR).
+      let sepWord = CSVTokenizer.ones &* UInt64(sep)
+      while p + 8 <= limit {
+        let word = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
+        let hits = CSVTokenizer.zeroBytes(word ^ sepWord) | CSVTokenizer.zeroBytes(word ^ CSVTokenizer.lfWord)
+          | CSVTokenizer.zeroBytes(word ^ CSVTokenizer.quoteWord)
+        if hits != 0 {
+          p += hits.trailingZeroBitCount / 8
+          break
+        }
+        p += 8
+      }
       while p < limit {
         let c = base[p]
         if c == sep || c == CSVTokenizer.lf { break }
