@@ -17,6 +17,8 @@ private final class ExportedArray {
   let childCount: Int
   var allocations: [UnsafeMutableRawPointer] = []
   var keepAlive: AnyObject?
+  /// The dictionary of a dictionary-encoded array (released with it).
+  var dictionary: UnsafeMutablePointer<ArrowArray>?
 
   init(buffers: [UnsafeRawPointer?], childCount: Int) {
     self.buffers = .allocate(capacity: max(1, buffers.count))
@@ -42,6 +44,7 @@ private final class ExportedArray {
       children.deallocate()
     }
     for p in allocations { p.deallocate() }
+    dictionary?.deallocate()
   }
 }
 
@@ -53,6 +56,7 @@ private func releaseExportedArray(_ array: UnsafeMutablePointer<ArrowArray>?) {
     for i in 0..<owner.childCount {
       if let child = owner.children?[i], let release = child.pointee.release { release(child) }
     }
+    if let d = owner.dictionary, let release = d.pointee.release { release(d) }
   }
   array.pointee.release = nil
   array.pointee.private_data = nil
@@ -64,7 +68,7 @@ private func fillArray(_ out: UnsafeMutablePointer<ArrowArray>, owner: ExportedA
                        offset: Int, bufferCount: Int) {
   out.pointee = ArrowArray(
     length: Int64(length), null_count: Int64(nullCount), offset: Int64(offset), n_buffers: Int64(bufferCount),
-    n_children: Int64(owner.childCount), buffers: owner.buffers, children: owner.children, dictionary: nil,
+    n_children: Int64(owner.childCount), buffers: owner.buffers, children: owner.children, dictionary: owner.dictionary,
     release: { releaseExportedArray($0) }, private_data: Unmanaged.passRetained(owner).toOpaque())
   arrowLiveExports.add(1, ordering: .relaxed)
 }
@@ -76,6 +80,7 @@ private final class ExportedSchema {
   let name: UnsafeMutablePointer<CChar>
   let children: UnsafeMutablePointer<UnsafeMutablePointer<ArrowSchema>?>?
   let childCount: Int
+  var dictionary: UnsafeMutablePointer<ArrowSchema>?
 
   init(format: String, name: String, childCount: Int) {
     self.format = strdup(format)
@@ -97,6 +102,7 @@ private final class ExportedSchema {
   deinit {
     free(format)
     free(name)
+    dictionary?.deallocate()
     if let children {
       for i in 0..<childCount { children[i]?.deallocate() }
       children.deallocate()
@@ -111,6 +117,7 @@ private func releaseExportedSchema(_ schema: UnsafeMutablePointer<ArrowSchema>?)
     for i in 0..<owner.childCount {
       if let child = owner.children?[i], let release = child.pointee.release { release(child) }
     }
+    if let d = owner.dictionary, let release = d.pointee.release { release(d) }
   }
   schema.pointee.release = nil
   schema.pointee.private_data = nil
@@ -118,14 +125,21 @@ private func releaseExportedSchema(_ schema: UnsafeMutablePointer<ArrowSchema>?)
 }
 
 private func fillSchema(_ out: UnsafeMutablePointer<ArrowSchema>, format: String, name: String, flags: Int64,
-                        children: [(format: String, name: String)]) {
+                        children: [(format: String, name: String, dictionary: String?)], dictionary: String? = nil) {
   let owner = ExportedSchema(format: format, name: name, childCount: children.count)
   for (i, c) in children.enumerated() {
-    fillSchema(owner.children![i]!, format: c.format, name: c.name, flags: Int64(ARROW_FLAG_NULLABLE), children: [])
+    fillSchema(owner.children![i]!, format: c.format, name: c.name, flags: Int64(ARROW_FLAG_NULLABLE), children: [],
+               dictionary: c.dictionary)
+  }
+  if let dictionary {
+    let d = UnsafeMutablePointer<ArrowSchema>.allocate(capacity: 1)
+    d.initialize(to: ArrowSchema())
+    fillSchema(d, format: dictionary, name: "", flags: Int64(ARROW_FLAG_NULLABLE), children: [])
+    owner.dictionary = d
   }
   out.pointee = ArrowSchema(
     format: UnsafePointer(owner.format), name: UnsafePointer(owner.name), metadata: nil, flags: flags,
-    n_children: Int64(children.count), children: owner.children, dictionary: nil,
+    n_children: Int64(children.count), children: owner.children, dictionary: owner.dictionary,
     release: { releaseExportedSchema($0) }, private_data: Unmanaged.passRetained(owner).toOpaque())
   arrowLiveExports.add(1, ordering: .relaxed)
 }
@@ -144,6 +158,9 @@ final class ArrowStreamExport {
     let layout: ArrowLayout
     /// The stored field handed out in place for unfiltered rows (nil: evaluated).
     let storedField: Int?
+    /// A categorical handed out in place: its index type and its strings' format
+    /// (the stream's `format` is then the index format).
+    let dictionary: (indexType: DType, format: String)?
   }
 
   /// Rows `rows` of the frame (after its filter); `stored` is (record batch, first
@@ -174,7 +191,8 @@ final class ArrowStreamExport {
   }
 
   func schema(_ out: UnsafeMutablePointer<ArrowSchema>) {
-    fillSchema(out, format: "+s", name: "", flags: 0, children: columns.map { ($0.format, $0.name) })
+    fillSchema(out, format: "+s", name: "", flags: 0,
+               children: columns.map { ($0.format, $0.name, $0.dictionary?.format) })
   }
 
   /// The next batch into `out`, or a released (end-of-stream) array when none is left.
@@ -204,6 +222,10 @@ final class ArrowStreamExport {
   private func fillColumn(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment) throws(SFError) {
     let dtype = column.program.dtype
     let n = segment.rows.count
+    if column.dictionary != nil {
+      try fillCategorical(out, column, segment, n: n)
+      return
+    }
     switch column.layout {
     case .fixedWidth:
       try fillFixedWidth(out, column, segment, dtype: dtype, n: n, bufferCount: column.layout.bufferCount)
@@ -214,12 +236,31 @@ final class ArrowStreamExport {
 
   /// A chunk's rows handed out in place: the array keeps the frame (and its memory) alive.
   private func fillStored(_ out: UnsafeMutablePointer<ArrowArray>, _ chunk: ColumnChunk, start: Int, n: Int,
-                          dataBuffers: [UnsafeRawPointer?], bufferCount: Int) {
+                          dataBuffers: [UnsafeRawPointer?], bufferCount: Int,
+                          dictionary: UnsafeMutablePointer<ArrowArray>? = nil) {
     let first = chunk.offset + start
     let nulls = chunk.validity.map { countUnsetBits($0, offset: first, count: n) } ?? 0
     let owner = ExportedArray(buffers: [nulls > 0 ? UnsafeRawPointer(chunk.validity) : nil] + dataBuffers, childCount: 0)
     owner.keepAlive = frame
+    owner.dictionary = dictionary
     fillArray(out, owner: owner, length: n, nullCount: nulls, offset: first, bufferCount: bufferCount)
+  }
+
+  /// A categorical's rows in place: its integer indices, with its strings as the dictionary.
+  private func fillCategorical(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
+                               n: Int) throws(SFError) {
+    guard let f = column.storedField, let stored = segment.stored, let expected = column.dictionary,
+          let dictionary = frame.table.batches[stored.batch].columns[f].dictionary,
+          dictionary.indexType == expected.indexType, dictionary.values.dtype.arrowFormat == expected.format,
+          let offsets = dictionary.values.offsets else {
+      throw SFError(.type, "column '\(column.name)' changes its dictionary types between record batches")
+    }
+    let chunk = frame.table.batches[stored.batch].columns[f]
+    let strings = UnsafeMutablePointer<ArrowArray>.allocate(capacity: 1)
+    strings.initialize(to: ArrowArray())
+    fillStored(strings, dictionary.values, start: 0, n: dictionary.values.length,
+               dataBuffers: [offsets, dictionary.values.values], bufferCount: 3)
+    fillStored(out, chunk, start: stored.start, n: n, dataBuffers: [chunk.values], bufferCount: 2, dictionary: strings)
   }
 
   private func fillString(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
@@ -364,12 +405,26 @@ extension DataFrame {
       }
       var field: Int? = nil
       if case .field(let f) = program.root.op { field = f }
-      // Stored rows go out in place unless filtered, asked to copy, or dictionary-encoded.
-      let storedField = field.flatMap { f in !copy && s.filter == nil && !table.fields[f].categorical ? f : nil }
+      // Stored rows go out in place unless filtered or asked to copy; a categorical
+      // as a dictionary array (when every batch has the same index and string types).
+      var storedField = field.flatMap { f in !copy && s.filter == nil ? f : nil }
+      var dictionary: (indexType: DType, format: String)? = nil
+      if let f = storedField, table.fields[f].categorical {
+        let kinds = Set(table.batches.compactMap { b in
+          b.columns[f].dictionary.flatMap { d in d.values.dtype.arrowFormat.map { "\(d.indexType.rawValue) \($0)" } }
+        })
+        if kinds.count == 1, let d = table.batches.first(where: { $0.columns[f].dictionary != nil })?.columns[f].dictionary,
+           let indexFormat = d.indexType.arrowFormat, let valuesFormat = d.values.dtype.arrowFormat {
+          dictionary = (d.indexType, valuesFormat)
+          format = indexFormat
+        } else {
+          storedField = nil
+        }
+      }
       if layout == .string && storedField == nil { format = "U" }  // evaluated strings are large_utf8
       if let f = field, format.hasPrefix("ts"), let zone = table.fields[f].timezone { format += zone }
       columns.append(.init(name: name, expression: expression, program: program, format: format, layout: layout,
-                           storedField: storedField))
+                           storedField: storedField, dictionary: dictionary))
     }
     var segments: [ArrowStreamExport.Segment] = []
     if s.filter == nil {

@@ -251,6 +251,10 @@ def read_stream(capsule, keep=None):
             fmt = (child.format or b"").decode("utf-8", "replace")
             name = (child.name or b"").decode("utf-8", "replace")
             types = _numpy_types(fmt)
+            if child.dictionary:  # a categorical: integer indices into strings
+                values = _numpy_types((child.dictionary.contents.format or b"").decode("utf-8", "replace"))
+                types = None if types is None or values is None or values[0] != "string" \
+                    else ("dictionary", (types[0], values[1]))
             if types is None:
                 raise TypeError(f"column {name!r} has Arrow format {fmt!r}, which has no numpy dtype here")
             columns.append((name, types))
@@ -273,6 +277,8 @@ def read_stream(capsule, keep=None):
                 child = batch.array.children[j].contents
                 if types[0] == "string":
                     pieces[j].append((_strings(child, types[1], batch), None))
+                elif types[0] == "dictionary":
+                    pieces[j].append((_decode(child, *types[1], batch), None))
                 else:
                     pieces[j].append(_column_piece(child, types[0], batch))
     finally:
@@ -280,7 +286,7 @@ def read_stream(capsule, keep=None):
 
     items = []
     for (name, (stored, shown)), parts in zip(columns, pieces):
-        if stored == "string":
+        if stored in ("string", "dictionary"):
             items.append((name, np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=object)))
             continue
         dtype = stored
@@ -297,6 +303,18 @@ def read_stream(capsule, keep=None):
             values = values.astype(shown) if shown.itemsize != stored.itemsize else values.view(shown)
         items.append((name, values if valid is None else np.ma.MaskedArray(values, mask=~valid)))
     return items
+
+
+def _decode(child, index_dtype, large, owner):
+    """A dictionary-encoded string child decoded into a numpy object array (None where missing)."""
+    indices, valid = _column_piece(child, index_dtype, owner)
+    words = _strings(child.dictionary.contents, large, owner)
+    if valid is not None:
+        indices = np.where(valid, indices, 0)
+    out = words[indices.astype(np.intp)] if len(words) else np.full(len(indices), None, dtype=object)
+    if valid is not None:
+        out[~valid] = None
+    return out
 
 
 def _strings(child, large, owner):

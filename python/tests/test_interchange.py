@@ -653,12 +653,18 @@ def write_batches(path, table, size):
 def test_temporal_and_string_columns_export(tmp_path, rng):
     table = temporal_and_strings(rng, 30_000)
     df = sf.open(write_batches(tmp_path / "t.arrow", table, 7_000))
+    base = live()
     out = pa.table(df)
     for name in ["k", "d", "t", "tn", "dur", "s", "ls"]:
         assert out.schema.field(name).type == table.schema.field(name).type, name
         assert out.column(name).combine_chunks().equals(table.column(name).combine_chunks()), name
-    # The categorical comes out decoded, as large strings.
-    assert out.column("cat").combine_chunks().equals(table.column("cat").combine_chunks().cast(pa.large_string()))
+    # The categorical comes out as it is stored: indices into its strings, in place.
+    assert out.schema.field("cat").type == table.schema.field("cat").type
+    assert out.column("cat").cast(pa.string()).equals(table.column("cat").cast(pa.string()))
+    np.testing.assert_array_equal(dict(df.to_items())["cat"],
+                                  table.column("cat").cast(pa.string()).to_numpy(zero_copy_only=False))
+    pl = pytest.importorskip("polars")
+    assert pl.DataFrame(df[["cat"]])["cat"].dtype == pl.Categorical
     # Filtered: strings are evaluated (large_utf8), the rest as stored.
     keep = table.column("k").to_numpy() > 0
     sub = pa.table(df[df.k > 0])
@@ -675,6 +681,8 @@ def test_temporal_and_string_columns_export(tmp_path, rng):
     np.testing.assert_array_equal(d.mask, ~present)
     np.testing.assert_array_equal(d.data[present], want.column("d").to_numpy(zero_copy_only=False)[present])
     assert items["dur"].dtype == np.dtype("timedelta64[ms]")
+    del out, sub, items, d
+    assert live() == base  # strings and dictionaries (arrays and schemas) released too
     got = df[["d", "tn", "dur", "s"]].to_pandas_df()
     expected = table.select(["d", "tn", "dur", "s"]).to_pandas(date_as_object=False)
     assert got["d"].dtype.kind == "M" and got["dur"].dtype == expected["dur"].dtype
@@ -728,8 +736,13 @@ def test_categoricals_import(rng):
     assert df.column_names == ["c", "x"]
     np.testing.assert_array_equal(df.evaluate("c"), table.column("c").cast(pa.string()).to_numpy(zero_copy_only=False))
     assert df.count("c") == present[7:].sum()
-    out = pa.table(df)  # decoded on the way out
-    assert out.column("c").combine_chunks().equals(table.column("c").combine_chunks().cast(pa.large_string()))
+    out = pa.table(df)  # in place, still dictionary-encoded
+    assert out.schema.field("c").type == table.schema.field("c").type
+    assert out.column("c").cast(pa.string()).equals(table.column("c").cast(pa.string()))
+    filtered = pa.table(df[df.x > 0])  # evaluated: decoded strings
+    keep = table.column("x").to_numpy() > 0
+    assert filtered.column("c").combine_chunks().equals(
+        table.column("c").cast(pa.large_string()).combine_chunks().filter(pa.array(keep)))
     # pandas categoricals and polars categoricals come in the same way.
     pdf = pd.DataFrame({"k": pd.Categorical(words[codes]), "v": codes})
     sdf = sf.from_pandas(pdf)
