@@ -217,8 +217,9 @@ int32_t sf_frame_column_data(const sf_frame* frame, const char* name, const void
  * with the visible columns (n == 0) or the n expressions expressions[i] named
  * names[i] (names and expressions borrowed for the call, copied), evaluated over
  * the frame's rows after its filter. Formats: b, c s i l, C S I L, f g, tdD, ts?:zone,
- * tD?, u and U for stored strings; computed and categorical strings go out as U
- * (large_utf8). Rows a stored column holds unchanged are not
+ * tD?, u and U for stored strings, a stored categorical as a dictionary array (its
+ * integer indices, its strings as the dictionary); computed strings and filtered
+ * categoricals go out as U (large_utf8). Rows a stored column holds unchanged are not
  * copied: the arrays point into the frame's memory, kept alive until every array
  * and the stream are released; flags SF_ARROW_COPY (for frames over borrowed
  * memory, sf_frame_from_arrays) copies them too. The stream works on a copy of the
