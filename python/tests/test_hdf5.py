@@ -354,6 +354,34 @@ def test_string_offsets_are_checked(tmp_path):
             sf.open(path)
 
 
+def write_vaex_dictionary(group, name, indices, labels):
+    g = group.require_group(name)
+    g.attrs["type"] = "dictionary_encoded"
+    g.require_group("indices").create_dataset("data", data=indices, track_times=False)
+    write_vaex_strings(g, "dictionary", labels)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int8, np.uint16, np.int32, np.int64])
+def test_dictionary_encoded_columns(tmp_path, index_dtype):
+    rng = np.random.default_rng(23)
+    labels = ["red", "green", "blue", "", "vert"]
+    codes = rng.integers(0, len(labels), 2000).astype(index_dtype)
+    path = tmp_path / "d.hdf5"
+    with h5py.File(path, "w") as h5:
+        cols = h5.require_group("table/columns")
+        write_vaex_dictionary(cols, "c", codes, labels)
+        cols.create_dataset("x/data", data=np.arange(2000.0), track_times=False)
+        cols.attrs["column_order"] = "c,x"
+    df = sf.open(path)
+    assert df.column_names == ["c", "x"]
+    assert list(df.evaluate("c")) == [labels[k] for k in codes]
+    bad = tmp_path / "bad.hdf5"
+    with h5py.File(bad, "w") as h5:
+        write_vaex_dictionary(h5.require_group("table/columns"), "c", np.array([0, 1, 5], index_dtype), labels)
+    with pytest.raises(ValueError, match="dictionary indices"):
+        sf.open(bad)
+
+
 def test_unsupported_columns_are_listed_and_named(tmp_path):
     path = tmp_path / "u.hdf5"
     x = np.arange(6, dtype=np.float64)
@@ -397,19 +425,19 @@ def test_files_written_by_vaex():
 
 
 def test_vaex_mixed_file_strings_dates_dictionaries_and_arrow_nulls():
+    """A file vaex wrote with a string, a datetime64[ns], an Arrow int32 with nulls
+    (null_bitmap) and a dictionary-encoded string column."""
     golden = _golden()
     data = golden.columns()
     df = sf.open(DATA / "vaex_mixed.hdf5")
-    # c (dictionary-encoded strings) is not supported yet
-    assert df.column_names == ["x", "s", "t", "a", "i"]
+    assert df.column_names == ["x", "s", "t", "a", "i", "c"]
     assert_column(df, "x", data["float64"])
     assert list(df.evaluate("s")) == golden.strings()
+    assert list(df.evaluate("c")) == golden.strings()  # the same strings, dictionary-encoded
     assert_column(df, "t", np.arange(golden.N).astype("datetime64[s]").astype("datetime64[ns]"))
     assert_column(df, "i", data["int16"])
     nulls = np.random.default_rng(11).random(golden.N) < 0.3
     assert_column(df, "a", np.ma.MaskedArray(data["int32"], mask=nulls))
-    with pytest.raises(TypeError, match="dictionary"):
-        df.sum("c")
 
 
 # Threads

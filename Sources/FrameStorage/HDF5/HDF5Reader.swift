@@ -19,8 +19,9 @@ import Darwin
 /// and masks become bit-packed Arrow bitmaps in memory. vaex's datetime64 / timedelta64
 /// columns (int64 data with a `dtype` attribute) become timestamps / durations of their
 /// unit; vaex's string columns (bytes, int32 or int64 offsets, a null bitmap) become
-/// Arrow strings. Dictionary-encoded columns, and datasets of other types or shapes,
-/// are listed in `Table.unsupported` with a type name, so the rest of the file still opens.
+/// Arrow strings, and its dictionary-encoded string columns categoricals. Datasets of other
+/// types or shapes are listed in `Table.unsupported` with a type name, so the rest of the
+/// file still opens.
 /// libhdf5 is used only while opening, under one lock; no handle stays open.
 public enum HDF5Reader {
   /// The HDF5 signature, at offset 0 or at a user-block size (512, 1024, 2048, …).
@@ -247,7 +248,11 @@ struct HDF5Loader {
       try addDataset(object, name: name, mask: nil, nullBitmap: nil, as: temporal)
     case H5I_GROUP:
       if let kind = try stringAttribute(object, "type") {
-        unsupported.append((name, kind == "dictionary_encoded" ? "dictionary" : kind))
+        if kind == "dictionary_encoded" {
+          try addDictionary(object, name: name)
+        } else {
+          unsupported.append((name, kind))
+        }
         return
       }
       guard try exists(object, "data") else {
@@ -409,7 +414,7 @@ struct HDF5Loader {
     if let mask {
       (validity, nullCount) = try maskValidity(mask, rows: rows, column: name)
     } else if let nullBitmap {
-      (validity, nullCount) = try bitmapValidity(nullBitmap, rows: rows, column: name)
+      (validity, nullCount) = try bitmapValidity(nullBitmap, rows: rows, of: what)
     }
     columns.append((Field(name: name, dtype: dtype, nullable: validity != nil),
                     ColumnChunk(dtype: dtype, length: rows, values: values, validity: validity, nullCount: nullCount)))
@@ -420,7 +425,20 @@ struct HDF5Loader {
   /// string / large_string buffers. The offsets are checked once, as the Arrow reader
   /// checks them: from 0 or more, never decreasing, ending inside the bytes.
   private mutating func addStrings(_ group: H5Object, _ data: H5Object, name: String) throws(SFError) {
-    let what = "column '\(name)'"
+    let chunk = try stringChunk(group, data, what: "column '\(name)'")
+    try claimLength(chunk.length, name)
+    columns.append((Field(name: name, dtype: chunk.dtype, nullable: chunk.validity != nil), chunk))
+  }
+
+  /// All columns have one length: the first sets it, the others must match.
+  private mutating func claimLength(_ rows: Int, _ name: String) throws(SFError) {
+    if let length, length.rows != rows {
+      throw .corrupt("columns differ in length: '\(length.column)' has \(length.rows) rows, '\(name)' has \(rows)")
+    }
+    length = (rows, name)
+  }
+
+  private mutating func stringChunk(_ group: H5Object, _ data: H5Object, what: String) throws(SFError) -> ColumnChunk {
     let type = try H5Object(H5Dget_type(data.id), H5Tclose, or: .corrupt("cannot read the type of \(what)"))
     let space = try H5Object(H5Dget_space(data.id), H5Sclose, or: .corrupt("cannot read the shape of \(what)"))
     let cls = H5Tget_class(type.id)
@@ -438,10 +456,6 @@ struct HDF5Loader {
     }
     guard offsetsShape.length >= 1 else { throw .corrupt("string \(what) has no offsets") }
     let rows = offsetsShape.length - 1
-    if let length, length.rows != rows {
-      throw .corrupt("columns differ in length: '\(length.column)' has \(length.rows) rows, '\(name)' has \(rows)")
-    }
-    length = (rows, name)
     // The bytes: in place, or read into memory.
     let bytesShape = Shape(length: Int(byteCount), dtype: .uint8, inPlace: true, fileType: type)
     let bytes: UnsafeRawPointer
@@ -473,12 +487,55 @@ struct HDF5Loader {
     var nullCount = 0
     if try exists(group, "null_bitmap") {
       let bitmap = try openDataset(group, "null_bitmap", "the null bitmap of \(what)")
-      (validity, nullCount) = try bitmapValidity(bitmap, rows: rows, column: name)
+      (validity, nullCount) = try bitmapValidity(bitmap, rows: rows, of: what)
     }
     let dtype: DType = offsetsShape.dtype == .int32 ? .string : .largeString
-    columns.append((Field(name: name, dtype: dtype, nullable: validity != nil),
-                    ColumnChunk(dtype: dtype, length: rows, values: bytes, validity: validity, nullCount: nullCount,
-                                offsets: offsets)))
+    return ColumnChunk(dtype: dtype, length: rows, values: bytes, validity: validity, nullCount: nullCount, offsets: offsets)
+  }
+
+  /// vaex's dictionary-encoded column: a group of type "dictionary_encoded" holding
+  /// `indices/data` (integers, no missing values) and `dictionary` (a string column).
+  /// Every index is checked to point into the dictionary.
+  private mutating func addDictionary(_ group: H5Object, name: String) throws(SFError) {
+    let what = "column '\(name)'"
+    guard try exists(group, "indices"), try exists(group, "dictionary") else {
+      throw .corrupt("dictionary-encoded \(what) lacks its 'indices' or 'dictionary' group")
+    }
+    let indexGroup = try openObject(group, "indices", "the indices of \(what)")
+    let dictionaryGroup = try openObject(group, "dictionary", "the dictionary of \(what)")
+    guard H5Iget_type(indexGroup.id) == H5I_GROUP, H5Iget_type(dictionaryGroup.id) == H5I_GROUP,
+          try exists(indexGroup, "data"), try exists(dictionaryGroup, "data") else {
+      throw .corrupt("dictionary-encoded \(what) has no 'indices/data' or 'dictionary/data'")
+    }
+    let dictionaryData = try openDataset(dictionaryGroup, "data", "the dictionary of \(what)")
+    guard try stringAttribute(dictionaryData, "dtype") == "str" else {
+      unsupported.append((name, "dictionary of non-strings"))
+      return
+    }
+    let values = try stringChunk(dictionaryGroup, dictionaryData, what: "the dictionary of \(what)")
+    let indexData = try openDataset(indexGroup, "data", "the indices of \(what)")
+    let shape: Shape
+    switch try describe(indexData, "the indices of \(what)") {
+    case .success(let s) where s.dtype.isInteger: shape = s
+    default: throw .corrupt("the indices of \(what) are not integers")
+    }
+    try claimLength(shape.length, name)
+    let indices = try columnBytes(indexData, shape, "the indices of \(what)")
+    struct InRange: IndexVisitor {
+      let values: UnsafeRawPointer, count: Int, limit: Int
+      func visit<T: FixedWidthInteger>(_: T.Type) -> Bool {
+        let p = values.assumingMemoryBound(to: T.self)
+        var ok = true
+        for i in 0..<count { ok = ok && p[i] >= 0 && UInt64(truncatingIfNeeded: p[i]) < UInt64(limit) }
+        return ok
+      }
+    }
+    guard shape.dtype.visitIndex(InRange(values: indices, count: shape.length, limit: values.length)) else {
+      throw .corrupt("\(what) has dictionary indices outside its \(values.length) values")
+    }
+    columns.append((Field(name: name, dtype: values.dtype, nullable: values.validity != nil, categorical: true),
+                    ColumnChunk(dtype: values.dtype, length: shape.length, values: indices, validity: nil, nullCount: 0,
+                                dictionary: ColumnDictionary(values: values, indexType: shape.dtype))))
   }
 
   /// Where a dataset's bytes lie in the mapped file, when they can be used in place:
@@ -585,8 +642,8 @@ struct HDF5Loader {
   }
 
   /// vaex's `null_bitmap` (Arrow validity bits): used in place when possible.
-  private mutating func bitmapValidity(_ bitmap: H5Object, rows: Int, column: String) throws(SFError) -> (UnsafePointer<UInt8>?, Int) {
-    let what = "the null bitmap of column '\(column)'"
+  private mutating func bitmapValidity(_ bitmap: H5Object, rows: Int, of owner: String) throws(SFError) -> (UnsafePointer<UInt8>?, Int) {
+    let what = "the null bitmap of \(owner)"
     let shape = try byteShape(bitmap, what)
     let needed = (rows + 7) / 8
     guard shape.length >= needed else {
