@@ -205,6 +205,16 @@ int32_t sf_frame_evaluate_strings(const sf_frame* frame, const char* expression,
                                   int64_t* offsets, uint8_t* valid, sf_progress progress, void* ctx,
                                   void** data, int64_t* data_length, int64_t* missing);
 
+/* Writes the columns `names` (n of them; n = 0 writes every visible column) of the
+ * frame to an Arrow IPC file at `path`, evaluated (virtual columns computed, the
+ * filter applied) record batch by record batch. The file is written under a temporary
+ * name in the same folder and renamed into place when complete: on error or
+ * cancellation nothing is left under `path`. Categorical columns are written as
+ * strings. Errors: SF_ERR_ARGUMENT, SF_ERR_NAME, SF_ERR_TYPE, SF_ERR_IO,
+ * SF_ERR_CANCELLED. */
+int32_t sf_frame_write_arrow(const sf_frame* frame, const char* path, int32_t n, const char* const* names,
+                             sf_progress progress, void* ctx);
+
 /* The stored values of column `name` in place, when the frame shows them unchanged
  * (no filter, all rows, one record batch, no missing values, not bool): *data then
  * points into memory the frame owns (borrowed: read-only, valid until the frame is

@@ -103,6 +103,7 @@ _SIGNATURES = {
     "sf_frame_aggregate": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s), ctypes.POINTER(_s),
                                   PROGRESS, _p, ctypes.POINTER(Scalar)]),
     "sf_frame_evaluate": (_i32, [_p, _s, _i64, _i64, _i32, _p, _p, PROGRESS, _p, ctypes.POINTER(_i64)]),
+    "sf_frame_write_arrow": (_i32, [_p, _s, _i32, ctypes.POINTER(_s), PROGRESS, _p]),
     "sf_frame_evaluate_strings": (_i32, [_p, _s, _i64, _i64, _p, _p, PROGRESS, _p, ctypes.POINTER(_p),
                                          ctypes.POINTER(_i64), ctypes.POINTER(_i64)]),
     "sf_frame_column_data": (_i32, [_p, _s, ctypes.POINTER(_p), ctypes.POINTER(_i64)]),
@@ -122,6 +123,20 @@ if _version // 10000 != ABI_MAJOR:
     raise ImportError(f"libswiftframe.so has ABI version {_version}, this package needs {ABI_MAJOR}.x")
 
 NO_PROGRESS = PROGRESS()
+
+
+def progress_callback(progress):
+    """(callback, ctx) for a pass: `progress(fraction)` returning False, or raising
+    (Ctrl-C), cancels it. Keep the callback alive for the call."""
+    if progress is None:
+        return NO_PROGRESS, None
+
+    def call(_ctx, fraction):
+        try:
+            return 1 if progress(fraction) is False else 0
+        except BaseException:
+            return 1
+    return PROGRESS(call), None
 
 
 def check(status):

@@ -206,13 +206,9 @@ class DataFrame:
             return np.ma.MaskedArray(values, mask=valid == 0)
         return values
 
-    def _evaluate_strings(self, text, i1, i2):
-        """Strings as a numpy object array (None where missing), decoded by pyarrow from
-        the engine's Arrow large_utf8 buffers."""
-        try:
-            import pyarrow as pa
-        except ImportError:
-            raise ImportError("reading string columns needs pyarrow: pip install pyarrow") from None
+    def _string_buffers(self, text, i1, i2):
+        """The strings of rows [i1, i2) as Arrow large_utf8 buffers: (int64 offsets, bytes,
+        presence bytes, missing count)."""
         n = i2 - i1
         offsets = np.empty(n + 1, dtype=np.int64)
         valid = np.empty(n, dtype=np.uint8)
@@ -225,9 +221,19 @@ class DataFrame:
             chars = ctypes.string_at(data.value, length.value) if data.value else b""
         finally:
             lib.sf_buffer_free(data)
-        mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing.value else None
-        array = pa.Array.from_buffers(pa.large_string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(chars)],
-                                      null_count=missing.value)
+        return offsets, chars, valid, missing.value
+
+    def _evaluate_strings(self, text, i1, i2):
+        """Strings as a numpy object array (None where missing), decoded by pyarrow from
+        the engine's Arrow large_utf8 buffers."""
+        try:
+            import pyarrow as pa
+        except ImportError:
+            raise ImportError("reading string columns needs pyarrow: pip install pyarrow") from None
+        offsets, chars, valid, missing = self._string_buffers(text, i1, i2)
+        mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
+        array = pa.Array.from_buffers(pa.large_string(), i2 - i1, [mask, pa.py_buffer(offsets), pa.py_buffer(chars)],
+                                      null_count=missing)
         return array.to_numpy(zero_copy_only=False)
 
     def _stored_view(self, text, i1, i2):
@@ -277,6 +283,48 @@ class DataFrame:
     def to_dict(self):
         """Column name -> numpy array (masked where values are missing)."""
         return dict(self.to_items())
+
+    # Export
+
+    def export_arrow(self, path, column_names=None, progress=None):
+        """Writes the columns (all visible ones by default), evaluated with the filter
+        applied, to an Arrow IPC file, record batch by record batch; the file appears
+        under `path` only when complete."""
+        names = list(column_names or [])
+        callback, ctx = _native.progress_callback(progress)
+        check(lib.sf_frame_write_arrow(self._handle, encode(str(path)), len(names), _native.strings(names),
+                                       callback, ctx))
+
+    def export_parquet(self, path, column_names=None, compression="snappy"):
+        """Writes a Parquet file through pyarrow, one record batch at a time."""
+        from .export import export_parquet
+        export_parquet(self, path, column_names, compression)
+
+    def export_csv(self, path, column_names=None):
+        """Writes a CSV file (with a header) through pyarrow, one record batch at a time."""
+        from .export import export_csv
+        export_csv(self, path, column_names)
+
+    def export_hdf5(self, path, column_names=None, batch_rows=1 << 20):
+        """Writes vaex's HDF5 layout (/table/columns/NAME/data, mask, string indices and
+        null_bitmap) through h5py, one batch of rows at a time."""
+        from .export import export_hdf5
+        export_hdf5(self, path, column_names, batch_rows)
+
+    def export(self, path, column_names=None, progress=None):
+        """Writes to `path` in the format its extension names: .arrow, .feather or .ipc
+        (Arrow IPC), .parquet, .csv, .hdf5/.h5."""
+        suffix = str(path).lower().rsplit(".", 1)[-1]
+        if suffix in ("arrow", "feather", "ipc"):
+            return self.export_arrow(path, column_names, progress)
+        if suffix == "parquet":
+            return self.export_parquet(path, column_names)
+        if suffix == "csv":
+            return self.export_csv(path, column_names)
+        if suffix in ("hdf5", "h5"):
+            return self.export_hdf5(path, column_names)
+        raise ValueError(f"cannot export to {path!r}: unknown extension (use .arrow, .feather, .ipc, .parquet, "
+                         ".csv or .hdf5)")
 
     # Rows and display
 
