@@ -11,26 +11,22 @@ extension DataFrame {
   public static let exportBatchRows = 1 << 20
 
   /// Writes `columns` (all visible columns by default) to an Arrow IPC file at `path`.
-  /// Categorical columns are written as plain strings; time zones are not written yet.
+  /// Categorical columns are written as plain strings.
   public func exportArrow(_ path: String, columns: [String]? = nil, batchRows: Int = exportBatchRows,
                           progress: ProgressHandler? = nil) throws(SFError) {
     let names = columns ?? columnNames
     guard batchRows > 0 else { throw .argument("batchRows must be positive, got \(batchRows)") }
-    var schema: [(name: String, type: String)] = []
+    var fields: [Field] = []
     var texts: [String] = []
-    var dtypes: [DType] = []
     for name in names {
       let text = virtualExpression(name) ?? "`\(name)`"
-      let dtype = try self.dtype(of: text)
-      guard let arrowName = dtype.arrowTypeName else {
-        throw SFError(.type, "column '\(name)' of dtype \(dtype) cannot be exported to Arrow")
-      }
-      schema.append((name, arrowName))
+      let stored = virtualExpression(name) == nil ? table.fieldIndex(name).map { table.fields[$0] } : nil
+      fields.append(Field(name: name, dtype: try self.dtype(of: text), timezone: stored?.timezone))
       texts.append(text)
-      dtypes.append(dtype)
     }
+    let dtypes = fields.map(\.dtype)
     let n = try length(progress: progress)
-    let writer = try ArrowFileWriter(path: path, schema: schema)
+    let writer = try ArrowFileWriter(path: path, fields: fields)
     var batch = ExportBatch(capacity: min(batchRows, max(n, 1)))
     defer { batch.deallocate() }
     var start = 0
@@ -46,28 +42,6 @@ extension DataFrame {
       if let progress, !progress(Double(start) / Double(n)) { throw SFError(.cancelled, "the export was cancelled") }
     }
     try writer.finish()
-  }
-}
-
-extension DType {
-  /// The Arrow type name ArrowFileWriter takes for this dtype.
-  var arrowTypeName: String? {
-    switch self {
-    case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: name
-    case .float32: "float"
-    case .float64: "double"
-    case .date32: "date32[day]"
-    case .timestampS: "timestamp[s]"
-    case .timestampMS: "timestamp[ms]"
-    case .timestampUS: "timestamp[us]"
-    case .timestampNS: "timestamp[ns]"
-    case .durationS: "duration[s]"
-    case .durationMS: "duration[ms]"
-    case .durationUS: "duration[us]"
-    case .durationNS: "duration[ns]"
-    case .string: "string"
-    case .largeString: "large_string"
-    }
   }
 }
 

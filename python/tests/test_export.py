@@ -27,6 +27,7 @@ def source(tmp_path_factory):
     base = rng.integers(-2**40, 2**40, N)
     columns["ts"] = pa.array(base.astype("datetime64[us]"), mask=~present)
     columns["ts_ns"] = pa.array(base.astype("datetime64[ns]"))
+    columns["ts_tz"] = pa.array(base.astype("datetime64[ms]"), mask=~present).cast(pa.timestamp("ms", tz="Asia/Tokyo"))
     columns["date"] = pa.array((base // 10**8).astype("datetime64[D]"), pa.date32())
     columns["dur"] = pa.array(base.astype("timedelta64[ms]"), mask=~present)
     words = np.array([f"wörd {i}" for i in range(500)], dtype=object)

@@ -70,6 +70,27 @@ indirect enum ArrowType: Equatable {
   }
 }
 
+extension ArrowType {
+  /// The Arrow type that stores values of `dtype` (`timezone` for timestamps).
+  init?(_ dtype: DType, timezone: String? = nil) {
+    let units: [TimeUnit] = [.second, .millisecond, .microsecond, .nanosecond]
+    switch dtype {
+    case .bool: self = .bool
+    case .int8, .int16, .int32, .int64: self = .int(bits: dtype.byteWidth * 8, signed: true)
+    case .uint8, .uint16, .uint32, .uint64: self = .int(bits: dtype.byteWidth * 8, signed: false)
+    case .float32: self = .float(bits: 32)
+    case .float64: self = .float(bits: 64)
+    case .date32: self = .date32
+    case .timestampS, .timestampMS, .timestampUS, .timestampNS:
+      self = .timestamp(units[Int(dtype.rawValue - DType.timestampS.rawValue)], timezone: timezone)
+    case .durationS, .durationMS, .durationUS, .durationNS:
+      self = .duration(units[Int(dtype.rawValue - DType.durationS.rawValue)])
+    case .string: self = .utf8(large: false)
+    case .largeString: self = .utf8(large: true)
+    }
+  }
+}
+
 /// The unit of Arrow timestamps and durations (Schema.fbs TimeUnit).
 enum TimeUnit: Int16, Equatable {
   case second = 0, millisecond, microsecond, nanosecond

@@ -61,6 +61,18 @@ public final class ArrowFileWriter {
     try self.init(path: path, fields: fields)
   }
 
+  /// A writer for columns of the engine's dtypes (timestamps keep their field's time zone).
+  public convenience init(path: String, fields: [Field]) throws(SFError) {
+    var arrow: [ArrowField] = []
+    for f in fields {
+      guard let t = ArrowType(f.dtype, timezone: f.timezone) else {
+        throw .argument("cannot write column '\(f.name)' of dtype \(f.dtype)")
+      }
+      arrow.append(ArrowField(name: f.name, nullable: true, type: t, dictionaryIndex: nil))
+    }
+    try self.init(path: path, fields: arrow)
+  }
+
   static let writableTypes: [ArrowType] = {
     var types: [ArrowType] = [.bool, .float(bits: 32), .float(bits: 64), .date32,
                               .utf8(large: false), .utf8(large: true), .binary(large: false), .binary(large: true)]
