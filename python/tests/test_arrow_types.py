@@ -176,3 +176,25 @@ def test_dictionary_index_out_of_range_is_an_error(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="dictionary indices"):
         sf.open(str(path))
+
+
+def test_invalid_utf8_is_a_clear_error(tmp_path):
+    samples = [b"ok", b"ab\xff\xfe", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", "é€𝄞".encode()]
+    for raw in samples:
+        try:
+            raw.decode("utf-8")
+            valid = True
+        except UnicodeDecodeError:
+            valid = False
+        offsets = np.array([0, 1, 1 + len(raw)], dtype=np.int32)
+        array = pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(offsets), pa.py_buffer(b"a" + raw)])
+        path = tmp_path / "u.arrow"
+        with pa.ipc.new_file(str(path), pa.schema([("s", pa.string())])) as w:
+            w.write_table(pa.table({"s": array}))
+        df = sf.open(str(path))
+        if valid:
+            assert list(df.evaluate("s")) == ["a", raw.decode()]
+        else:
+            with pytest.raises(ValueError, match="invalid UTF-8 in row 1"):
+                df.evaluate("s")
+            assert list(df.evaluate("s", 0, 1)) == ["a"]

@@ -34,7 +34,11 @@ public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range
       let row = first + r
       let present = column.validity.map { ($0[row >> 3] >> UInt8(row & 7)) & 1 } ?? 1
       if present == 1 {
-        bytes.append(contentsOf: stringBytes(column, row))
+        let value = stringBytes(column, row)
+        guard isValidUTF8(value) else {
+          throw SFError(.corrupt, "column '\(scan.table.fields[field].name)' holds invalid UTF-8 in row \(seen)")
+        }
+        bytes.append(contentsOf: value)
       } else {
         missing += present == 1 ? 0 : 1
       }
@@ -74,4 +78,31 @@ func dictionaryIndex(_ p: UnsafeRawPointer, _ type: DType, _ row: Int) -> Int {
   case .uint32: Int(p.load(fromByteOffset: row * 4, as: UInt32.self))
   default: Int(truncatingIfNeeded: p.load(fromByteOffset: row * 8, as: Int64.self))
   }
+}
+
+/// Whether `bytes` is well-formed UTF-8 (no overlong forms, surrogates or values past
+/// U+10FFFF): strings handed out are checked, since Arrow files do not guarantee it.
+@inline(__always)
+func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+  var i = 0
+  let n = bytes.count
+  while i < n {
+    let b0 = bytes[i]
+    if b0 < 0x80 { i += 1; continue }
+    let (count, low, high): (Int, UInt8, UInt8)
+    switch b0 {
+    case 0xC2...0xDF: (count, low, high) = (1, 0x80, 0xBF)
+    case 0xE0: (count, low, high) = (2, 0xA0, 0xBF)
+    case 0xE1...0xEC, 0xEE...0xEF: (count, low, high) = (2, 0x80, 0xBF)
+    case 0xED: (count, low, high) = (2, 0x80, 0x9F)
+    case 0xF0: (count, low, high) = (3, 0x90, 0xBF)
+    case 0xF1...0xF3: (count, low, high) = (3, 0x80, 0xBF)
+    case 0xF4: (count, low, high) = (3, 0x80, 0x8F)
+    default: return false
+    }
+    guard i + count < n, bytes[i + 1] >= low, bytes[i + 1] <= high else { return false }
+    for k in stride(from: 2, through: count, by: 1) where bytes[i + k] & 0xC0 != 0x80 { return false }
+    i += count + 1
+  }
+  return true
 }
