@@ -103,7 +103,10 @@ def _write_values(frame, group, ref, dtype, n, batch_rows):
 def _write_strings(frame, group, ref, n, batch_rows):
     """vaex's string layout: `data` (the UTF-8 bytes), `indices` (n + 1 int64 offsets),
     `null_bitmap` (Arrow's: bit set = present) when a value is missing."""
-    data = group.create_dataset("data", shape=(0,), maxshape=(None,), dtype="S1", chunks=(1 << 20,))
+    # vaex maps `data` in place, so it is contiguous: a first pass sizes it.
+    total = sum(len(frame._string_buffers(ref, start, min(n, start + batch_rows))[1])
+                for start in range(0, n, batch_rows))
+    data = group.create_dataset("data", shape=(total,), dtype="S1")
     data.attrs["dtype"] = "str"
     indices = group.create_dataset("indices", shape=(n + 1,), dtype=np.int64)
     indices[0] = 0
@@ -112,9 +115,8 @@ def _write_strings(frame, group, ref, n, batch_rows):
     for start in range(0, n, batch_rows):
         stop = min(n, start + batch_rows)
         offsets, chars, valid, missing = frame._string_buffers(ref, start, stop)
-        data.resize((written + len(chars),))
         if chars:
-            data[written:] = np.frombuffer(chars, dtype="S1")
+            data[written:written + len(chars)] = np.frombuffer(chars, dtype="S1")
         indices[start + 1:stop + 1] = offsets[1:] + written
         written += len(chars)
         if missing:
