@@ -198,3 +198,32 @@ def test_invalid_utf8_is_a_clear_error(tmp_path):
             with pytest.raises(ValueError, match="invalid UTF-8 in row 1"):
                 df.evaluate("s")
             assert list(df.evaluate("s", 0, 1)) == ["a"]
+
+
+@pytest.mark.parametrize("compat", ["newest", "oldest"])
+def test_files_written_by_polars(tmp_path, compat):
+    """polars writes strings as utf8_view (and categoricals over them) by default."""
+    import datetime as dt
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(8)
+    n = 30_000
+    words = [f"word-{i}-{'x' * (i % 20)}" for i in range(60)]   # inline (<= 12 bytes) and out-of-line views
+    s = [None if i % 11 == 0 else words[k] for i, k in enumerate(rng.integers(0, 60, n))]
+    frame = pl.DataFrame({
+        "i": pl.Series([None if i % 7 == 0 else int(v) for i, v in enumerate(rng.integers(-50, 50, n))], dtype=pl.Int64),
+        "x": rng.standard_normal(n),
+        "s": s,
+        "c": pl.Series(s, dtype=pl.Categorical),
+        "t": [dt.datetime(2020, 1, 1) + dt.timedelta(seconds=int(v)) for v in rng.integers(0, 10**8, n)],
+    })
+    path = tmp_path / "p.arrow"
+    frame.write_ipc(str(path), compat_level=getattr(pl.CompatLevel, compat)())
+    df = sf.open(str(path))
+    assert list(df.evaluate("s")) == s
+    assert list(df.evaluate("c")) == s
+    got = df.evaluate("i")
+    expected = frame["i"].to_numpy()
+    np.testing.assert_array_equal(np.ma.getmaskarray(got), np.isnan(expected))
+    np.testing.assert_array_equal(np.ma.getdata(got)[~np.isnan(expected)], expected[~np.isnan(expected)])
+    np.testing.assert_array_equal(df.evaluate("t"), frame["t"].to_numpy())
+    assert df.sum("x") == pytest.approx(frame["x"].sum(), rel=1e-12)

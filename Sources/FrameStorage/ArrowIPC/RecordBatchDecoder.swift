@@ -60,6 +60,8 @@ struct RecordBatchDecoder {
       if let dtype = field.dtype {
         if let indexType = field.dictionaryIndex?.dtype {
           out.append(try categorical(field, dtype, indexType, node))
+        } else if case .binaryView = field.type {
+          out.append(try viewStrings(field, node))
         } else {
           out.append(try dtype.isString ? strings(field, dtype, node) : primitive(field, dtype, node))
         }
@@ -189,6 +191,71 @@ struct RecordBatchDecoder {
                        nullCount: indices.nullCount, dictionary: ColumnDictionary(values: values, indexType: indexType))
   }
 
+  /// The data buffers of a view column: their count comes from variadicBufferCounts.
+  private mutating func takeVariadicBuffers() throws(SFError) -> [UnsafeRawBufferPointer] {
+    guard variadicCursor < variadic.count else { throw corrupt("missing a variadic buffer count") }
+    let count = try header.buffer.load(variadic.start + 8 * variadicCursor, as: Int64.self)
+    variadicCursor += 1
+    guard count >= 0, count <= Int64(buffers.count - bufferCursor) else {
+      throw corrupt("variadic buffer count \(count) exceeds the buffers left")
+    }
+    var out: [UnsafeRawBufferPointer] = []
+    for _ in 0..<Int(count) { out.append(try takeBuffer()) }
+    return out
+  }
+
+  /// A utf8_view column (what polars writes): 16-byte views, each a length and either
+  /// the bytes inline (up to 12) or a data buffer index and offset. Every view is
+  /// checked, and the strings are gathered into large_utf8 offsets and bytes the table
+  /// owns, the one string layout the engine reads.
+  private mutating func viewStrings(_ field: ArrowField, _ node: Node) throws(SFError) -> ColumnChunk {
+    let bitmap = try takeValidity(field, node)
+    let validity = node.nullCount > 0 ? bitmap : nil  // without nulls a bitmap's bits mean nothing
+    let views = try takeBuffer()
+    let data = try takeVariadicBuffers()
+    let n = node.length
+    guard n <= Int.max / 16, views.count >= n * 16 else {
+      throw corrupt("column '\(field.name)' needs \(n) views, its buffer has \(views.count) bytes")
+    }
+    func present(_ i: Int) -> Bool { validity.map { ($0[i >> 3] >> UInt8(i & 7)) & 1 == 1 } ?? true }
+    func view(_ i: Int) throws(SFError) -> UnsafeRawBufferPointer {
+      let length = Int(Int32(littleEndian: views.loadUnaligned(fromByteOffset: 16 * i, as: Int32.self)))
+      guard length >= 0 else { throw corrupt("column '\(field.name)' has a view of negative length") }
+      if length <= 12 {
+        return UnsafeRawBufferPointer(rebasing: views[(16 * i + 4)..<(16 * i + 4 + length)])
+      }
+      let buffer = Int(Int32(littleEndian: views.loadUnaligned(fromByteOffset: 16 * i + 8, as: Int32.self)))
+      let offset = Int(Int32(littleEndian: views.loadUnaligned(fromByteOffset: 16 * i + 12, as: Int32.self)))
+      guard buffer >= 0, buffer < data.count, offset >= 0, length <= data[buffer].count - offset else {
+        throw corrupt("column '\(field.name)' has a view outside its data buffers")
+      }
+      return UnsafeRawBufferPointer(rebasing: data[buffer][offset..<(offset + length)])
+    }
+    var total = 0
+    for i in 0..<n where present(i) {
+      let (sum, overflow) = total.addingReportingOverflow(try view(i).count)
+      guard !overflow else { throw corrupt("column '\(field.name)' claims more string bytes than memory holds") }
+      total = sum
+    }
+    let offsets = try OwnedBytes(count: (n + 1) * 8, for: "the offsets of column '\(field.name)'")
+    let bytes = try OwnedBytes(count: total, for: "the strings of column '\(field.name)'")
+    let o = offsets.pointer.assumingMemoryBound(to: Int64.self)
+    var at = 0
+    o[0] = 0
+    for i in 0..<n {
+      if present(i) {
+        let v = try view(i)
+        if let base = v.baseAddress { (bytes.pointer + at).copyMemory(from: base, byteCount: v.count) }
+        at += v.count
+      }
+      o[i + 1] = Int64(at)
+    }
+    owners.append(offsets)
+    owners.append(bytes)
+    return ColumnChunk(dtype: .largeString, length: n, values: UnsafeRawPointer(bytes.pointer), validity: validity,
+                       nullCount: node.nullCount, offsets: UnsafeRawPointer(offsets.pointer))
+  }
+
   private func monotoneWithin<T: FixedWidthInteger>(_ p: UnsafePointer<T>, _ count: Int, _ limit: Int) -> Bool {
     guard p[0] >= 0 else { return false }
     var ok = true
@@ -208,13 +275,7 @@ struct RecordBatchDecoder {
       _ = try takeBuffer(); _ = try takeBuffer(); _ = try takeBuffer()
     case .binaryView:
       _ = try takeBuffer(); _ = try takeBuffer()
-      guard variadicCursor < variadic.count else { throw corrupt("missing a variadic buffer count") }
-      let count = try header.buffer.load(variadic.start + 8 * variadicCursor, as: Int64.self)
-      variadicCursor += 1
-      guard count >= 0, count <= Int64(buffers.count - bufferCursor) else {
-        throw corrupt("variadic buffer count \(count) exceeds the buffers left")
-      }
-      for _ in 0..<Int(count) { _ = try takeBuffer() }
+      _ = try takeVariadicBuffers()
     case .nested(_, let own, let children):
       for _ in 0..<own { _ = try takeBuffer() }
       for child in children {

@@ -60,6 +60,7 @@ indirect enum ArrowType: Equatable {
     case .timestamp(let unit, _): return [.timestampS, .timestampMS, .timestampUS, .timestampNS][Int(unit.rawValue)]
     case .duration(let unit): return [.durationS, .durationMS, .durationUS, .durationNS][Int(unit.rawValue)]
     case .utf8(let large): return large ? .largeString : .string
+    case .binaryView("utf8_view"): return .largeString  // gathered into large_utf8 when read
     default: return nil
     }
   }
