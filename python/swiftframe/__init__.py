@@ -9,7 +9,7 @@
 import numpy as _np
 
 from . import _native
-from ._native import check as _check, encode as _encode, lib as _lib
+from ._native import check as _check, lib as _lib
 from .dataframe import DataFrame
 from .expression import Expression
 from . import io as _io

@@ -204,3 +204,22 @@ def assert_scalar(actual, expected, rtol=1e-9):
         np.testing.assert_allclose(float(actual), float(expected), rtol=rtol, atol=0)
     else:
         assert actual == expected, f"expected {expected!r}, got {actual!r}"
+
+
+# Every numeric dtype and bool, and random values spanning each one's range.
+DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+          np.float32, np.float64]
+
+
+def every_dtype(rng, n=N):
+    out = {}
+    for t in DTYPES:
+        name = np.dtype(t).name
+        if t is np.bool_:
+            out[name] = rng.random(n) < 0.5
+        elif np.dtype(t).kind == "f":
+            out[name] = rng.standard_normal(n).astype(t)
+        else:
+            info = np.iinfo(t)
+            out[name] = rng.integers(info.min, info.max, size=n, dtype=t, endpoint=True)
+    return out

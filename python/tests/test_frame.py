@@ -10,10 +10,8 @@ import pandas as pd
 import pytest
 
 import swiftframe as sf
-from conftest import N, assert_values
+from conftest import DTYPES, N, assert_values, every_dtype
 
-DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
-          np.float32, np.float64]
 
 
 def columns(rng, n=N):
@@ -25,18 +23,6 @@ def columns(rng, n=N):
     }
 
 
-def every_dtype(rng, n):
-    out = {}
-    for t in DTYPES:
-        name = np.dtype(t).name
-        if t is np.bool_:
-            out[name] = rng.random(n) < 0.5
-        elif np.dtype(t).kind == "f":
-            out[name] = rng.standard_normal(n).astype(t)
-        else:
-            info = np.iinfo(t)
-            out[name] = rng.integers(info.min, info.max, size=n, dtype=t, endpoint=True)
-    return out
 
 
 # Shape, names, dtypes ----------------------------------------------------------------

@@ -15,26 +15,12 @@ import pytest
 
 import swiftframe as sf
 from swiftframe import interchange
-from conftest import FILE_VARIANTS, assert_values
+from conftest import DTYPES, FILE_VARIANTS, assert_values, every_dtype
 
-DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
-          np.float32, np.float64]
 NAMES = [np.dtype(t).name for t in DTYPES]
 N = 150_001
 
 
-def every_dtype(rng, n=N):
-    out = {}
-    for t in DTYPES:
-        name = np.dtype(t).name
-        if t is np.bool_:
-            out[name] = rng.random(n) < 0.5
-        elif np.dtype(t).kind == "f":
-            out[name] = rng.standard_normal(n).astype(t)
-        else:
-            info = np.iinfo(t)
-            out[name] = rng.integers(info.min, info.max, size=n, dtype=t, endpoint=True)
-    return out
 
 
 def nulls(rng, data, fraction=0.2):
