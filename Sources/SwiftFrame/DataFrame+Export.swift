@@ -11,22 +11,30 @@ extension DataFrame {
   public static let exportBatchRows = 1 << 20
 
   /// Writes `columns` (all visible columns by default) to an Arrow IPC file at `path`.
-  /// Categorical columns are written as plain strings.
+  /// A stored categorical column whose chunks share one dictionary is written
+  /// dictionary-encoded; other categoricals (several files' dictionaries) as strings.
   public func exportArrow(_ path: String, columns: [String]? = nil, batchRows: Int = exportBatchRows,
                           progress: ProgressHandler? = nil) throws(SFError) {
     let names = columns ?? columnNames
     guard batchRows > 0 else { throw .argument("batchRows must be positive, got \(batchRows)") }
     var fields: [Field] = []
     var texts: [String] = []
+    var dictionaries: [ColumnDictionary?] = []
     for name in names {
       let text = virtualExpression(name) ?? "`\(name)`"
       let stored = virtualExpression(name) == nil ? table.fieldIndex(name).map { table.fields[$0] } : nil
-      fields.append(Field(name: name, dtype: try self.dtype(of: text), timezone: stored?.timezone))
+      let dictionary = sharedDictionary(name)
+      fields.append(Field(name: name, dtype: try self.dtype(of: text), timezone: stored?.timezone,
+                          categorical: dictionary != nil))
       texts.append(text)
+      dictionaries.append(dictionary)
     }
     let dtypes = fields.map(\.dtype)
     let n = try length(progress: progress)
     let writer = try ArrowFileWriter(path: path, fields: fields)
+    for (c, dictionary) in dictionaries.enumerated() {
+      if let values = dictionary?.values { try writer.writeDictionary(column: c, values: arrowColumn(values)) }
+    }
     var batch = ExportBatch(capacity: min(batchRows, max(n, 1)))
     defer { batch.deallocate() }
     var start = 0
@@ -34,7 +42,8 @@ extension DataFrame {
       let range = start..<min(n, start + batchRows)
       var columns: [ArrowFileWriter.Column] = []
       for (c, dtype) in dtypes.enumerated() {
-        columns.append(try batch.column(self, texts[c], dtype, range, slot: c, progress: progress))
+        columns.append(try batch.column(self, texts[c], dtype, range, slot: c, dictionary: dictionaries[c],
+                                        progress: progress))
       }
       try writer.write(length: range.count, columns: columns)
       batch.reset()
@@ -82,12 +91,17 @@ private struct ExportBatch {
 
   /// Evaluates one column for `range` into Arrow buffers.
   mutating func column(_ frame: DataFrame, _ text: String, _ dtype: DType, _ range: Range<Int>, slot: Int,
-                       progress: ProgressHandler?) throws(SFError) -> ArrowFileWriter.Column {
+                       dictionary: ColumnDictionary?, progress: ProgressHandler?) throws(SFError) -> ArrowFileWriter.Column {
     let (out, valid, bitmap) = buffers(slot)
     let n = range.count
     let missing: Int
     var data: [UnsafeRawBufferPointer]
-    if dtype.isString {
+    if let dictionary {
+      missing = try frame.evaluateDictionaryIndices(text, range: range, dictionary: dictionary,
+                                                    into: out.assumingMemoryBound(to: Int32.self), valid: valid,
+                                                    progress: progress)
+      data = [UnsafeRawBufferPointer(start: out, count: n * 4)]
+    } else if dtype.isString {
       let offsets = out.assumingMemoryBound(to: Int64.self)
       let (bytes, lost) = try frame.evaluateStrings(text, range: range, offsets: offsets, valid: valid, progress: progress)
       missing = lost
@@ -121,4 +135,17 @@ private struct ExportBatch {
     }
     return ArrowFileWriter.Column(length: n, nullCount: missing, buffers: [validity] + data)
   }
+}
+
+/// A dictionary's string values as the writer's column: validity, offsets, bytes, in place.
+private func arrowColumn(_ values: ColumnChunk) -> ArrowFileWriter.Column {
+  let n = values.length
+  let width = values.dtype.byteWidth
+  let last = width == 4 ? Int(values.offsets?.load(fromByteOffset: n * 4, as: Int32.self) ?? 0)
+                        : Int(values.offsets?.load(fromByteOffset: n * 8, as: Int64.self) ?? 0)
+  let validity = UnsafeRawBufferPointer(start: values.validity, count: values.validity == nil ? 0 : (n + 7) / 8)
+  return ArrowFileWriter.Column(length: n, nullCount: values.nullCount, buffers: [
+    validity, UnsafeRawBufferPointer(start: values.offsets, count: (n + 1) * width),
+    UnsafeRawBufferPointer(start: values.values, count: last),
+  ])
 }

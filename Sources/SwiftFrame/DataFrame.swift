@@ -316,6 +316,27 @@ public final class DataFrame: @unchecked Sendable {
                                             offsets: offsets, valid: valid)
   }
 
+  /// The int32 dictionary indices of a stored categorical column for rows `range`
+  /// (after the filter), into `dictionary`, which all its chunks share; returns the
+  /// number of missing values (`valid` gets 0 for them).
+  public func evaluateDictionaryIndices(_ expression: String, range: Range<Int>, dictionary: ColumnDictionary,
+                                        into out: UnsafeMutablePointer<Int32>, valid: UnsafeMutablePointer<UInt8>,
+                                        progress: ProgressHandler? = nil) throws(SFError) -> Int {
+    let s = snapshot
+    let program = try compile(expression, s)
+    let counts = try filterCounts(progress: progress)
+    return try FrameCompute.evaluateDictionaryIndices(scan(s), program: program, counts: counts, range: range,
+                                                      dictionary: dictionary, into: out, valid: valid)
+  }
+
+  /// The one dictionary every chunk of stored categorical column `name` uses, if they share one.
+  public func sharedDictionary(_ name: String) -> ColumnDictionary? {
+    guard virtualExpression(name) == nil, let i = table.fieldIndex(name), table.fields[i].categorical,
+          let first = table.batches.first?.columns[i].dictionary, first.values.offset == 0,
+          table.batches.allSatisfy({ $0.columns[i].dictionary.map(first.hasSameValues) ?? false }) else { return nil }
+    return first
+  }
+
   /// The values of `expression` as a Swift array (missing values as T's zero).
   public func values<T: ColumnValue>(_ expression: String, as: T.Type = T.self) throws(SFError) -> [T] {
     let n = try length()

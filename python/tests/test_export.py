@@ -187,3 +187,34 @@ def test_hdf5_export_in_vaex_layout(source, tmp_path):
     got = again.evaluate("int16")
     np.testing.assert_array_equal(np.ma.getmaskarray(got), ~table["int16"].is_valid().to_numpy())
     assert sorted(os.listdir(tmp_path)) == ["v.hdf5"]
+
+
+def test_categoricals_round_trip_dictionary_encoded(tmp_path):
+    rng = np.random.default_rng(13)
+    n = 70_000
+    words = [f"kind {i}" for i in range(30)]
+    valid = rng.random(n) > 0.15
+    codes = pa.array(rng.integers(0, 30, n), pa.int16(), mask=~valid)
+    table = pa.table({"c": pa.DictionaryArray.from_arrays(codes, pa.array(words)), "x": rng.random(n)})
+    src = tmp_path / "src.arrow"
+    with pa.ipc.new_file(str(src), table.schema) as w:
+        for batch in table.to_batches(max_chunksize=25_000):
+            w.write_batch(batch)
+    df = sf.open(str(src))
+    df[df.x > 0.4].export_arrow(tmp_path / "c.arrow")
+    back = pa.ipc.open_file(str(tmp_path / "c.arrow")).read_all()
+    assert pa.types.is_dictionary(back["c"].type) and back["c"].type.value_type == pa.string()
+    keep = table["x"].to_numpy() > 0.4
+    assert back["c"].to_pylist() == [v for v, k in zip(table["c"].to_pylist(), keep) if k]
+    again = sf.open(str(tmp_path / "c.arrow"))
+    assert list(again.evaluate("c")) == back["c"].to_pylist()
+    pl = pytest.importorskip("polars")
+    assert pl.read_ipc(str(tmp_path / "c.arrow"))["c"].to_list() == back["c"].to_pylist()
+    # Files with different dictionaries concatenate; their export falls back to strings.
+    other = pa.table({"c": pa.array(["zz", None, "kind 3"]).dictionary_encode(), "x": [0.9, 0.8, 0.7]})
+    with pa.ipc.new_file(str(tmp_path / "other.arrow"), other.schema) as w:
+        w.write_table(other)
+    both = sf.open([str(src), str(tmp_path / "other.arrow")])
+    both.export_arrow(tmp_path / "both.arrow")
+    merged = pa.ipc.open_file(str(tmp_path / "both.arrow")).read_all()
+    assert merged["c"].to_pylist() == table["c"].to_pylist() + other["c"].to_pylist()

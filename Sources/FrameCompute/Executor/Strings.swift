@@ -1,23 +1,15 @@
 import FrameStorage
 
-/// The strings of a stored string column for the filtered rows `range` (counted after
-/// the filter), as Arrow large_utf8: `offsets` (range.count + 1 values, from 0), the
-/// concatenated bytes, and presence bytes (0 missing). `counts` is `filteredCounts(scan)`.
-/// String expressions other than a stored column come with the string kernels.
-public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range: Range<Int>,
-                            offsets out: UnsafeMutablePointer<Int64>, valid: UnsafeMutablePointer<UInt8>?)
-  throws(SFError) -> (bytes: [UInt8], missing: Int) {
-  guard case .field(let field) = program.root.op, program.dtype.isString else {
-    throw SFError(.type, "only stored string columns can be evaluated in this version")
-  }
+/// Calls `body(column, row, k)` for each row of the stored column `field` that the
+/// scan's filter keeps among the filtered rows `range`, in order: `row` indexes the
+/// column chunk, `k` counts from 0. `counts` is `filteredCounts(scan)`.
+func forEachKeptRow(_ scan: Scan, field: Int, counts: [Int], range: Range<Int>,
+                    _ body: (ColumnChunk, Int, Int) throws(SFError) -> Void) throws(SFError) {
   try scan.table.checkFilesUnchanged()
   let chunks = scan.chunks
   guard counts.count == chunks.count else { throw SFError(.argument, "stale row counts for this frame") }
-  var bytes: [UInt8] = []
-  var missing = 0
   var position = 0
-  var k = 0  // rows written
-  out[0] = 0
+  var k = 0
   let filter = scan.filter.map { Evaluator(table: scan.table, program: $0) }
   let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkRows)
   defer { mask.deallocate() }
@@ -31,23 +23,71 @@ public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range
     for r in 0..<chunk.count where keep.map({ $0[r] != 0 }) ?? true {
       defer { seen += 1 }
       guard seen >= range.lowerBound, seen < range.upperBound else { continue }
-      let row = first + r
-      let present = column.validity.map { ($0[row >> 3] >> UInt8(row & 7)) & 1 } ?? 1
-      if present == 1 {
-        let value = stringBytes(column, row)
-        guard isValidUTF8(value) else {
-          throw SFError(.corrupt, "column '\(scan.table.fields[field].name)' holds invalid UTF-8 in row \(seen)")
-        }
-        bytes.append(contentsOf: value)
-      } else {
-        missing += present == 1 ? 0 : 1
-      }
-      valid?[k] = present
+      try body(column, first + r, k)
       k += 1
-      out[k] = Int64(bytes.count)
     }
   }
+}
+
+/// The stored string column a program reads, or a type error.
+private func stringField(_ program: Program) throws(SFError) -> Int {
+  guard case .field(let field) = program.root.op, program.dtype.isString else {
+    throw SFError(.type, "only stored string columns can be evaluated in this version")
+  }
+  return field
+}
+
+@inline(__always)
+private func isPresent(_ column: ColumnChunk, _ row: Int) -> UInt8 {
+  column.validity.map { ($0[row >> 3] >> UInt8(row & 7)) & 1 } ?? 1
+}
+
+/// The strings of a stored string column for the filtered rows `range` (counted after
+/// the filter), as Arrow large_utf8: `offsets` (range.count + 1 values, from 0), the
+/// concatenated bytes, and presence bytes (0 missing). `counts` is `filteredCounts(scan)`.
+/// String expressions other than a stored column come with the string kernels.
+public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range: Range<Int>,
+                            offsets out: UnsafeMutablePointer<Int64>, valid: UnsafeMutablePointer<UInt8>?)
+  throws(SFError) -> (bytes: [UInt8], missing: Int) {
+  let field = try stringField(program)
+  var bytes: [UInt8] = []
+  var missing = 0
+  out[0] = 0
+  try forEachKeptRow(scan, field: field, counts: counts, range: range) { (column, row, k) throws(SFError) in
+    let present = isPresent(column, row)
+    if present == 1 {
+      let value = stringBytes(column, row)
+      guard isValidUTF8(value) else {
+        throw SFError(.corrupt, "column '\(scan.table.fields[field].name)' holds invalid UTF-8 in row \(range.lowerBound + k)")
+      }
+      bytes.append(contentsOf: value)
+    } else {
+      missing += 1
+    }
+    valid?[k] = present
+    out[k + 1] = Int64(bytes.count)
+  }
   return (bytes, missing)
+}
+
+/// The dictionary indices of a stored categorical column for the filtered rows
+/// `range`, as int32 (into `dictionary`, which every chunk of the column must share),
+/// with presence bytes; returns the number missing.
+public func evaluateDictionaryIndices(_ scan: Scan, program: Program, counts: [Int], range: Range<Int>,
+                                      dictionary: ColumnDictionary, into out: UnsafeMutablePointer<Int32>,
+                                      valid: UnsafeMutablePointer<UInt8>) throws(SFError) -> Int {
+  let field = try stringField(program)
+  var missing = 0
+  try forEachKeptRow(scan, field: field, counts: counts, range: range) { (column, row, k) throws(SFError) in
+    guard let own = column.dictionary, own.hasSameValues(as: dictionary) else {
+      throw SFError(.argument, "column '\(scan.table.fields[field].name)' does not share one dictionary")
+    }
+    let present = isPresent(column, row)
+    valid[k] = present
+    out[k] = present == 1 ? Int32(truncatingIfNeeded: dictionaryIndex(column.values, own.indexType, row)) : 0
+    missing += present == 1 ? 0 : 1
+  }
+  return missing
 }
 
 /// The bytes of row `row` of a string chunk, plain or dictionary-encoded (the reader

@@ -157,7 +157,12 @@ enum ArrowMetadata {
   static func field(_ f: ArrowField) -> FBValue {
     let (tag, table) = type(f.type)
     // Field: name (0), nullable (1), type_type (2), type (3), dictionary (4), children (5).
-    return .table([.offset(.string(f.name)), .bool(f.nullable), .int8(tag), .offset(table), nil,
+    // DictionaryEncoding: id (0), indexType (1: Int), isOrdered (2).
+    let dictionary: FBField? = f.dictionaryIndex.map { index in
+      let (_, indexTable) = type(index)
+      return .offset(.table([.int64(f.dictionaryID), .offset(indexTable), .bool(false)]))
+    }
+    return .table([.offset(.string(f.name)), .bool(f.nullable), .int8(tag), .offset(table), dictionary,
                    .offset(.tables([]))])
   }
 
@@ -182,16 +187,23 @@ enum ArrowMetadata {
                    .offset(.structs(bytes: b, count: buffers.count, alignment: 8))])
   }
 
+  /// A DictionaryBatch: id (0), data (1: a RecordBatch of the values), isDelta (2).
+  static func dictionaryBatch(id: Int64, data: FBValue) -> FBValue {
+    .table([.int64(id), .offset(data), .bool(false)])
+  }
+
   /// The Footer: version (0), schema (1), dictionaries (2), recordBatches (3) as Blocks
   /// {offset: long, metaDataLength: int, (4 bytes padding), bodyLength: long}.
-  static func footer(_ fields: [ArrowField], batches: [ArrowFileReader.Block]) -> FBValue {
-    var b: [UInt8] = []
-    for block in batches {
-      b += littleEndianBytes(Int64(block.offset)) + littleEndianBytes(Int32(block.metadataLength))
-      b += [0, 0, 0, 0] + littleEndianBytes(Int64(block.bodyLength))
+  static func footer(_ fields: [ArrowField], dictionaries: [ArrowFileReader.Block],
+                     batches: [ArrowFileReader.Block]) -> FBValue {
+    func blocks(_ list: [ArrowFileReader.Block]) -> FBField {
+      var b: [UInt8] = []
+      for block in list {
+        b += littleEndianBytes(Int64(block.offset)) + littleEndianBytes(Int32(block.metadataLength))
+        b += [0, 0, 0, 0] + littleEndianBytes(Int64(block.bodyLength))
+      }
+      return .offset(.structs(bytes: b, count: list.count, alignment: 8))
     }
-    return .table([.int16(version), .offset(schema(fields)),
-                   .offset(.structs(bytes: [], count: 0, alignment: 8)),
-                   .offset(.structs(bytes: b, count: batches.count, alignment: 8))])
+    return .table([.int16(version), .offset(schema(fields)), blocks(dictionaries), blocks(batches)])
   }
 }

@@ -24,6 +24,7 @@ public final class ArrowFileWriter {
   private var buffer: [UInt8] = []
   private var position = 0
   private var blocks: [ArrowFileReader.Block] = []
+  private var dictionaryBlocks: [ArrowFileReader.Block] = []
   private var finished = false
   private var failed = false
   /// Rows written so far.
@@ -61,16 +62,61 @@ public final class ArrowFileWriter {
     try self.init(path: path, fields: fields)
   }
 
-  /// A writer for columns of the engine's dtypes (timestamps keep their field's time zone).
+  /// A writer for columns of the engine's dtypes (timestamps keep their field's time
+  /// zone). A categorical field is written dictionary-encoded with int32 indices: give
+  /// its dictionary with `writeDictionary` before the first batch.
   public convenience init(path: String, fields: [Field]) throws(SFError) {
     var arrow: [ArrowField] = []
-    for f in fields {
+    for (i, f) in fields.enumerated() {
       guard let t = ArrowType(f.dtype, timezone: f.timezone) else {
         throw .argument("cannot write column '\(f.name)' of dtype \(f.dtype)")
       }
-      arrow.append(ArrowField(name: f.name, nullable: true, type: t, dictionaryIndex: nil))
+      arrow.append(ArrowField(name: f.name, nullable: true, type: t,
+                              dictionaryIndex: f.categorical ? .int(bits: 32, signed: true) : nil,
+                              dictionaryID: Int64(i)))
     }
     try self.init(path: path, fields: arrow)
+  }
+
+  /// Writes the dictionary of categorical column `column`: its values as a column of
+  /// the field's value type (validity, offsets, bytes).
+  public func writeDictionary(column: Int, values: Column) throws(SFError) {
+    guard !finished, !failed, fd >= 0 else { throw .argument("the writer of '\(path)' is closed") }
+    guard fields.indices.contains(column), fields[column].dictionaryIndex != nil, values.buffers.count == 3 else {
+      throw .argument("column \(column) is not a categorical column, or its values are not strings")
+    }
+    let valueField = ArrowField(name: fields[column].name, nullable: true, type: fields[column].type, dictionaryIndex: nil)
+    try ArrowFileWriter.checkBuffers(valueField, values)
+    let (nodes, buffers, body, length) = layout([values])
+    let batch = ArrowMetadata.recordBatch(length: Int64(values.length), nodes: nodes, buffers: buffers)
+    let header = ArrowMetadata.dictionaryBatch(id: fields[column].dictionaryID, data: batch)
+    do throws(SFError) {
+      dictionaryBlocks.append(try writeMessage(ArrowMetadata.message(kind: 2, header: header,
+                                                                     bodyLength: Int64(length)), body: body))
+    } catch {
+      failed = true
+      abandon()
+      throw error
+    }
+  }
+
+  /// The field nodes, buffer positions, body pieces and body length of `columns`.
+  private func layout(_ columns: [Column]) -> ([(length: Int64, nulls: Int64)], [(offset: Int64, length: Int64)],
+                                              [(UnsafeRawBufferPointer, padTo: Int)], Int) {
+    var nodes: [(length: Int64, nulls: Int64)] = []
+    var buffers: [(offset: Int64, length: Int64)] = []
+    var body: [(UnsafeRawBufferPointer, padTo: Int)] = []
+    var offset = 0
+    for column in columns {
+      nodes.append((Int64(column.length), Int64(column.nullCount)))
+      for b in column.buffers {
+        let padded = (b.count + ArrowFileWriter.bodyAlignment - 1) / ArrowFileWriter.bodyAlignment * ArrowFileWriter.bodyAlignment
+        buffers.append((Int64(offset), Int64(b.count)))
+        body.append((b, ArrowFileWriter.bodyAlignment))
+        offset += padded
+      }
+    }
+    return (nodes, buffers, body, offset)
   }
 
   static let writableTypes: [ArrowType] = {
@@ -183,13 +229,9 @@ public final class ArrowFileWriter {
     guard columns.count == fields.count else {
       throw .argument("a record batch of \(columns.count) columns for a schema of \(fields.count)")
     }
-    var nodes: [(length: Int64, nulls: Int64)] = []
-    var buffers: [(offset: Int64, length: Int64)] = []
-    var body: [(UnsafeRawBufferPointer, padTo: Int)] = []
-    var offset = 0
     for (field, column) in zip(fields, columns) {
       let expected: Int
-      switch field.type {
+      switch field.storedType {
       case .null: expected = 0
       case .utf8, .binary: expected = 3
       default: expected = 2
@@ -200,14 +242,8 @@ public final class ArrowFileWriter {
                         + "\(column.nullCount) nulls for a batch of \(length) rows of \(field.type.name)")
       }
       try ArrowFileWriter.checkBuffers(field, column)
-      nodes.append((Int64(length), Int64(column.nullCount)))
-      for b in column.buffers {
-        let padded = (b.count + ArrowFileWriter.bodyAlignment - 1) / ArrowFileWriter.bodyAlignment * ArrowFileWriter.bodyAlignment
-        buffers.append((Int64(offset), Int64(b.count)))
-        body.append((b, ArrowFileWriter.bodyAlignment))
-        offset += padded
-      }
     }
+    let (nodes, buffers, body, offset) = layout(columns)
     let header = ArrowMetadata.recordBatch(length: Int64(length), nodes: nodes, buffers: buffers)
     do throws(SFError) {
       blocks.append(try writeMessage(ArrowMetadata.message(kind: 3, header: header, bodyLength: Int64(offset)),
@@ -233,7 +269,7 @@ public final class ArrowFileWriter {
     }
     if case .null = field.type { return }
     if column.nullCount > 0 { try need(0, bitmap, "validity") }
-    switch field.type {
+    switch field.storedType {
     case .bool: try need(1, bitmap, "values")
     case .int(let bits, _), .float(let bits): try need(1, n * (bits / 8), "values")
     case .date32: try need(1, n * 4, "values")
@@ -255,7 +291,7 @@ public final class ArrowFileWriter {
     do throws(SFError) {
       // End-of-stream marker, then the footer, its length and the magic.
       append([0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0])
-      let footer = FlatBufferBuilder.encode(ArrowMetadata.footer(fields, batches: blocks))
+      let footer = FlatBufferBuilder.encode(ArrowMetadata.footer(fields, dictionaries: dictionaryBlocks, batches: blocks))
       append(footer)
       append(littleEndianBytes(Int32(footer.count)))
       append(ArrowFileReader.magic)

@@ -42,6 +42,13 @@ public final class ColumnDictionary: @unchecked Sendable {
     self.values = values
     self.indexType = indexType
   }
+
+  /// Whether `other` holds the very same values (the batches of a file share their
+  /// dictionary's memory; their index types may differ).
+  public func hasSameValues(as other: ColumnDictionary) -> Bool {
+    values.values == other.values.values && values.offsets == other.values.offsets
+      && values.length == other.values.length && values.offset == other.values.offset
+  }
 }
 
 /// A named, typed column of a table's schema.
