@@ -126,17 +126,27 @@ NO_PROGRESS = PROGRESS()
 
 
 def progress_callback(progress):
-    """(callback, ctx) for a pass: `progress(fraction)` returning False, or raising
-    (Ctrl-C), cancels it. Keep the callback alive for the call."""
+    """(callback, errors) for a pass: `progress(fraction)` returning False, or raising
+    (Ctrl-C), cancels it; what it raised is kept in `errors` for the caller to raise
+    again. Keep the callback alive for the call."""
     if progress is None:
-        return NO_PROGRESS, None
+        return NO_PROGRESS, []
+    errors = []
 
     def call(_ctx, fraction):
         try:
             return 1 if progress(fraction) is False else 0
-        except BaseException:
+        except BaseException as e:  # Ctrl-C or an error in the callback: stop the pass
+            errors.append(e)
             return 1
-    return PROGRESS(call), None
+    return PROGRESS(call), errors
+
+
+def check_pass(status, errors):
+    """check(status), raising first what a progress callback raised during the pass."""
+    if errors:
+        raise errors[0]
+    check(status)
 
 
 def check(status):

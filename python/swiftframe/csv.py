@@ -82,12 +82,10 @@ def from_csv(path, convert=False, sep=",", header=True, usecols=None, dtype=None
 def convert_csv(path, target, options=None, progress=None):
     """Converts the CSV file `path` to the Arrow IPC file `target` (see from_csv for
     `options`: sep, header, usecols, dtype, block_size, sample_rows)."""
-    callback, errors = _progress(progress)
+    callback, errors = _native.progress_callback(progress)
     status = lib.sf_csv_convert(_native.encode(os.fspath(path)), _native.encode(os.fspath(target)),
                                 _native.encode(json.dumps(options or {}, ensure_ascii=False)), callback, None)
-    if errors:
-        raise errors[0]
-    check(status)
+    _native.check_pass(status, errors)
 
 
 class _TemporaryFolder:
@@ -112,19 +110,3 @@ def _type_name(t):
     import numpy as np
     name = np.dtype(t).name
     return {"object": "string", "str": "string"}.get(name, name)
-
-
-def _progress(progress):
-    """A ctypes progress callback for a Python callable; exceptions it raises are kept."""
-    if progress is None:
-        return _native.NO_PROGRESS, []
-    errors = []
-
-    def call(ctx, fraction):
-        try:
-            return 0 if progress(fraction) is not False else 1
-        except BaseException as e:  # Ctrl-C or an error in the callback: stop the conversion
-            errors.append(e)
-            return 1
-
-    return _native.PROGRESS(call), errors

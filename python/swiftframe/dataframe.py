@@ -291,9 +291,10 @@ class DataFrame:
         applied, to an Arrow IPC file, record batch by record batch; the file appears
         under `path` only when complete."""
         names = list(column_names or [])
-        callback, ctx = _native.progress_callback(progress)
-        check(lib.sf_frame_write_arrow(self._handle, encode(str(path)), len(names), _native.strings(names),
-                                       callback, ctx))
+        callback, errors = _native.progress_callback(progress)
+        status = lib.sf_frame_write_arrow(self._handle, encode(str(path)), len(names), _native.strings(names),
+                                          callback, None)
+        _native.check_pass(status, errors)
 
     def export_parquet(self, path, column_names=None, compression="snappy"):
         """Writes a Parquet file through pyarrow, one record batch at a time."""

@@ -4,12 +4,9 @@ layout through h5py (the engine evaluates one batch of rows at a time). Each wri
 temporary file in the target's folder that is renamed into place only when complete.
 pyarrow and h5py are optional dependencies."""
 
-import contextlib
-import os
-import tempfile
-
 import numpy as np
 
+from ._files import temporary_beside
 from .expression import column_ref
 
 
@@ -21,28 +18,12 @@ def _pyarrow(what):
     return pyarrow
 
 
-@contextlib.contextmanager
-def _temporary_beside(path):
-    """A temporary file name in `path`'s folder, renamed to `path` when the block
-    completes and removed when it fails."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def _write(frame, path, column_names, open_writer):
     """Streams `frame` into the writer `open_writer(tmp_path, schema)` makes."""
     pa = _pyarrow("exporting to this format")
     source = frame[list(column_names)] if column_names else frame
     reader = pa.RecordBatchReader.from_stream(source)
-    with _temporary_beside(path) as tmp:
+    with temporary_beside(path) as tmp:
         with open_writer(tmp, reader.schema) as writer:
             for batch in reader:
                 writer.write_batch(batch)
@@ -70,7 +51,7 @@ def export_hdf5(frame, path, column_names=None, batch_rows=1 << 20):
     names = list(column_names or frame.column_names)
     n = len(frame)
     dtypes = {name: frame.data_type(column_ref(name)) for name in names}
-    with _temporary_beside(path) as tmp, h5py.File(tmp, "w") as h5:
+    with temporary_beside(path) as tmp, h5py.File(tmp, "w") as h5:
         table = h5.require_group("/table")
         table.attrs["type"] = "table"
         columns = h5.require_group("/table/columns")

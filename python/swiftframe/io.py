@@ -2,12 +2,13 @@
 frame, without copying), and Parquet files, converted once to an Arrow IPC file
 beside them and then memory-mapped like any Arrow file."""
 
+import builtins
 import ctypes
 import glob as _glob
 import os
-import uuid
 
 from . import _native
+from ._files import temporary_beside
 from ._native import check, lib
 from .dataframe import DataFrame
 
@@ -144,30 +145,18 @@ def convert_parquet(path, target):
         if isinstance(e, FileNotFoundError):
             raise
         raise ValueError(f"{path!r} is not a readable Parquet file: {e}") from e
-    folder = os.path.dirname(os.path.abspath(target))
-    temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         try:
             schema, recode = _unified_dictionaries(pa, parquet)
         except (pa.ArrowException, OSError) as e:
             raise ValueError(f"{path!r}: cannot read the Parquet data: {e}") from e
-        # 0o666 less the umask, as a plain open() would give (mkstemp would give 0o600).
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as sink:
-                with pa.ipc.new_file(sink, schema) as writer:
-                    try:
-                        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                            writer.write_batch(recode(batch))
-                    except (pa.ArrowException, OSError) as e:
-                        raise ValueError(f"{path!r}: cannot read the Parquet data: {e}") from e
-            os.replace(temporary, target)
-        except BaseException:
-            try:
-                os.unlink(temporary)
-            except FileNotFoundError:
-                pass
-            raise
+        with temporary_beside(target) as temporary, builtins.open(temporary, "wb") as sink:
+            with pa.ipc.new_file(sink, schema) as writer:
+                try:
+                    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+                        writer.write_batch(recode(batch))
+                except (pa.ArrowException, OSError) as e:
+                    raise ValueError(f"{path!r}: cannot read the Parquet data: {e}") from e
     finally:
         close = getattr(parquet, "close", None)
         if close is not None:

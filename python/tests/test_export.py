@@ -152,6 +152,9 @@ def test_parquet_and_csv_exports(tmp_path):
     np.testing.assert_array_equal(csv["k"].to_numpy(), k[keep])
     np.testing.assert_allclose(csv["y"].to_numpy(), x[keep] * 2, rtol=1e-15)
     assert sorted(os.listdir(tmp_path)) == ["f.csv", "f.parquet"], "no temporary files are left"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(tmp_path / "f.csv").st_mode & 0o777 == 0o666 & ~umask, "permissions as a plain open() gives"
 
 
 def test_hdf5_export_in_vaex_layout(source, tmp_path):

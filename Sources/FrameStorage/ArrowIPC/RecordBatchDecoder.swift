@@ -109,11 +109,13 @@ struct RecordBatchDecoder {
     return bytes
   }
 
-  /// The validity bitmap of a column, checked to cover its rows when it has nulls.
+  /// The validity bitmap of a column, checked to cover its rows; nil when the column
+  /// has no nulls (a bitmap's bits then mean nothing, as Arrow allows).
   private mutating func takeValidity(_ field: ArrowField, _ node: Node) throws(SFError) -> UnsafePointer<UInt8>? {
     let validity = try takeBuffer()
+    guard node.nullCount > 0 else { return nil }
     let bitmapBytes = node.length / 8 + (node.length % 8 == 0 ? 0 : 1)
-    if node.nullCount > 0, validity.count < bitmapBytes {
+    guard validity.count >= bitmapBytes else {
       throw corrupt("column '\(field.name)' has \(node.nullCount) nulls but a validity bitmap of \(validity.count) bytes")
     }
     return validity.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -209,8 +211,7 @@ struct RecordBatchDecoder {
   /// checked, and the strings are gathered into large_utf8 offsets and bytes the table
   /// owns, the one string layout the engine reads.
   private mutating func viewStrings(_ field: ArrowField, _ node: Node) throws(SFError) -> ColumnChunk {
-    let bitmap = try takeValidity(field, node)
-    let validity = node.nullCount > 0 ? bitmap : nil  // without nulls a bitmap's bits mean nothing
+    let validity = try takeValidity(field, node)
     let views = try takeBuffer()
     let data = try takeVariadicBuffers()
     let n = node.length
