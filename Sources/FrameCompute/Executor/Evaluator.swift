@@ -89,11 +89,16 @@ public final class Evaluator {
     return UnsafePointer(out)
   }
 
+  /// The stored chunk of column `field` in `chunk`'s record batch.
+  private func storedColumn(_ chunk: ChunkRef, _ field: Int) throws(SFError) -> ColumnChunk {
+    table.batches[chunk.batch].columns[field]
+  }
+
   private func evaluate(_ node: TypedNode, _ chunk: ChunkRef) throws(SFError) -> Vec {
     let n = chunk.count
     switch node.op {
     case .field(let i):
-      let c = table.batches[chunk.batch].columns[i]
+      let c = try storedColumn(chunk, i)
       let first = c.offset + chunk.start
       var valid: UnsafePointer<UInt8>? = nil
       if let bitmap = c.validity {
