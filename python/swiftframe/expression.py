@@ -39,10 +39,20 @@ def column_ref(name):
     return f"`{name}`"
 
 
+def quote(text):
+    """A Python string as a string literal of the expression language."""
+    if "\0" in text:
+        raise ValueError(f"string {text!r} contains a NUL, which expressions cannot hold")
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\t", "\\t")
+    return f"'{escaped}'"
+
+
 def literal(value):
     """The expression text of an operand: an Expression or a Python/numpy scalar."""
     if isinstance(value, Expression):
         return value.expression
+    if isinstance(value, (str, np.str_)):
+        return quote(str(value))
     if isinstance(value, np.generic):
         # numpy scalars keep their type in numpy's promotion (NEP 50), unlike Python
         # numbers: write them as a cast, `int16(1)`.
@@ -89,7 +99,7 @@ class Expression:
         return Expression(self.df, text)
 
     def _binary(self, op, other, reflected=False):
-        if not isinstance(other, (Expression, int, float, bool, np.generic)):
+        if not isinstance(other, (Expression, int, float, bool, str, np.generic)):
             return NotImplemented
         a, b = literal(self), literal(other)
         return self._derive(f"({b} {op} {a})" if reflected else f"({a} {op} {b})")

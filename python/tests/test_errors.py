@@ -111,7 +111,7 @@ TYPE_ERRORS = [
     lambda df: df.evaluate("x << 1"),
     lambda df: df.evaluate("b - b"),  # numpy: boolean subtract is not supported
     lambda df: df.evaluate("-b"),
-    lambda df: df.evaluate("x + 'a'"),  # no string columns yet
+    lambda df: df.evaluate("x + 'a'"),
     lambda df: df.evaluate("where(x > 0)"),  # wrong number of arguments
     lambda df: df.evaluate("sqrt(x, i)"),
     lambda df: df.evaluate("int8(x, i)"),
@@ -119,7 +119,7 @@ TYPE_ERRORS = [
     lambda df: df.evaluate("int8(1000)"),
     lambda df: df.evaluate("i * 10000000000"),  # numpy: OverflowError (NEP 50)
     lambda df: bool(df.x > 0),  # the truth value of an expression is ambiguous
-    lambda df: df.x + "text",
+    lambda df: (df.x + "text").evaluate(),  # built lazily, checked before the pass
     lambda df: df.add_virtual_column("w", 3.5),
     lambda df: df[3.5],
 ]

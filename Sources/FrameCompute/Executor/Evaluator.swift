@@ -2,11 +2,23 @@ import FrameStorage
 
 /// The values of an expression over one chunk: typed values and a byte mask of
 /// present values (nil when none is missing). Points into the file or into scratch.
+/// Strings have `offsets` (count + 1, int32 for .string, int64 for .largeString)
+/// into the bytes at `values`.
 public struct Vec {
   public let dtype: DType
   public let values: UnsafeRawPointer
   public let valid: UnsafePointer<UInt8>?
   public let count: Int
+  public let offsets: UnsafeRawPointer?
+
+  public init(dtype: DType, values: UnsafeRawPointer, valid: UnsafePointer<UInt8>?, count: Int,
+              offsets: UnsafeRawPointer? = nil) {
+    self.dtype = dtype
+    self.values = values
+    self.valid = valid
+    self.count = count
+    self.offsets = offsets
+  }
 }
 
 /// A type-checked expression with scratch slots assigned to the nodes that need one.
@@ -35,35 +47,18 @@ public final class Program: @unchecked Sendable {
 public final class Evaluator {
   let table: Table
   let program: Program
-  private var values: [UnsafeMutableRawPointer?]
-  private var masks: [UnsafeMutablePointer<UInt8>?]
+  private let scratch: [Scratch]
   private var constantsFilled: Set<Int> = []
 
   public init(table: Table, program: Program) {
     self.table = table
     self.program = program
-    self.values = Array(repeating: nil, count: program.slotCount)
-    self.masks = Array(repeating: nil, count: program.slotCount)
+    self.scratch = (0..<program.slotCount).map { _ in Scratch() }
   }
 
-  deinit {
-    for p in values { p?.deallocate() }
-    for p in masks { p?.deallocate() }
-  }
+  private func valueBuffer(_ slot: Int) -> UnsafeMutableRawPointer { scratch[slot].values }
 
-  private func valueBuffer(_ slot: Int) -> UnsafeMutableRawPointer {
-    if let p = values[slot] { return p }
-    let p = UnsafeMutableRawPointer.allocate(byteCount: chunkRows * 8, alignment: 64)
-    values[slot] = p
-    return p
-  }
-
-  private func maskBuffer(_ slot: Int) -> UnsafeMutablePointer<UInt8> {
-    if let p = masks[slot] { return p }
-    let p = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkRows)
-    masks[slot] = p
-    return p
-  }
+  private func maskBuffer(_ slot: Int) -> UnsafeMutablePointer<UInt8> { scratch[slot].mask }
 
   /// The values of the program over `chunk`. `rows`, when given, marks the rows the
   /// result is wanted for (the frame's filter): an error that depends on values, such as
@@ -81,12 +76,8 @@ public final class Evaluator {
   /// Validity of a node from its operands': absent if all are absent, shared if
   /// only one has one, else the AND in this node's mask slot.
   private func combine(_ slot: Int, _ parts: [UnsafePointer<UInt8>?], _ n: Int) -> UnsafePointer<UInt8>? {
-    let present = parts.compactMap { $0 }
-    if present.count <= 1 { return present.first }
-    let out = maskBuffer(slot)
-    andMasks(present[0], present[1], out, n)
-    for extra in present.dropFirst(2) { andMasks(out, extra, out, n) }
-    return UnsafePointer(out)
+    scratch[slot].count = n
+    return scratch[slot].validity(parts)
   }
 
   /// The stored chunk of column `field` in `chunk`'s record batch.
@@ -105,6 +96,12 @@ public final class Evaluator {
         let m = maskBuffer(node.slot)
         unpackBits(bitmap, offset: first, count: n, into: m)
         valid = UnsafePointer(m)
+      }
+      if let offsets = c.offsets {
+        return Vec(dtype: c.dtype, values: c.values, valid: valid, count: n, offsets: offsets + first * c.dtype.byteWidth)
+      }
+      if let dictionary = c.dictionary {
+        return decode(c, dictionary, first: first, n: n, valid: valid, slot: node.slot)
       }
       if c.dtype == .bool {
         let out = valueBuffer(node.slot)
@@ -177,6 +174,15 @@ public final class Evaluator {
       }
       return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: a.valid, count: n)
 
+    case .apply(let fn):
+      var args: [Vec] = []
+      args.reserveCapacity(node.children.count)
+      for child in node.children { args.append(try evaluate(child, chunk)) }
+      let out = scratch[node.slot]
+      out.count = n
+      out.rows = wanted
+      return try fn.evaluate(args, out)
+
     case .select:
       let c = try evaluate(node.children[0], chunk)
       let a = try evaluate(node.children[1], chunk), b = try evaluate(node.children[2], chunk)
@@ -195,5 +201,20 @@ public final class Evaluator {
       }
       return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: valid, count: n)
     }
+  }
+
+  /// The strings of a dictionary-encoded chunk, gathered into the node's scratch
+  /// (string functions then see one layout; the reader checked the indices).
+  private func decode(_ c: ColumnChunk, _ dictionary: ColumnDictionary, first: Int, n: Int,
+                      valid: UnsafePointer<UInt8>?, slot: Int) -> Vec {
+    let out = scratch[slot].newStrings()
+    let strings = dictionary.values
+    for i in 0..<n {
+      if valid.map({ $0[i] != 0 }) ?? true {
+        out.append(stringBytes(strings, strings.offset + dictionaryIndex(c.values, dictionary.indexType, first + i)))
+      }
+      out.endRow()
+    }
+    return out.vec(valid: valid)
   }
 }

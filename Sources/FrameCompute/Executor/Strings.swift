@@ -1,10 +1,12 @@
 import FrameStorage
 
-/// Calls `body(column, row, k)` for each row of the stored column `field` that the
-/// scan's filter keeps among the filtered rows `range`, in order: `row` indexes the
-/// column chunk, `k` counts from 0. `counts` is `filteredCounts(scan)`.
-func forEachKeptRow(_ scan: Scan, field: Int, counts: [Int], range: Range<Int>,
-                    _ body: (ColumnChunk, Int, Int) throws(SFError) -> Void) throws(SFError) {
+/// Calls `body(value, r, k)` for each row the scan's filter keeps among the filtered
+/// rows `range`, in order: `value` is what `prepare` made of the row's chunk (given the
+/// chunk and its filter mask), `r` the row within the chunk, `k` counts from 0.
+/// `counts` is `filteredCounts(scan)`.
+func forEachKeptRow<Value>(_ scan: Scan, counts: [Int], range: Range<Int>,
+                           prepare: (ChunkRef, UnsafePointer<UInt8>?) throws(SFError) -> Value,
+                           _ body: (Value, Int, Int) throws(SFError) -> Void) throws(SFError) {
   try scan.table.checkFilesUnchanged()
   let chunks = scan.chunks
   guard counts.count == chunks.count else { throw SFError(.argument, "stale row counts for this frame") }
@@ -17,13 +19,12 @@ func forEachKeptRow(_ scan: Scan, field: Int, counts: [Int], range: Range<Int>,
     defer { position += counts[i] }
     guard position + counts[i] > range.lowerBound, position < range.upperBound else { continue }
     let keep = try filter.map { f throws(SFError) in truth(try f.evaluate(chunk), into: mask) }
-    let column = scan.table.batches[chunk.batch].columns[field]
-    let first = column.offset + chunk.start
+    let value = try prepare(chunk, keep)
     var seen = position
     for r in 0..<chunk.count where keep.map({ $0[r] != 0 }) ?? true {
       defer { seen += 1 }
       guard seen >= range.lowerBound, seen < range.upperBound else { continue }
-      try body(column, first + r, k)
+      try body(value, r, k)
       k += 1
     }
   }
@@ -32,7 +33,7 @@ func forEachKeptRow(_ scan: Scan, field: Int, counts: [Int], range: Range<Int>,
 /// The stored string column a program reads, or a type error.
 private func stringField(_ program: Program) throws(SFError) -> Int {
   guard case .field(let field) = program.root.op, program.dtype.isString else {
-    throw SFError(.type, "only stored string columns can be evaluated in this version")
+    throw SFError(.type, "only stored string columns have dictionary indices")
   }
   return field
 }
@@ -42,23 +43,27 @@ private func isPresent(_ column: ColumnChunk, _ row: Int) -> UInt8 {
   column.validity.map { ($0[row >> 3] >> UInt8(row & 7)) & 1 } ?? 1
 }
 
-/// The strings of a stored string column for the filtered rows `range` (counted after
+/// The strings of a string expression for the filtered rows `range` (counted after
 /// the filter), as Arrow large_utf8: `offsets` (range.count + 1 values, from 0), the
 /// concatenated bytes, and presence bytes (0 missing). `counts` is `filteredCounts(scan)`.
-/// String expressions other than a stored column come with the string kernels.
 public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range: Range<Int>,
                             offsets out: UnsafeMutablePointer<Int64>, valid: UnsafeMutablePointer<UInt8>?)
   throws(SFError) -> (bytes: [UInt8], missing: Int) {
-  let field = try stringField(program)
+  guard program.dtype.isString else { throw SFError(.type, "expression is \(program.dtype), not a string") }
   var bytes: [UInt8] = []
   var missing = 0
   out[0] = 0
-  try forEachKeptRow(scan, field: field, counts: counts, range: range) { (column, row, k) throws(SFError) in
-    let present = isPresent(column, row)
+  let evaluator = Evaluator(table: scan.table, program: program)
+  try forEachKeptRow(scan, counts: counts, range: range, prepare: { (chunk, keep) throws(SFError) in
+    try evaluator.evaluate(chunk, rows: keep)
+  }) { (v: Vec, r, k) throws(SFError) in
+    let present: UInt8 = v.isPresent(r) ? 1 : 0
     if present == 1 {
-      let value = stringBytes(column, row)
+      let value = v.string(r)
       guard isValidUTF8(value) else {
-        throw SFError(.corrupt, "column '\(scan.table.fields[field].name)' holds invalid UTF-8 in row \(range.lowerBound + k)")
+        var source = "a string"
+        if case .field(let f) = program.root.op { source = "column '\(scan.table.fields[f].name)'" }
+        throw SFError(.corrupt, "\(source) holds invalid UTF-8 in row \(range.lowerBound + k)")
       }
       bytes.append(contentsOf: value)
     } else {
@@ -78,7 +83,10 @@ public func evaluateDictionaryIndices(_ scan: Scan, program: Program, counts: [I
                                       valid: UnsafeMutablePointer<UInt8>) throws(SFError) -> Int {
   let field = try stringField(program)
   var missing = 0
-  try forEachKeptRow(scan, field: field, counts: counts, range: range) { (column, row, k) throws(SFError) in
+  try forEachKeptRow(scan, counts: counts, range: range, prepare: { (chunk, _) throws(SFError) in
+    (column: scan.table.batches[chunk.batch].columns[field], first: chunk.start)
+  }) { (stored, r, k) throws(SFError) in
+    let (column, row) = (stored.column, stored.column.offset + stored.first + r)
     guard let own = column.dictionary, own.hasSameValues(as: dictionary) else {
       throw SFError(.argument, "column '\(scan.table.fields[field].name)' does not share one dictionary")
     }

@@ -33,20 +33,18 @@ public struct TypeChecker {
   }
 
   /// A checked subtree, or a literal whose type is decided by what it meets.
-  private enum Checked {
+  /// Function families (Functions/) bind their calls from these.
+  enum Checked {
     case node(TypedNode)
     case weak(Literal)
   }
 
-  private mutating func typed(_ node: Node) throws(SFError) -> Checked {
+  mutating func typed(_ node: Node) throws(SFError) -> Checked {
     depth += 1
     defer { depth -= 1 }
     if depth > 1000 { throw SFError(.expression, "expression too deeply nested after expanding virtual columns") }
     switch node {
     case .literal(let lit):
-      if case .string = lit {
-        throw SFError(.type, "string literals need string columns, which this version does not support")
-      }
       return .weak(lit)
     case .storedField(let i):
       guard fields.indices.contains(i) else { throw SFError(.name, "stored column #\(i) does not exist") }
@@ -78,14 +76,14 @@ public struct TypeChecker {
     }
   }
 
-  private func strong(_ c: Checked) throws(SFError) -> TypedNode {
+  func strong(_ c: Checked) throws(SFError) -> TypedNode {
     switch c {
     case .node(let n): return n
     case .weak(let lit): return try constant(lit, defaultType(lit))
     }
   }
 
-  private func defaultType(_ lit: Literal) -> DType {
+  func defaultType(_ lit: Literal) -> DType {
     switch lit {
     case .int: .int64
     case .uint: .uint64
@@ -95,19 +93,19 @@ public struct TypeChecker {
     }
   }
 
-  private func constant(_ lit: Literal, _ t: DType) throws(SFError) -> TypedNode {
+  func constant(_ lit: Literal, _ t: DType) throws(SFError) -> TypedNode {
     let s: Scalar
     switch lit {
     case .int(let v): s = Scalar(dtype: .int64, bits: UInt64(bitPattern: v))
     case .uint(let v): s = Scalar(dtype: .uint64, bits: v)
     case .float(let v): s = Scalar(dtype: .float64, bits: v.bitPattern)
     case .bool(let v): s = Scalar(dtype: .bool, bits: v ? 1 : 0)
-    case .string: throw SFError(.type, "string literals are not supported")
+    case .string(let text): throw SFError(.type, "the string literal '\(text)' cannot be used here")
     }
     return TypedNode(.constant(t == .bool ? Scalar(dtype: .bool, bits: s.bits == 0 ? 0 : 1) : convert(s, to: t)), t)
   }
 
-  private func convert(_ s: Scalar, to t: DType) -> Scalar {
+  func convert(_ s: Scalar, to t: DType) -> Scalar {
     struct Convert: DTypeVisitor {
       let s: Scalar, t: DType
       func visit<T: ColumnValue>(_: T.Type) -> Scalar { Scalar.of(s.value(as: T.self), as: t) }
@@ -115,7 +113,7 @@ public struct TypeChecker {
     return try! t.visit(Convert(s: s, t: t))
   }
 
-  private func cast(_ n: TypedNode, _ t: DType) -> TypedNode {
+  func cast(_ n: TypedNode, _ t: DType) -> TypedNode {
     if n.dtype == t { return n }
     if case .constant(let s) = n.op {
       let v = t == .bool ? Scalar(dtype: .bool, bits: s.doubleValue != 0 || s.doubleValue.isNaN ? 1 : 0) : convert(s, to: t)
@@ -125,7 +123,7 @@ public struct TypeChecker {
   }
 
   /// Brings two operands to one dtype with numpy's rules, literals being weak.
-  private func unify(_ a: Checked, _ b: Checked, _ what: String, comparison: Bool = false) throws(SFError) -> (TypedNode, TypedNode) {
+  func unify(_ a: Checked, _ b: Checked, _ what: String, comparison: Bool = false) throws(SFError) -> (TypedNode, TypedNode) {
     // Dates, times and strings meet only their own type, in comparisons and where();
     // their arithmetic and string comparison come with the datetime and string kernels.
     if case .node(let x) = a, case .node(let y) = b, x.dtype == y.dtype, x.dtype.isTemporal,
@@ -133,6 +131,9 @@ public struct TypeChecker {
       return (x, y)
     }
     for case .node(let n) in [a, b] { try requireNumeric(n, what) }
+    for case .weak(.string(let text)) in [a, b] {
+      throw SFError(.type, "\(what) is not supported for the string literal '\(text)'")
+    }
     switch (a, b) {
     case (.node(let x), .node(let y)):
       let t = promote(x.dtype, y.dtype)
@@ -150,7 +151,7 @@ public struct TypeChecker {
     }
   }
 
-  private func weakUnify(_ t: DType, _ lit: Literal, _ what: String, _ comparison: Bool) throws(SFError) -> (DType, TypedNode) {
+  func weakUnify(_ t: DType, _ lit: Literal, _ what: String, _ comparison: Bool) throws(SFError) -> (DType, TypedNode) {
     var target = weakPromote(t, lit)
     if target.isInteger, !literalFits(lit, target) {
       guard comparison else {
@@ -162,7 +163,7 @@ public struct TypeChecker {
     return (target, try constant(lit, target))
   }
 
-  private func literalText(_ lit: Literal) -> String {
+  func literalText(_ lit: Literal) -> String {
     switch lit {
     case .int(let v): "\(v)"
     case .uint(let v): "\(v)"
@@ -172,7 +173,7 @@ public struct TypeChecker {
     }
   }
 
-  private func unary(_ op: UnaryOp, _ c: Checked) throws(SFError) -> Checked {
+  func unary(_ op: UnaryOp, _ c: Checked) throws(SFError) -> Checked {
     if case .weak(let lit) = c {
       // Python computes operators on Python numbers itself: the result stays weak.
       if op == .plus, lit != .bool(true), lit != .bool(false) { return .weak(lit) }
@@ -199,13 +200,15 @@ public struct TypeChecker {
     }
   }
 
-  private func binary(_ op: BinaryOp, _ a: Checked, _ b: Checked) throws(SFError) -> Checked {
+  func binary(_ op: BinaryOp, _ a: Checked, _ b: Checked) throws(SFError) -> Checked {
     let what = "'\(op.rawValue)'"
     // Two Python numbers: Python computes them before numpy sees them, so the result
     // is again a weak Python number (`x + 2 ** 3` adds a weak 8).
     if case .weak(let l) = a, case .weak(let r) = b, let folded = try LiteralFolding.binary(op, l, r) {
       return .weak(folded)
     }
+    if let strings = try stringBinary(op, a, b) { return .node(strings) }
+    if let temporal = try temporalBinary(op, a, b) { return .node(temporal) }
     if op.isComparison {
       if let mixed = try mixedSignComparison(op, a, b) { return .node(mixed) }
       let (x, y) = try unify(a, b, what, comparison: true)
@@ -300,7 +303,7 @@ public struct TypeChecker {
     return TypedNode(.compare(op), .bool, [x, y])
   }
 
-  private mutating func call(_ name: String, _ args: [Node]) throws(SFError) -> Checked {
+  mutating func call(_ name: String, _ args: [Node]) throws(SFError) -> Checked {
     func arity(_ n: Int) throws(SFError) {
       guard args.count == n else {
         throw SFError(.type, "\(name)() takes \(n) argument\(n == 1 ? "" : "s") (\(args.count) given)")
@@ -316,6 +319,10 @@ public struct TypeChecker {
       let (a, b) = try unify(typed(args[1]), typed(args[2]), "where()")
       return .node(TypedNode(.select, a.dtype, [cond, a, b]))
     }
+    // Families first: they also take casts of their own types (`float64(s)` parses strings).
+    if let bound = try bindStringFunction(name, args) { return .node(bound) }
+    if let bound = try bindDatetimeFunction(name, args) { return .node(bound) }
+    if let bound = try bindMissingFunction(name, args) { return .node(bound) }
     if let t = DType(name: name), t.isNumeric {
       // A cast, as numpy's astype (and how Python writes numpy scalars: `int16(1)`).
       try arity(1)
@@ -340,7 +347,7 @@ public struct TypeChecker {
     return .node(TypedNode(.math(fn), t, [cast(x, t)]))
   }
 
-  private func requireNumeric(_ n: TypedNode, _ what: String) throws(SFError) {
+  func requireNumeric(_ n: TypedNode, _ what: String) throws(SFError) {
     guard n.dtype.isNumeric else {
       throw SFError(.type, "\(what) is not supported for \(n.dtype) values")
     }

@@ -18,6 +18,8 @@ public final class TypedNode: @unchecked Sendable {
     case math(MathFunction)
     /// where(cond, a, b): cond is bool, a and b have the node's dtype.
     case select
+    /// A function of the children bound at type-check time (Functions/).
+    case apply(any VectorFunction)
   }
 
   public let op: Op
