@@ -34,8 +34,16 @@ def concat(frames):
 
 def from_arrays(**arrays):
     """A frame over numpy arrays, without copying them (bool arrays are bit-packed once).
-    The frame keeps the arrays alive; do not modify them while it is in use."""
+    The frame keeps the arrays alive; do not modify them while it is in use. String
+    arrays (numpy str or object dtype, None for missing) go through pyarrow."""
     import ctypes
+    if any(_np.asarray(v).dtype.kind in "OUS" for v in arrays.values()):
+        try:
+            import pyarrow as pa
+        except ImportError:
+            raise ImportError("from_arrays with string arrays needs pyarrow (pip install pyarrow)") from None
+        return from_arrow(pa.table({name: pa.array(_np.asarray(v)) if _np.asarray(v).dtype.kind != "O"
+                                    else pa.array(list(v)) for name, v in arrays.items()}))
     names, dtypes, pointers, keep = [], [], [], []
     length = None
     for name, values in arrays.items():

@@ -50,6 +50,11 @@ class DataFrame:
         return self.column_names
 
     @property
+    def virtual_columns(self):
+        """Virtual column name -> its expression string, as vaex's."""
+        return {c["name"]: c["expression"] for c in self._columns() if c["expression"] is not None}
+
+    @property
     def dtypes(self):
         """Column name -> numpy dtype (None for a stored type this version cannot compute with)."""
         return {c["name"]: (_native.numpy_dtype_named(c["dtype"]) if c["dtype"] else None)

@@ -88,10 +88,9 @@ class Expression:
         return self.expression
 
     def __repr__(self):
+        from ._display import expression
         try:
-            n = len(self.df)
-            shown = self.df.head(5).evaluate(self)
-            return f"<swiftframe.Expression> {self.expression}\ndtype: {self.dtype}, length: {n}\n{shown}"
+            return expression(self)
         except Exception as e:  # repr must never raise
             return f"<swiftframe.Expression> {self.expression} (invalid: {e})"
 

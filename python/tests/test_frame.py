@@ -267,8 +267,28 @@ def test_repr_shows_first_and_last_rows(storage, rng):
     # A short frame shows every row.
     short = repr(df[:3])
     assert "⋮" not in short and "[3 rows x 4 columns]" in short
-    # An Expression's repr shows its string, dtype and first values.
-    assert "x" in repr(df.x) and "float64" in repr(df.x)
+
+
+
+@pytest.mark.parametrize("make, kind", [(lambda df: df.x, "column"), (lambda df: df.r, "virtual column"),
+                                        (lambda df: df.x * 2 + df.i, "expression")])
+def test_expression_repr_shows_dtype_first_and_last_values(storage, rng, make, kind):
+    """As vaex: `Expression = text`, length and dtype, then the first and last values with row numbers."""
+    df, ref = storage.frame(columns(rng))
+    df["r"] = df.y - df.x
+    expected = {"column": ref["x"], "virtual column": ref["y"] - ref["x"],
+                "expression": ref["x"] * 2 + ref["i"]}[kind]
+    expr = make(df)
+    lines = repr(expr).splitlines()
+    assert lines[0] == f"Expression = {expr.expression}"
+    assert lines[1] == f"Length: {len(ref):,} dtype: {expected.dtype} ({kind})"
+    shown = {int(line.split()[0]): float(line.split()[1]) for line in lines[3:] if line.strip() != "⋮"}
+    n = len(ref)
+    assert sorted(shown) == [0, 1, 2, 3, 4, n - 5, n - 4, n - 3, n - 2, n - 1]
+    for row, value in shown.items():
+        assert value == pytest.approx(expected[row], rel=1e-12)
+    assert sum(line.strip() == "⋮" for line in lines) == 1
+    assert "invalid" in repr(expr._derive("x + undefined_name"))  # a broken expression still has a repr
 
 
 # Values and zero-copy -----------------------------------------------------------------
@@ -400,7 +420,15 @@ def test_from_arrays_argument_errors():
     with pytest.raises(ValueError):
         sf.from_arrays(x=np.zeros((2, 2)))
     with pytest.raises(TypeError):
-        sf.from_arrays(x=np.array(["a", "b"]))
+        sf.from_arrays(x=np.array([1 + 2j, 3j]))
+
+
+def test_from_arrays_with_strings():
+    words = np.array(["a", "bé", None, "日本"] * 5, dtype=object)
+    df = sf.from_arrays(s=words, u=np.array(["x", "yz"] * 10), i=np.arange(20))
+    assert list(df.evaluate("s")) == list(words)  # missing strings are None, as pandas' object arrays
+    assert list(df.evaluate("u")) == ["x", "yz"] * 10
+    assert df.i.sum() == 190
 
 
 def test_non_contiguous_and_byte_swapped_inputs(rng):
