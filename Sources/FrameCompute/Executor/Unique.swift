@@ -1,0 +1,100 @@
+import FrameStorage
+
+/// The distinct values of an expression: sorted (numbers by value with NaN last,
+/// strings by UTF-8 bytes, which is code point order), and whether a value is missing.
+public enum UniqueValues {
+  /// Fixed-width values as 64-bit patterns of `dtype` (signed and temporal values
+  /// sign-extended, floats as Double bits, bools 0/1).
+  case fixed(DType, [UInt64], hasMissing: Bool)
+  case strings([[UInt8]], hasMissing: Bool)
+}
+
+/// Per-thread state of a unique pass.
+private final class UniqueState {
+  let evaluator: Evaluator
+  let filter: Evaluator?
+  let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkRows)
+  var bits = Set<UInt64>()
+  var strings = ByteStringSet()
+  var hasMissing = false
+
+  init(_ scan: Scan, _ program: Program) {
+    evaluator = Evaluator(table: scan.table, program: program)
+    filter = scan.filter.map { Evaluator(table: scan.table, program: $0) }
+  }
+
+  deinit { mask.deallocate() }
+}
+
+/// The distinct values of `program` over the rows of `scan` (after its filter), in one pass.
+public func uniqueValues(_ scan: Scan, program: Program, threads: Int = defaultThreadCount,
+                         progress: ProgressHandler? = nil) throws(SFError) -> UniqueValues {
+  try scan.table.checkFilesUnchanged()
+  let chunks = scan.chunks
+  let dtype = program.dtype
+  let states = try runPass(chunkCount: chunks.count, threads: threads, progress: progress,
+                           makeState: { UniqueState(scan, program) }) { (s: UniqueState, index: Int) throws(SFError) in
+    let chunk = chunks[index]
+    let keep = try s.filter.map { f throws(SFError) in truth(try f.evaluate(chunk), into: s.mask) }
+    let v = try s.evaluator.evaluate(chunk, rows: keep)
+    for i in 0..<chunk.count where keep.map({ $0[i] != 0 }) ?? true {
+      guard v.isPresent(i) else { s.hasMissing = true; continue }
+      if dtype.isString {
+        s.strings.insert(v.string(i))
+      } else {
+        s.bits.insert(canonicalBits(v, i))
+      }
+    }
+  }
+  let hasMissing = states.contains { $0.hasMissing }
+  if dtype.isString {
+    var all = ByteStringSet()
+    var out: [[UInt8]] = []
+    for s in states {
+      for id in 0..<s.strings.count {
+        let value = s.strings.value(id)
+        let before = all.count
+        value.withUnsafeBytes { _ = all.insert($0) }
+        if all.count > before { out.append(Array(value)) }
+      }
+    }
+    out.sort { $0.lexicographicallyPrecedes($1) }
+    return .strings(out, hasMissing: hasMissing)
+  }
+  var all = Set<UInt64>()
+  for s in states { all.formUnion(s.bits) }
+  return .fixed(dtype, all.sorted(by: sortOrder(dtype)), hasMissing: hasMissing)
+}
+
+/// Row `i` of a fixed-width vector as 64 bits, with the values numpy's unique counts
+/// as one made equal: -0.0 and 0.0, and every NaN.
+@inline(__always)
+private func canonicalBits(_ v: Vec, _ i: Int) -> UInt64 {
+  let p = v.values
+  switch v.dtype {
+  case .float64, .float32:
+    let d = v.dtype == .float64 ? p.load(fromByteOffset: i * 8, as: Double.self)
+                                : Double(p.load(fromByteOffset: i * 4, as: Float.self))
+    if d.isNaN { return Double.nan.bitPattern }
+    return (d == 0 ? 0.0 : d).bitPattern
+  case .bool, .uint8: return UInt64(p.load(fromByteOffset: i, as: UInt8.self))
+  case .uint16: return UInt64(p.load(fromByteOffset: i * 2, as: UInt16.self))
+  case .uint32: return UInt64(p.load(fromByteOffset: i * 4, as: UInt32.self))
+  case .uint64: return p.load(fromByteOffset: i * 8, as: UInt64.self)
+  case .int8: return UInt64(bitPattern: Int64(p.load(fromByteOffset: i, as: Int8.self)))
+  case .int16: return UInt64(bitPattern: Int64(p.load(fromByteOffset: i * 2, as: Int16.self)))
+  case .int32, .date32: return UInt64(bitPattern: Int64(p.load(fromByteOffset: i * 4, as: Int32.self)))
+  default: return p.load(fromByteOffset: i * 8, as: UInt64.self)
+  }
+}
+
+private func sortOrder(_ dtype: DType) -> (UInt64, UInt64) -> Bool {
+  if dtype.isFloat {
+    return { a, b in
+      let (x, y) = (Double(bitPattern: a), Double(bitPattern: b))
+      return y.isNaN ? !x.isNaN : x < y
+    }
+  }
+  if dtype.isUnsignedInteger || dtype == .bool { return { $0 < $1 } }
+  return { Int64(bitPattern: $0) < Int64(bitPattern: $1) }
+}
