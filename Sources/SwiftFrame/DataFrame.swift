@@ -332,8 +332,8 @@ public final class DataFrame: @unchecked Sendable {
   /// The one dictionary every chunk of stored categorical column `name` uses, if they share one.
   public func sharedDictionary(_ name: String) -> ColumnDictionary? {
     guard virtualExpression(name) == nil, let i = table.fieldIndex(name), table.fields[i].categorical,
-          let first = table.batches.first?.columns[i].dictionary, first.values.offset == 0,
-          table.batches.allSatisfy({ $0.columns[i].dictionary.map(first.hasSameValues) ?? false }) else { return nil }
+          let first = table.batches.first?.dictionaries[i], first.values.offset == 0,
+          table.batches.allSatisfy({ $0.dictionaries[i].map(first.hasSameValues) ?? false }) else { return nil }
     return first
   }
 
@@ -348,13 +348,15 @@ public final class DataFrame: @unchecked Sendable {
   }
 
   /// The stored values of a column in place, when the frame shows them unchanged:
-  /// unfiltered, the full row range, one chunk, no missing values, not bool.
+  /// unfiltered, the full row range, one chunk kept in memory for the table's life, no
+  /// missing values, not bool.
   public func storedBuffer(_ name: String) -> (pointer: UnsafeRawPointer, count: Int, dtype: DType)? {
     let s = snapshot
     guard s.filter == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
           let i = table.fieldIndex(name), table.batches.count == 1 else { return nil }
-    let c = table.batches[0].columns[i]
-    guard c.validity == nil, c.dtype != .bool, !c.dtype.isString else { return nil }
+    guard let c = table.batches[0].resident?.columns[i], c.validity == nil, c.dtype != .bool, !c.dtype.isString else {
+      return nil
+    }
     return (c.values + c.offset * c.dtype.byteWidth, c.length, c.dtype)
   }
 }

@@ -17,6 +17,9 @@ private final class ExportedArray {
   let childCount: Int
   var allocations: [UnsafeMutableRawPointer] = []
   var keepAlive: AnyObject?
+  /// The loaded record batch stored buffers point into (a lazily loaded batch may
+  /// otherwise be dropped while the consumer reads it).
+  var batch: BatchData?
   /// The dictionary of a dictionary-encoded array (released with it).
   var dictionary: UnsafeMutablePointer<ArrowArray>?
 
@@ -234,14 +237,16 @@ final class ArrowStreamExport {
     }
   }
 
-  /// A chunk's rows handed out in place: the array keeps the frame (and its memory) alive.
-  private func fillStored(_ out: UnsafeMutablePointer<ArrowArray>, _ chunk: ColumnChunk, start: Int, n: Int,
-                          dataBuffers: [UnsafeRawPointer?], bufferCount: Int,
+  /// A chunk's rows handed out in place: the array keeps the frame and the loaded batch
+  /// `data` (the chunk's memory) alive.
+  private func fillStored(_ out: UnsafeMutablePointer<ArrowArray>, _ chunk: ColumnChunk, of data: BatchData,
+                          start: Int, n: Int, dataBuffers: [UnsafeRawPointer?], bufferCount: Int,
                           dictionary: UnsafeMutablePointer<ArrowArray>? = nil) {
     let first = chunk.offset + start
     let nulls = chunk.validity.map { countUnsetBits($0, offset: first, count: n) } ?? 0
     let owner = ExportedArray(buffers: [nulls > 0 ? UnsafeRawPointer(chunk.validity) : nil] + dataBuffers, childCount: 0)
     owner.keepAlive = frame
+    owner.batch = data
     owner.dictionary = dictionary
     fillArray(out, owner: owner, length: n, nullCount: nulls, offset: first, bufferCount: bufferCount)
   }
@@ -250,25 +255,28 @@ final class ArrowStreamExport {
   private func fillCategorical(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
                                n: Int) throws(SFError) {
     guard let f = column.storedField, let stored = segment.stored, let expected = column.dictionary,
-          let dictionary = frame.table.batches[stored.batch].columns[f].dictionary,
+          let dictionary = frame.table.batches[stored.batch].dictionaries[f],
           dictionary.indexType == expected.indexType, dictionary.values.dtype.arrowFormat == expected.format,
           let offsets = dictionary.values.offsets else {
       throw SFError(.type, "column '\(column.name)' changes its dictionary types between record batches")
     }
-    let chunk = frame.table.batches[stored.batch].columns[f]
+    let data = try frame.table.batch(stored.batch)
+    let chunk = data.columns[f]
     let strings = UnsafeMutablePointer<ArrowArray>.allocate(capacity: 1)
     strings.initialize(to: ArrowArray())
-    fillStored(strings, dictionary.values, start: 0, n: dictionary.values.length,
+    fillStored(strings, dictionary.values, of: data, start: 0, n: dictionary.values.length,
                dataBuffers: [offsets, dictionary.values.values], bufferCount: 3)
-    fillStored(out, chunk, start: stored.start, n: n, dataBuffers: [chunk.values], bufferCount: 2, dictionary: strings)
+    fillStored(out, chunk, of: data, start: stored.start, n: n, dataBuffers: [chunk.values], bufferCount: 2,
+               dictionary: strings)
   }
 
   private func fillString(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
                           n: Int) throws(SFError) {
     if let f = column.storedField, let stored = segment.stored {
-      let chunk = frame.table.batches[stored.batch].columns[f]
+      let data = try frame.table.batch(stored.batch)
+      let chunk = data.columns[f]
       if let offsets = chunk.offsets {
-        fillStored(out, chunk, start: stored.start, n: n, dataBuffers: [offsets, chunk.values], bufferCount: 3)
+        fillStored(out, chunk, of: data, start: stored.start, n: n, dataBuffers: [offsets, chunk.values], bufferCount: 3)
         return
       }
       throw SFError(.type, "column '\(column.name)' has a chunk without string offsets")
@@ -301,8 +309,9 @@ final class ArrowStreamExport {
   private func fillFixedWidth(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
                               dtype: DType, n: Int, bufferCount: Int) throws(SFError) {
     if let f = column.storedField, let stored = segment.stored {
-      let chunk = frame.table.batches[stored.batch].columns[f]
-      fillStored(out, chunk, start: stored.start, n: n, dataBuffers: [chunk.values], bufferCount: bufferCount)
+      let data = try frame.table.batch(stored.batch)
+      let chunk = data.columns[f]
+      fillStored(out, chunk, of: data, start: stored.start, n: n, dataBuffers: [chunk.values], bufferCount: bufferCount)
       return
     }
     let width = dtype.byteWidth
@@ -411,9 +420,9 @@ extension DataFrame {
       var dictionary: (indexType: DType, format: String)? = nil
       if let f = storedField, table.fields[f].categorical {
         let kinds = Set(table.batches.compactMap { b in
-          b.columns[f].dictionary.flatMap { d in d.values.dtype.arrowFormat.map { "\(d.indexType.rawValue) \($0)" } }
+          b.dictionaries[f].flatMap { d in d.values.dtype.arrowFormat.map { "\(d.indexType.rawValue) \($0)" } }
         })
-        if kinds.count == 1, let d = table.batches.first(where: { $0.columns[f].dictionary != nil })?.columns[f].dictionary,
+        if kinds.count == 1, let d = table.batches.lazy.compactMap({ $0.dictionaries[f] }).first,
            let indexFormat = d.indexType.arrowFormat, let valuesFormat = d.values.dtype.arrowFormat {
           dictionary = (d.indexType, valuesFormat)
           format = indexFormat

@@ -112,20 +112,20 @@ final class HDF5Tests: XCTestCase {
     XCTAssertEqual(table.fields.map(\.categorical), [false, false, false, false, false, true])
     XCTAssertTrue(table.unsupported.isEmpty)
     // t is np.arange(300) seconds, in nanoseconds.
-    let t = try XCTUnwrap(table.batches.first?.columns[2])
+    let t = try table.batch(0).columns[2]
     XCTAssertEqual(t.values.loadUnaligned(fromByteOffset: 8 * 299, as: Int64.self), 299_000_000_000)
     // s holds "s<number>" strings: every one starts with "s".
-    let s = try XCTUnwrap(table.batches.first?.columns[1])
+    let s = try table.batch(0).columns[1]
     let offsets = try XCTUnwrap(s.offsets).assumingMemoryBound(to: Int32.self)
     for row in 0..<300 {
       XCTAssertGreaterThan(offsets[row + 1], offsets[row])
       XCTAssertEqual(s.values.load(fromByteOffset: Int(offsets[row]), as: UInt8.self), UInt8(ascii: "s"))
     }
-    let i = try XCTUnwrap(table.batches.first?.columns[4])
+    let i = try table.batch(0).columns[4]
     // vaex_files.py puts each integer type's minimum and maximum in rows 0 and 1.
     XCTAssertEqual(i.values.loadUnaligned(as: Int16.self), Int16.min)
     XCTAssertEqual(i.values.loadUnaligned(fromByteOffset: 2, as: Int16.self), Int16.max)
     XCTAssertNil(i.validity)
-    XCTAssertGreaterThan(try XCTUnwrap(table.batches.first?.columns[3]).nullCount, 0)
+    XCTAssertGreaterThan(try table.batch(0).columns[3].nullCount, 0)
   }
 }

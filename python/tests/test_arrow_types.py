@@ -174,8 +174,11 @@ def test_dictionary_index_out_of_range_is_an_error(tmp_path):
     assert at > 0
     data[at + 2] = 9
     path.write_bytes(bytes(data))
+    df = sf.open(str(path))   # indices are checked when the record batch is first used
+    with pytest.raises(ValueError, match="column 'c' has dictionary indices"):
+        df.evaluate("c")
     with pytest.raises(ValueError, match="dictionary indices"):
-        sf.open(str(path))
+        df.count("c")
 
 
 def test_invalid_utf8_is_a_clear_error(tmp_path):

@@ -80,9 +80,17 @@ public final class Evaluator {
     return scratch[slot].validity(parts)
   }
 
-  /// The stored chunk of column `field` in `chunk`'s record batch.
+  /// The record batch the current chunk's stored columns come from, held until the
+  /// evaluator moves to another batch: the vectors it returns point into it.
+  private var loaded: (batch: Int, data: BatchData)?
+
+  /// The stored chunk of column `field` in `chunk`'s record batch (loaded on first use).
   private func storedColumn(_ chunk: ChunkRef, _ field: Int) throws(SFError) -> ColumnChunk {
-    table.batches[chunk.batch].columns[field]
+    if let loaded, loaded.batch == chunk.batch { return loaded.data.columns[field] }
+    loaded = nil  // let the previous batch go before loading the next
+    let data = try table.batch(chunk.batch)
+    loaded = (chunk.batch, data)
+    return data.columns[field]
   }
 
   private func evaluate(_ node: TypedNode, _ chunk: ChunkRef) throws(SFError) -> Vec {

@@ -84,7 +84,8 @@ public func evaluateDictionaryIndices(_ scan: Scan, program: Program, counts: [I
   let field = try stringField(program)
   var missing = 0
   try forEachKeptRow(scan, counts: counts, range: range, prepare: { (chunk, _) throws(SFError) in
-    (column: scan.table.batches[chunk.batch].columns[field], first: chunk.start)
+    let data = try scan.table.batch(chunk.batch)  // kept with the column while its rows are read
+    return (data: data, column: data.columns[field], first: chunk.start)
   }) { (stored, r, k) throws(SFError) in
     let (column, row) = (stored.column, stored.column.offset + stored.first + r)
     guard let own = column.dictionary, own.hasSameValues(as: dictionary) else {

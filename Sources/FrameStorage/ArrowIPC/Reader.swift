@@ -1,8 +1,10 @@
 /// Opens Arrow IPC data by mapping it: the random-access "file" format (`ARROW1`,
 /// messages, a footer, `ARROW1`) and the "stream" format (messages one after the
 /// other, up to an end-of-stream marker or the end of the file). Opening reads only
-/// metadata: every block, message and buffer is checked against the file's size, so
-/// the columns handed out point only at bytes that exist. No column data is read.
+/// metadata (and the small dictionary batches): every block, message and buffer is
+/// checked against the file's size, so the columns handed out point only at bytes
+/// that exist. Record batches are decompressed and fully checked a batch at a time
+/// when a pass first needs them (ArrowBatchLoader).
 public enum ArrowFileReader {
   static let magic: [UInt8] = Array("ARROW1".utf8)
 
@@ -111,13 +113,14 @@ public enum ArrowFileReader {
     guard let data = try header.table(1) else { throw .corrupt("dictionary batch \(index) has no data") }
     let values = ArrowSchema(fields: [ArrowField(name: field.name, nullable: true, type: field.type,
                                                  dictionaryIndex: nil)], version: schema.version)
-    var decoder = RecordBatchDecoder(data, body: body, schema: values, index: index, dictionaries: [:])
+    var decoder = RecordBatchDecoder(data, body: body, schema: values, index: index, dictionaries: [:], deep: true)
     guard let chunk = try decoder.decode()[0] else { return }
     dictionaries[id] = chunk
     owners.append(contentsOf: decoder.owners)
   }
 
-  /// The table of the schema's supported columns over the record batches' bodies.
+  /// The table of the schema's supported columns over the record batches' bodies, each
+  /// batch checked structurally here and loaded on first use.
   private static func table(_ file: MappedFile, _ schema: ArrowSchema, _ messages: [Message],
                             owners dictionaryOwners: [AnyObject]) throws(SFError) -> Table {
     var supported: [(index: Int, field: Field, dtype: DType)] = []
@@ -135,20 +138,31 @@ public enum ArrowFileReader {
     let maxRows = 8 * file.bytes.count + (1 << 32)
     var batches: [RecordBatch] = []
     var rows = 0
-    var owners = dictionaryOwners
     for (b, m) in messages.enumerated() {
-      var decoder = RecordBatchDecoder(m.header, body: m.body, schema: schema, index: b, dictionaries: m.dictionaries)
-      let columns = try decoder.decode()
-      owners.append(contentsOf: decoder.owners)
+      // The dictionaries in force for this batch, by schema field.
+      var dictionaries: [Int: ColumnDictionary] = [:]
+      for (i, f) in schema.fields.enumerated() {
+        if f.dtype != nil, let indexType = f.dictionaryIndex?.dtype, let values = m.dictionaries[f.dictionaryID] {
+          dictionaries[i] = ColumnDictionary(values: values, indexType: indexType)
+        }
+      }
+      var check = RecordBatchDecoder(m.header, body: m.body, schema: schema, index: b, dictionaries: dictionaries,
+                                     deep: false)
+      _ = try check.decode()
       let length = Int(try m.header.scalar(0, default: Int64(0)))  // checked >= 0 by the decoder
       guard length <= maxRows - rows else {
         throw .corrupt("record batches claim more rows than the file can hold")
       }
       rows += length
-      batches.append(RecordBatch(length: length, columns: supported.map { columns[$0.index]! }))
+      let loader = ArrowBatchLoader(file: file, dictionaryOwners: dictionaryOwners, header: m.header, body: m.body,
+                                    schema: schema, index: b,
+                                    dictionaries: dictionaries, columns: supported.map(\.index),
+                                    allocates: check.allocates)
+      batches.append(RecordBatch(length: length, dictionaries: supported.map { dictionaries[$0.index] },
+                                 loader: loader))
     }
     return Table(fields: supported.map(\.field), batches: batches, source: file.path,
-                 unsupported: unsupported, owners: owners, files: [file])
+                 unsupported: unsupported, owners: dictionaryOwners, files: [file])
   }
 
   private static func hasMagic(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {

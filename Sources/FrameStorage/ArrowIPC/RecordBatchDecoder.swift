@@ -1,39 +1,55 @@
 /// Turns one RecordBatch message into column chunks pointing into its body.
 /// Field nodes and buffers come in the schema's depth-first order; every field,
 /// supported or not, consumes its share so the next field's buffers line up.
-/// Each buffer is checked to lie in the body, and each column the engine reads
-/// to have buffers long enough for its rows and aligned for its values.
+///
+/// Two tiers (see DESIGN, "Errors and data safety"). The structural check, when the
+/// file is opened (`deep` false), is O(columns): field nodes and buffer counts, every
+/// buffer inside the body, and for an uncompressed body each column's buffers long
+/// enough for its rows and aligned for its values. The full decode, when the batch is
+/// first used (`deep` true), also decompresses a compressed body, checks the O(rows)
+/// invariants (string offsets monotone and in bounds, dictionary indices in range)
+/// and gathers utf8_view strings; its chunks are then safe to read without checks.
 struct RecordBatchDecoder {
   let header: FBTable
   let body: UnsafeRawBufferPointer
   let schema: ArrowSchema
   let index: Int
-  /// Dictionary values by id, for dictionary-encoded string fields.
-  let dictionaries: [Int64: ColumnChunk]
+  /// The dictionary of each dictionary-encoded string field, by schema field index.
+  let dictionaries: [Int: ColumnDictionary]
+  let deep: Bool
 
   private var nodes: (start: Int, count: Int) = (0, 0)
   private var buffers: (start: Int, count: Int) = (0, 0)
   private var variadic: (start: Int, count: Int) = (0, 0)
   private var nodeCursor = 0, bufferCursor = 0, variadicCursor = 0
-  /// The codec of a compressed body: buffers are then decompressed into memory
-  /// that `owners` keeps (the batch is held decompressed while the table lives).
-  private var codec: BodyCodec? = nil
+  /// The codec of a compressed body: in a full decode, buffers are decompressed into
+  /// memory that `owners` keeps.
+  private(set) var codec: BodyCodec? = nil
   private(set) var owners: [AnyObject] = []
+  /// Whether a full decode allocates (a compressed body, or utf8_view strings to gather).
+  private(set) var allocates = false
+  /// The field being decoded, for messages.
+  private var fieldName = ""
+  /// Whether buffers hold the values themselves, so their sizes can be checked: not
+  /// in a structural check of a compressed body.
+  private var sized: Bool { codec == nil || deep }
 
   init(_ header: FBTable, body: UnsafeRawBufferPointer, schema: ArrowSchema, index: Int,
-       dictionaries: [Int64: ColumnChunk]) {
+       dictionaries: [Int: ColumnDictionary], deep: Bool) {
     self.header = header
     self.body = body
     self.schema = schema
     self.index = index
     self.dictionaries = dictionaries
+    self.deep = deep
   }
 
   private func corrupt(_ detail: String) -> SFError {
     .corrupt("invalid record batch \(index): \(detail)")
   }
 
-  /// One chunk per schema field; nil for fields the engine does not compute with.
+  /// One chunk per schema field; nil for fields the engine does not compute with (and,
+  /// in a structural check, for utf8_view columns, gathered only in the full decode).
   mutating func decode() throws(SFError) -> [ColumnChunk?] {
     // RecordBatch: length (0), nodes (1), buffers (2), compression (3), variadicBufferCounts (4).
     if let compression = try header.table(3) {
@@ -43,6 +59,7 @@ struct RecordBatchDecoder {
         throw corrupt("unknown body compression \(raw)")
       }
       codec = c
+      allocates = true
     }
     let length = try header.scalar(0, default: Int64(0))
     guard length >= 0 else { throw corrupt("negative length \(length)") }
@@ -52,14 +69,15 @@ struct RecordBatchDecoder {
 
     var out: [ColumnChunk?] = []
     out.reserveCapacity(schema.fields.count)
-    for field in schema.fields {
+    for (f, field) in schema.fields.enumerated() {
       let node = try takeNode()
+      fieldName = field.name
       guard node.length == Int(length) else {
         throw corrupt("column '\(field.name)' has \(node.length) rows, the batch \(length)")
       }
       if let dtype = field.dtype {
         if let indexType = field.dictionaryIndex?.dtype {
-          out.append(try categorical(field, dtype, indexType, node))
+          out.append(try categorical(field, f, dtype, indexType, node))
         } else if case .binaryView = field.type {
           out.append(try viewStrings(field, node))
         } else {
@@ -91,8 +109,9 @@ struct RecordBatchDecoder {
     return Node(length: Int(length), nullCount: Int(nulls))
   }
 
-  /// The next buffer, checked to lie inside the body.
-  private mutating func takeBuffer() throws(SFError) -> UnsafeRawBufferPointer {
+  /// The next buffer, checked to lie inside the body; decompressed in a full decode
+  /// of a compressed body unless `decompressing` is false (buffers the engine skips).
+  private mutating func takeBuffer(decompressing: Bool = true) throws(SFError) -> UnsafeRawBufferPointer {
     guard bufferCursor < buffers.count else { throw corrupt("fewer buffers than the schema needs") }
     // struct Buffer { offset: long; length: long }
     let p = buffers.start + 16 * bufferCursor
@@ -103,8 +122,14 @@ struct RecordBatchDecoder {
       throw corrupt("buffer at \(offset) of \(length) bytes is outside the body of \(body.count) bytes")
     }
     let stored = UnsafeRawBufferPointer(rebasing: body[Int(offset)..<Int(offset + length)])
-    guard let codec else { return stored }
-    let (bytes, owner) = try decompress(stored, codec)
+    guard let codec, deep, decompressing else { return stored }
+    let bytes: UnsafeRawBufferPointer, owner: OwnedBytes?
+    do throws(SFError) {
+      (bytes, owner) = try decompress(stored, codec)
+    } catch {
+      let detail = "column '\(fieldName)': \(error.message)"
+      throw error.code == .corrupt ? corrupt(detail) : SFError(error.code, "record batch \(index), \(detail)")
+    }
     if let owner { owners.append(owner) }
     return bytes
   }
@@ -115,7 +140,7 @@ struct RecordBatchDecoder {
     let validity = try takeBuffer()
     guard node.nullCount > 0 else { return nil }
     let bitmapBytes = node.length / 8 + (node.length % 8 == 0 ? 0 : 1)
-    guard validity.count >= bitmapBytes else {
+    guard !sized || validity.count >= bitmapBytes else {
       throw corrupt("column '\(field.name)' has \(node.nullCount) nulls but a validity bitmap of \(validity.count) bytes")
     }
     return validity.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -129,20 +154,20 @@ struct RecordBatchDecoder {
     let bitmapBytes = n / 8 + (n % 8 == 0 ? 0 : 1)
     let (bytes, overflow) = n.multipliedReportingOverflow(by: dtype.byteWidth)
     let needed = dtype == .bool ? bitmapBytes : bytes
-    guard !overflow, values.count >= needed else {
+    guard !overflow, !sized || values.count >= needed else {
       throw corrupt("column '\(field.name)' needs \(needed) bytes for \(n) values, its buffer has \(values.count)")
     }
     // Kernels read values as typed pointers: they must be aligned to the value's width.
     guard let base = values.baseAddress ?? body.baseAddress,
-          n == 0 || Int(bitPattern: base) % dtype.byteWidth == 0 else {
+          !sized || n == 0 || Int(bitPattern: base) % dtype.byteWidth == 0 else {
       throw corrupt("column '\(field.name)' has a values buffer misaligned for \(dtype)")
     }
     return ColumnChunk(dtype: dtype, length: n, values: base, validity: validity, nullCount: node.nullCount)
   }
 
-  /// A utf8 / large_utf8 column: validity, offsets, bytes. Offsets are checked here,
-  /// once, to start at 0 or more, never decrease and end inside the bytes, so string
-  /// kernels can slice without checks. (UTF-8 itself is not checked: readers of the
+  /// A utf8 / large_utf8 column: validity, offsets, bytes. Offsets are checked in the
+  /// full decode, once, to start at 0 or more, never decrease and end inside the bytes,
+  /// so string kernels can slice without checks. (UTF-8 itself is not checked: readers of the
   /// bytes decode with repair.)
   private mutating func strings(_ field: ArrowField, _ dtype: DType, _ node: Node) throws(SFError) -> ColumnChunk {
     let validity = try takeValidity(field, node)
@@ -150,13 +175,13 @@ struct RecordBatchDecoder {
     let data = try takeBuffer()
     let n = node.length
     let width = dtype.byteWidth
-    guard n <= Int.max / 16, offsets.count >= (n == 0 ? 0 : (n + 1) * width) else {
+    guard n <= Int.max / 16, !sized || offsets.count >= (n == 0 ? 0 : (n + 1) * width) else {
       throw corrupt("column '\(field.name)' needs \(n + 1) offsets, its buffer has \(offsets.count) bytes")
     }
-    guard let base = offsets.baseAddress ?? body.baseAddress, Int(bitPattern: base) % width == 0 else {
+    guard let base = offsets.baseAddress ?? body.baseAddress, !sized || Int(bitPattern: base) % width == 0 else {
       throw corrupt("column '\(field.name)' has an offsets buffer misaligned for \(dtype)")
     }
-    if n > 0 {
+    if deep && n > 0 {
       let ok = width == 4
         ? monotoneWithin(base.assumingMemoryBound(to: Int32.self), n + 1, data.count)
         : monotoneWithin(base.assumingMemoryBound(to: Int64.self), n + 1, data.count)
@@ -167,13 +192,17 @@ struct RecordBatchDecoder {
   }
 
   /// A dictionary-encoded string column: integer indices, each present one checked
-  /// to point into the field's dictionary.
-  private mutating func categorical(_ field: ArrowField, _ dtype: DType, _ indexType: DType,
+  /// (in the full decode) to point into the field's dictionary.
+  private mutating func categorical(_ field: ArrowField, _ f: Int, _ dtype: DType, _ indexType: DType,
                                     _ node: Node) throws(SFError) -> ColumnChunk {
     let indices = try primitive(field, indexType, node)
-    guard let values = dictionaries[field.dictionaryID] else {
+    guard let dictionary = dictionaries[f] else {
       throw corrupt("column '\(field.name)' uses dictionary \(field.dictionaryID), which no dictionary batch defines")
     }
+    let values = dictionary.values
+    let chunk = ColumnChunk(dtype: dtype, length: indices.length, values: indices.values, validity: indices.validity,
+                            nullCount: indices.nullCount, dictionary: dictionary)
+    guard deep else { return chunk }
     struct Check: IndexVisitor {
       let chunk: ColumnChunk, limit: Int
       func visit<T: FixedWidthInteger>(_: T.Type) -> Bool {
@@ -189,12 +218,11 @@ struct RecordBatchDecoder {
     guard indexType.visitIndex(Check(chunk: indices, limit: values.length)) else {
       throw corrupt("column '\(field.name)' has dictionary indices outside its \(values.length) values")
     }
-    return ColumnChunk(dtype: dtype, length: indices.length, values: indices.values, validity: indices.validity,
-                       nullCount: indices.nullCount, dictionary: ColumnDictionary(values: values, indexType: indexType))
+    return chunk
   }
 
   /// The data buffers of a view column: their count comes from variadicBufferCounts.
-  private mutating func takeVariadicBuffers() throws(SFError) -> [UnsafeRawBufferPointer] {
+  private mutating func takeVariadicBuffers(decompressing: Bool = true) throws(SFError) -> [UnsafeRawBufferPointer] {
     guard variadicCursor < variadic.count else { throw corrupt("missing a variadic buffer count") }
     let count = try header.buffer.load(variadic.start + 8 * variadicCursor, as: Int64.self)
     variadicCursor += 1
@@ -202,22 +230,24 @@ struct RecordBatchDecoder {
       throw corrupt("variadic buffer count \(count) exceeds the buffers left")
     }
     var out: [UnsafeRawBufferPointer] = []
-    for _ in 0..<Int(count) { out.append(try takeBuffer()) }
+    for _ in 0..<Int(count) { out.append(try takeBuffer(decompressing: decompressing)) }
     return out
   }
 
   /// A utf8_view column (what polars writes): 16-byte views, each a length and either
   /// the bytes inline (up to 12) or a data buffer index and offset. Every view is
-  /// checked, and the strings are gathered into large_utf8 offsets and bytes the table
-  /// owns, the one string layout the engine reads.
-  private mutating func viewStrings(_ field: ArrowField, _ node: Node) throws(SFError) -> ColumnChunk {
+  /// checked, and the strings are gathered into large_utf8 offsets and bytes the batch
+  /// owns, the one string layout the engine reads (in the full decode).
+  private mutating func viewStrings(_ field: ArrowField, _ node: Node) throws(SFError) -> ColumnChunk? {
     let validity = try takeValidity(field, node)
     let views = try takeBuffer()
     let data = try takeVariadicBuffers()
     let n = node.length
-    guard n <= Int.max / 16, views.count >= n * 16 else {
+    guard n <= Int.max / 16, !sized || views.count >= n * 16 else {
       throw corrupt("column '\(field.name)' needs \(n) views, its buffer has \(views.count) bytes")
     }
+    allocates = true
+    guard deep else { return nil }  // gathered in the full decode
     func present(_ i: Int) -> Bool { validity.map { ($0[i >> 3] >> UInt8(i & 7)) & 1 == 1 } ?? true }
     func view(_ i: Int) throws(SFError) -> UnsafeRawBufferPointer {
       let length = Int(Int32(littleEndian: views.loadUnaligned(fromByteOffset: 16 * i, as: Int32.self)))
@@ -271,14 +301,14 @@ struct RecordBatchDecoder {
     case .null:
       break
     case .bool, .int, .float, .date32, .timestamp, .duration, .fixedWidth:
-      _ = try takeBuffer(); _ = try takeBuffer()
+      _ = try takeBuffer(decompressing: false); _ = try takeBuffer(decompressing: false)
     case .utf8, .binary:
-      _ = try takeBuffer(); _ = try takeBuffer(); _ = try takeBuffer()
+      for _ in 0..<3 { _ = try takeBuffer(decompressing: false) }
     case .binaryView:
-      _ = try takeBuffer(); _ = try takeBuffer()
-      _ = try takeVariadicBuffers()
+      _ = try takeBuffer(decompressing: false); _ = try takeBuffer(decompressing: false)
+      _ = try takeVariadicBuffers(decompressing: false)
     case .nested(_, let own, let children):
-      for _ in 0..<own { _ = try takeBuffer() }
+      for _ in 0..<own { _ = try takeBuffer(decompressing: false) }
       for child in children {
         try skip(child.storedType, try takeNode(), depth: depth + 1)
       }

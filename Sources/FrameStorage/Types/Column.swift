@@ -2,8 +2,8 @@
 /// `validity` are buffer starts and `offset` (in elements) applies to both, so a
 /// value is at `values + (offset + i) * byteWidth`, or bit `offset + i` for bools.
 /// Strings have `offsets` (int32 or int64 by dtype, `offset` applies) into the
-/// bytes at `values`; the reader has checked them to be monotone and in bounds.
-/// The memory is kept alive by the Table that holds the chunk.
+/// bytes at `values`; the reader has checked them to be monotone and in bounds
+/// when the batch was loaded. The memory is kept alive by the BatchData holding the chunk.
 public struct ColumnChunk: @unchecked Sendable {
   public let dtype: DType
   public let length: Int
@@ -70,14 +70,65 @@ public struct Field: Sendable, Equatable {
   }
 }
 
-/// A horizontal slice of a table: every column's chunk for the same rows.
+/// The loaded columns of one record batch (one chunk per field of the table, in
+/// schema order) and the owners of their memory: whoever holds a BatchData may read
+/// its chunks. A lazily loaded batch may be dropped and loaded again between passes,
+/// so pointers into it must not outlive the BatchData they came from.
+public final class BatchData: @unchecked Sendable {
+  public let columns: [ColumnChunk]
+  let owners: [AnyObject]
+
+  public init(columns: [ColumnChunk], owners: [AnyObject] = []) {
+    self.columns = columns
+    self.owners = owners
+  }
+}
+
+/// Loads a record batch's columns on first use: decompresses and fully checks them.
+/// A failure is remembered, so that every pass over the batch fails the same way.
+protocol BatchLoader: AnyObject, Sendable {
+  func load() throws(SFError) -> BatchData
+  /// The data, when it is loaded and kept for the life of the table.
+  var resident: BatchData? { get }
+}
+
+/// A horizontal slice of a table: its length and what is known without reading its
+/// values (the dictionaries of categorical columns); the chunks come from `load()`.
 public struct RecordBatch: Sendable {
   public let length: Int
-  /// One chunk per field of the table, in schema order.
-  public let columns: [ColumnChunk]
+  /// Per field of the table: the dictionary of a categorical column (nil otherwise),
+  /// known when the file is opened.
+  public let dictionaries: [ColumnDictionary?]
+  private let ready: BatchData?
+  private let loader: (any BatchLoader)?
 
+  /// A batch over chunks whose memory is ready (kept by the table's owners).
   public init(length: Int, columns: [ColumnChunk]) {
     self.length = length
-    self.columns = columns
+    self.dictionaries = columns.map(\.dictionary)
+    self.ready = BatchData(columns: columns)
+    self.loader = nil
+  }
+
+  /// A batch whose columns `loader` produces on first use.
+  init(length: Int, dictionaries: [ColumnDictionary?], loader: any BatchLoader) {
+    self.length = length
+    self.dictionaries = dictionaries
+    self.ready = nil
+    self.loader = loader
+  }
+
+  /// The batch's columns: loaded (decompressed, checked) on first use; an error of
+  /// kind `.corrupt` names the batch and the column at fault.
+  public func load() throws(SFError) -> BatchData {
+    if let ready { return ready }
+    guard let loader else { throw SFError(.corrupt, "a record batch without data") }
+    return try loader.load()
+  }
+
+  /// The columns when they stay in memory for the table's life (so pointers into them
+  /// may be handed out for as long as the table lives), else nil.
+  public var resident: BatchData? {
+    ready ?? loader?.resident
   }
 }

@@ -24,6 +24,12 @@ public final class Table: @unchecked Sendable {
     self.files = files
   }
 
+  /// The columns of record batch `b`, loaded on first use (see RecordBatch.load).
+  public func batch(_ b: Int) throws(SFError) -> BatchData {
+    guard batches.indices.contains(b) else { throw .argument("no record batch \(b) in a table of \(batches.count)") }
+    return try batches[b].load()
+  }
+
   public func fieldIndex(_ name: String) -> Int? {
     fields.firstIndex { $0.name == name }
   }
