@@ -174,6 +174,21 @@ int32_t sf_frame_length(const sf_frame* frame, sf_progress progress, void* ctx, 
  * SF_ERR_NAME, SF_ERR_TYPE. */
 int32_t sf_frame_dtype(const sf_frame* frame, const char* expression, int32_t* out);
 
+/* The distinct values of an expression over the frame's rows, as a new frame with one
+ * column "values": sorted (numbers by value, NaN last; strings by code point), one
+ * missing value last when a row is missing. On SF_OK *out is owned by the caller
+ * (sf_frame_release). Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION, SF_ERR_NAME,
+ * SF_ERR_TYPE, SF_ERR_IO, SF_ERR_CANCELLED, SF_ERR_MEMORY. */
+int32_t sf_frame_unique(const sf_frame* frame, const char* expression, sf_progress progress, void* ctx,
+                        sf_frame** out);
+
+/* The labels of categorical column `name` (a stored dictionary column, or a virtual
+ * column defined by ordinal_encode() or categorize()) as a new frame with one column
+ * "labels", owned by the caller; a code c has label labels[c - *offset]. *out is NULL
+ * (and SF_OK returned) when the column is not categorical. Errors: SF_ERR_ARGUMENT,
+ * SF_ERR_NAME, SF_ERR_TYPE. */
+int32_t sf_frame_category_labels(const sf_frame* frame, const char* name, int64_t* offset, sf_frame** out);
+
 /* Computes n statistics in one pass. kinds[i] is an SF_AGG_*; expressions[i] is
  * its expression (NULL only for SF_AGG_COUNT: count rows); selections may be NULL,
  * or hold n entries each NULL or a boolean expression. All inputs are borrowed for

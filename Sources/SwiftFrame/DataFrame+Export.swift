@@ -11,8 +11,10 @@ extension DataFrame {
   public static let exportBatchRows = 1 << 20
 
   /// Writes `columns` (all visible columns by default) to an Arrow IPC file at `path`.
-  /// A stored categorical column whose chunks share one dictionary is written
-  /// dictionary-encoded; other categoricals (several files' dictionaries) as strings.
+  /// A stored categorical column whose chunks share one dictionary, and a column
+  /// encoded with string labels (ordinal_encode, categorize), are written
+  /// dictionary-encoded; other categoricals (several files' dictionaries, numeric
+  /// labels) as their values.
   public func exportArrow(_ path: String, columns: [String]? = nil, batchRows: Int = exportBatchRows,
                           progress: ProgressHandler? = nil) throws(SFError) {
     let names = columns ?? columnNames
@@ -20,12 +22,25 @@ extension DataFrame {
     var fields: [Field] = []
     var texts: [String] = []
     var dictionaries: [ColumnDictionary?] = []
+    var encoded: [Bool] = []
+    var labelFrames: [DataFrame] = []  // keep encoded columns' labels alive while writing
     for name in names {
-      let text = virtualExpression(name) ?? "`\(name)`"
+      var text = "`\(name)`"  // the latest definition (a redefined column refers to the one before)
       let stored = virtualExpression(name) == nil ? table.fieldIndex(name).map { table.fields[$0] } : nil
-      let dictionary = sharedDictionary(name)
-      fields.append(Field(name: name, dtype: try self.dtype(of: text), timezone: stored?.timezone,
-                          categorical: dictionary != nil))
+      var dictionary = sharedDictionary(name)
+      var dtype = try self.dtype(of: text)
+      var isEncoded = false
+      if dictionary == nil, stored == nil, let (labels, offset) = try categoryLabels(name),
+         let chunk = labels.table.batches.first?.resident?.columns.first, chunk.dtype.isString {
+        // Codes into string labels: write the labels as the dictionary, codes as indices.
+        labelFrames.append(labels)
+        dictionary = ColumnDictionary(values: chunk, indexType: .int32)
+        dtype = chunk.dtype
+        text = "int32(`\(name)` - \(offset))"
+        isEncoded = true
+      }
+      encoded.append(isEncoded)
+      fields.append(Field(name: name, dtype: dtype, timezone: stored?.timezone, categorical: dictionary != nil))
       texts.append(text)
       dictionaries.append(dictionary)
     }
@@ -43,7 +58,7 @@ extension DataFrame {
       var columns: [ArrowFileWriter.Column] = []
       for (c, dtype) in dtypes.enumerated() {
         columns.append(try batch.column(self, texts[c], dtype, range, slot: c, dictionary: dictionaries[c],
-                                        progress: progress))
+                                        encoded: encoded[c], progress: progress))
       }
       try writer.write(length: range.count, columns: columns)
       batch.reset()
@@ -51,6 +66,7 @@ extension DataFrame {
       if let progress, !progress(Double(start) / Double(n)) { throw SFError(.cancelled, "the export was cancelled") }
     }
     try writer.finish()
+    withExtendedLifetime(labelFrames) {}
   }
 }
 
@@ -90,13 +106,20 @@ private struct ExportBatch {
   }
 
   /// Evaluates one column for `range` into Arrow buffers.
+  /// `dictionary` is a stored categorical's (indices are read from the column), or with
+  /// `encoded` the labels of codes that `text` computes.
   mutating func column(_ frame: DataFrame, _ text: String, _ dtype: DType, _ range: Range<Int>, slot: Int,
-                       dictionary: ColumnDictionary?, progress: ProgressHandler?) throws(SFError) -> ArrowFileWriter.Column {
+                       dictionary: ColumnDictionary?, encoded: Bool,
+                       progress: ProgressHandler?) throws(SFError) -> ArrowFileWriter.Column {
     let (out, valid, bitmap) = buffers(slot)
     let n = range.count
     let missing: Int
     var data: [UnsafeRawBufferPointer]
-    if let dictionary {
+    if dictionary != nil, encoded {
+      // An encoded column: `text` computes its int32 codes.
+      missing = try frame.evaluate(text, range: range, dtype: .int32, into: out, valid: valid, progress: progress)
+      data = [UnsafeRawBufferPointer(start: out, count: n * 4)]
+    } else if let dictionary {
       missing = try frame.evaluateDictionaryIndices(text, range: range, dictionary: dictionary,
                                                     into: out.assumingMemoryBound(to: Int32.self), valid: valid,
                                                     progress: progress)

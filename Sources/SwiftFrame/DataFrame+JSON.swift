@@ -5,7 +5,7 @@ extension DataFrame {
     let items = columnNames.map { name -> String in
       let expression = virtualExpression(name)
       let dtype: String
-      if let t = try? self.dtype(of: expression ?? "`\(name)`") { dtype = "\"\(t.name)\"" } else { dtype = "null" }
+      if let t = try? self.dtype(of: "`\(name)`") { dtype = "\"\(t.name)\"" } else { dtype = "null" }
       let zone = expression == nil ? table.fieldIndex(name).flatMap { table.fields[$0].timezone } : nil
       return "{\"name\": \(jsonString(name)), \"dtype\": \(dtype), \"timezone\": \(zone.map(jsonString) ?? "null"), "
         + "\"expression\": \(expression.map(jsonString) ?? "null")}"

@@ -219,7 +219,7 @@ public final class DataFrame: @unchecked Sendable {
 
   // MARK: Passes
 
-  private func scan(_ s: FrameState) throws(SFError) -> Scan {
+  func scan(_ s: FrameState) throws(SFError) -> Scan {
     Scan(table: table, rows: s.rows, filter: try s.filter.map { f throws(SFError) in try compile(f, s) })
   }
 
@@ -370,7 +370,7 @@ private struct ReadValues<T: ColumnValue>: DTypeVisitor {
 }
 
 /// Owns a copy of a Swift array for a frame made from Swift values.
-private final class OwnedBuffer {
+final class OwnedBuffer {
   let pointer: UnsafeRawPointer
   init<T>(_ values: [T]) {
     let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, values.count))

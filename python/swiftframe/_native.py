@@ -99,6 +99,8 @@ _SIGNATURES = {
     "sf_frame_select_columns": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_p)]),
     "sf_frame_slice": (_i32, [_p, _i64, _i64, ctypes.POINTER(_p)]),
     "sf_frame_length": (_i32, [_p, PROGRESS, _p, ctypes.POINTER(_i64)]),
+    "sf_frame_unique": (_i32, [_p, _s, PROGRESS, _p, ctypes.POINTER(_p)]),
+    "sf_frame_category_labels": (_i32, [_p, _s, ctypes.POINTER(_i64), ctypes.POINTER(_p)]),
     "sf_frame_dtype": (_i32, [_p, _s, ctypes.POINTER(_i32)]),
     "sf_frame_aggregate": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s), ctypes.POINTER(_s),
                                   PROGRESS, _p, ctypes.POINTER(Scalar)]),

@@ -132,6 +132,50 @@ class DataFrame:
     def copy(self):
         return self._derived(lambda out: lib.sf_frame_copy(self._handle, out))
 
+    # Distinct values and categoricals (categories.py)
+
+    def unique(self, expression, dropna=False, dropnan=False, dropmissing=False, progress=None):
+        """The distinct values of `expression`, sorted (NaN, then a missing value, last)."""
+        from .categories import unique
+        return unique(self, expression, dropna, dropnan, dropmissing, progress)
+
+    def nunique(self, expression, dropna=False):
+        """How many distinct values `expression` has (missing and NaN count unless dropna)."""
+        return len(self.unique(expression, dropna=dropna))
+
+    def ordinal_encode(self, column, values=None, inplace=False):
+        """`column` as integer codes into its sorted distinct values (or `values`), a categorical."""
+        from .categories import ordinal_encode
+        return ordinal_encode(self, column, values, inplace)
+
+    def categorize(self, column, min_value=0, max_value=None, labels=None, inplace=False):
+        """Marks integer column `column` as categorical with `labels` for min_value, min_value + 1, …"""
+        from .categories import categorize
+        return categorize(self, column, min_value, max_value, labels, inplace)
+
+    def is_category(self, column):
+        from .categories import labels
+        return labels(self, column) is not None
+
+    def category_labels(self, column):
+        """The labels of categorical `column`, as a list."""
+        from .categories import labels
+        found = labels(self, column)
+        if found is None:
+            raise ValueError(f"column {column!r} is not categorical")
+        return list(found[0])
+
+    def category_count(self, column):
+        return len(self.category_labels(column))
+
+    def category_offset(self, column):
+        """What to subtract from a code of `column` to index its labels (categorize's min_value)."""
+        from .categories import labels
+        found = labels(self, column)
+        if found is None:
+            raise ValueError(f"column {column!r} is not categorical")
+        return found[1]
+
     # Statistics (vaex's spellings). A list of expressions gives a numpy array,
     # computed with every other statistic of the call in one pass.
 

@@ -198,6 +198,9 @@ class Expression:
     def max(self, **kw): return self.df.max(self, **kw)
     def minmax(self, **kw): return self.df.minmax(self, **kw)
 
+    def unique(self, **kw): return self.df.unique(self, **kw)
+    def nunique(self, **kw): return self.df.nunique(self, **kw)
+
     def evaluate(self, i1=None, i2=None):
         return self.df.evaluate(self, i1, i2)
 

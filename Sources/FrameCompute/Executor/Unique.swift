@@ -1,12 +1,18 @@
 import FrameStorage
 
-/// The distinct values of an expression: sorted (numbers by value with NaN last,
-/// strings by UTF-8 bytes, which is code point order), and whether a value is missing.
-public enum UniqueValues {
+/// A list of values of one dtype: distinct values, or a categorical's labels.
+public enum ValueList: Sendable {
   /// Fixed-width values as 64-bit patterns of `dtype` (signed and temporal values
   /// sign-extended, floats as Double bits, bools 0/1).
-  case fixed(DType, [UInt64], hasMissing: Bool)
-  case strings([[UInt8]], hasMissing: Bool)
+  case fixed(DType, [UInt64])
+  case strings([[UInt8]])
+
+  public var count: Int {
+    switch self {
+    case .fixed(_, let v): v.count
+    case .strings(let v): v.count
+    }
+  }
 }
 
 /// Per-thread state of a unique pass.
@@ -26,9 +32,11 @@ private final class UniqueState {
   deinit { mask.deallocate() }
 }
 
-/// The distinct values of `program` over the rows of `scan` (after its filter), in one pass.
+/// The distinct values of `program` over the rows of `scan` (after its filter), in one
+/// pass: sorted (numbers by value with NaN last, strings by UTF-8 bytes, which is code
+/// point order), and whether a value is missing.
 public func uniqueValues(_ scan: Scan, program: Program, threads: Int = defaultThreadCount,
-                         progress: ProgressHandler? = nil) throws(SFError) -> UniqueValues {
+                         progress: ProgressHandler? = nil) throws(SFError) -> (values: ValueList, hasMissing: Bool) {
   try scan.table.checkFilesUnchanged()
   let chunks = scan.chunks
   let dtype = program.dtype
@@ -59,17 +67,17 @@ public func uniqueValues(_ scan: Scan, program: Program, threads: Int = defaultT
       }
     }
     out.sort { $0.lexicographicallyPrecedes($1) }
-    return .strings(out, hasMissing: hasMissing)
+    return (.strings(out), hasMissing)
   }
   var all = Set<UInt64>()
   for s in states { all.formUnion(s.bits) }
-  return .fixed(dtype, all.sorted(by: sortOrder(dtype)), hasMissing: hasMissing)
+  return (.fixed(dtype, all.sorted(by: sortOrder(dtype))), hasMissing)
 }
 
 /// Row `i` of a fixed-width vector as 64 bits, with the values numpy's unique counts
 /// as one made equal: -0.0 and 0.0, and every NaN.
 @inline(__always)
-private func canonicalBits(_ v: Vec, _ i: Int) -> UInt64 {
+func canonicalBits(_ v: Vec, _ i: Int) -> UInt64 {
   let p = v.values
   switch v.dtype {
   case .float64, .float32:

@@ -323,6 +323,7 @@ public struct TypeChecker {
     if let bound = try bindStringFunction(name, args) { return .node(bound) }
     if let bound = try bindDatetimeFunction(name, args) { return .node(bound) }
     if let bound = try bindMissingFunction(name, args) { return .node(bound) }
+    if let bound = try bindCategoryFunction(name, args) { return .node(bound) }
     if let t = DType(name: name), t.isNumeric {
       // A cast, as numpy's astype (and how Python writes numpy scalars: `int16(1)`).
       try arity(1)

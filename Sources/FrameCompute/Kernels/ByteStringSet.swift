@@ -5,7 +5,7 @@ import Glibc
 /// A set of byte strings with open addressing: the bytes live in one growing arena, so
 /// looking up a value that is already in costs no allocation (a Set<[UInt8]> would
 /// make an Array per row). Each value gets a dense id in insertion order.
-public struct ByteStringSet {
+public struct ByteStringSet: Sendable {
   private struct Entry { var hash: UInt64; var start: Int; var length: Int }
   private var arena: [UInt8] = []
   private var entries: [Entry] = []
@@ -19,6 +19,20 @@ public struct ByteStringSet {
   /// The id of `bytes`, inserting it if new.
   @discardableResult
   public mutating func insert(_ bytes: UnsafeRawBufferPointer) -> Int {
+    if let id = find(bytes) { return id }
+    let h = ByteStringSet.hash(bytes)
+    var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
+    while slots[i] != 0 { i = (i + 1) & (slots.count - 1) }
+    let id = entries.count
+    entries.append(Entry(hash: h, start: arena.count, length: bytes.count))
+    arena.append(contentsOf: bytes)
+    slots[i] = id + 1
+    if entries.count * 2 > slots.count { grow() }
+    return id
+  }
+
+  /// The id of `bytes` if it is in the set.
+  public func find(_ bytes: UnsafeRawBufferPointer) -> Int? {
     let h = ByteStringSet.hash(bytes)
     var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
     while slots[i] != 0 {
@@ -26,12 +40,7 @@ public struct ByteStringSet {
       if e.hash == h, e.length == bytes.count, equal(e, bytes) { return slots[i] - 1 }
       i = (i + 1) & (slots.count - 1)
     }
-    let id = entries.count
-    entries.append(Entry(hash: h, start: arena.count, length: bytes.count))
-    arena.append(contentsOf: bytes)
-    slots[i] = id + 1
-    if entries.count * 2 > slots.count { grow() }
-    return id
+    return nil
   }
 
   /// The bytes of value `id`.

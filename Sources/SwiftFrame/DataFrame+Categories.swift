@@ -1,0 +1,77 @@
+import FrameCompute
+import FrameStorage
+
+/// Distinct values and categoricals: `unique`, and the labels of a categorical column,
+/// stored (an Arrow dictionary shared by its chunks) or defined by `ordinal_encode` /
+/// `categorize` (the labels are in the virtual column's definition).
+extension DataFrame {
+  /// The distinct values of `expression` over the frame's rows as a one-column frame
+  /// ("values"), sorted (numbers by value, NaN last; strings by code point), with one
+  /// missing value last when some row is missing.
+  public func unique(_ expression: String, progress: ProgressHandler? = nil) throws(SFError) -> DataFrame {
+    let s = snapshot
+    let program = try compile(expression)
+    let (values, hasMissing) = try uniqueValues(scan(s), program: program, progress: progress)
+    return try DataFrame(values: values, appendingMissing: hasMissing, name: "values")
+  }
+
+  /// The labels of categorical column `name` as a one-column frame ("labels"), and what
+  /// to subtract from a code to index them; nil when `name` is not categorical.
+  public func categoryLabels(_ name: String) throws(SFError) -> (labels: DataFrame, offset: Int64)? {
+    if virtualExpression(name) != nil {
+      guard case .apply(let fn) = try compile("`\(name)`").root.op, let codes = fn as? any CategoryCodes else {
+        return nil
+      }
+      return (try DataFrame(values: codes.labels, appendingMissing: false, name: "labels"), codes.codeOffset)
+    }
+    guard let dictionary = sharedDictionary(name) else { return nil }
+    let batch = RecordBatch(length: dictionary.values.length, columns: [dictionary.values])
+    let field = Field(name: "labels", dtype: dictionary.values.dtype)
+    return (DataFrame(table: Table(fields: [field], batches: [batch], source: "<labels>", owners: [table])), 0)
+  }
+
+  /// A one-column frame owning `values` (and a missing value after them).
+  convenience init(values: ValueList, appendingMissing missing: Bool, name: String) throws(SFError) {
+    let n = values.count + (missing ? 1 : 0)
+    var owners: [AnyObject] = []
+    var validity: UnsafePointer<UInt8>? = nil
+    if missing {
+      var bits = [UInt8](repeating: 0xFF, count: n / 8 + 1)
+      bits[(n - 1) >> 3] &= ~(1 << UInt8((n - 1) & 7))
+      let owned = OwnedBuffer(bits)
+      owners.append(owned)
+      validity = owned.pointer.assumingMemoryBound(to: UInt8.self)
+    }
+    let chunk: ColumnChunk
+    switch values {
+    case .strings(let words):
+      var offsets: [Int64] = [0]
+      var bytes: [UInt8] = []
+      for w in words { bytes += w; offsets.append(Int64(bytes.count)) }
+      if missing { offsets.append(Int64(bytes.count)) }
+      let o = OwnedBuffer(offsets), b = OwnedBuffer(bytes)
+      owners += [o, b]
+      chunk = ColumnChunk(dtype: .largeString, length: n, values: b.pointer, validity: validity,
+                          nullCount: missing ? 1 : 0, offsets: o.pointer)
+    case .fixed(let dtype, let bits):
+      let padded = bits + (missing ? [0] : [])
+      let owned: OwnedBuffer
+      switch dtype.byteWidth {
+      case _ where dtype == .bool:
+        var packed = [UInt8](repeating: 0, count: n / 8 + 1)
+        for (i, b) in padded.enumerated() where b != 0 { packed[i >> 3] |= 1 << UInt8(i & 7) }
+        owned = OwnedBuffer(packed)
+      case 1: owned = OwnedBuffer(padded.map { UInt8(truncatingIfNeeded: $0) })
+      case 2: owned = OwnedBuffer(padded.map { UInt16(truncatingIfNeeded: $0) })
+      case 4 where dtype == .float32: owned = OwnedBuffer(padded.map { Float(Double(bitPattern: $0)) })
+      case 4: owned = OwnedBuffer(padded.map { UInt32(truncatingIfNeeded: $0) })
+      default: owned = OwnedBuffer(padded)
+      }
+      owners.append(owned)
+      chunk = ColumnChunk(dtype: dtype, length: n, values: owned.pointer, validity: validity, nullCount: missing ? 1 : 0)
+    }
+    let table = Table(fields: [Field(name: name, dtype: chunk.dtype)], batches: [RecordBatch(length: n, columns: [chunk])],
+                      source: "<memory>", owners: owners)
+    self.init(table: table)
+  }
+}

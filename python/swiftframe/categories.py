@@ -1,0 +1,80 @@
+"""Distinct values and categoricals, vaex's spellings: df.unique, df.ordinal_encode,
+df.categorize, df.is_category, df.category_labels. The engine finds distinct values
+in one pass; an encoded column is a virtual column whose definition carries its
+labels (`ordinal_encode(s, 'a', 'b')`), so they survive filters, copies and exports."""
+
+import ctypes
+
+import numpy as np
+
+from . import _native
+from ._native import encode, lib
+from .expression import column_ref, literal
+
+
+def _frame(handle):
+    from .dataframe import DataFrame
+    return DataFrame(handle)
+
+
+def _values(frame, name):
+    """A one-column frame's values: numbers as a numpy array, strings as an object array."""
+    values = frame.evaluate(name)
+    if isinstance(values, np.ma.MaskedArray):
+        values = values.astype(object).filled(None) if values.dtype.kind not in "fc" else values
+    return values
+
+
+def unique(df, expression, dropna=False, dropnan=False, dropmissing=False, progress=None):
+    """The distinct values of `expression`, sorted (NaN, then a missing value, last)."""
+    from .dataframe import _text
+    out = ctypes.c_void_p()
+    callback, errors = _native.progress_callback(progress)
+    _native.check_pass(lib.sf_frame_unique(df._handle, encode(_text(expression)), callback, None,
+                                           ctypes.byref(out)), errors)
+    values = _values(_frame(out.value), "values")
+    if isinstance(values, np.ma.MaskedArray):
+        values = values.compressed() if (dropna or dropmissing) else values
+    elif values.dtype == object and (dropna or dropmissing):
+        values = values[np.array([v is not None for v in values], dtype=bool)]
+    if (dropna or dropnan) and values.dtype.kind == "f":
+        values = values[~np.isnan(values)]
+    return values
+
+
+def labels(df, column):
+    """(labels, offset) of a categorical column, or None."""
+    out, offset = ctypes.c_void_p(), ctypes.c_int64()
+    _native.check(lib.sf_frame_category_labels(df._handle, encode(column), ctypes.byref(offset), ctypes.byref(out)))
+    if not out.value:
+        return None
+    return _values(_frame(out.value), "labels"), offset.value
+
+
+def _definition(function, column, extra, label_values):
+    words = [literal(v.item() if isinstance(v, np.generic) else v) for v in label_values]
+    return f"{function}({', '.join([column_ref(column)] + extra + words)})"
+
+
+def ordinal_encode(df, column, values=None, inplace=False):
+    """Replaces `column` by integer codes: the position of each value among `values`
+    (default: the column's distinct values, sorted, without missing values), missing
+    where the value is missing or not among them."""
+    if values is None:
+        values = unique(df, column_ref(column), dropmissing=True)
+    out = df if inplace else df.copy()
+    out.add_virtual_column(column, _definition("ordinal_encode", column, [], list(values)))
+    return out
+
+
+def categorize(df, column, min_value=0, max_value=None, labels=None, inplace=False):
+    """Marks integer column `column` as categorical: value v has label
+    labels[v - min_value] (default labels: min_value … max_value, max_value defaulting
+    to the column's maximum); values outside the labels become missing."""
+    if labels is None:
+        if max_value is None:
+            max_value = int(df.max(column_ref(column)))
+        labels = list(range(min_value, max_value + 1))
+    out = df if inplace else df.copy()
+    out.add_virtual_column(column, _definition("categorize", column, [str(int(min_value))], list(labels)))
+    return out
