@@ -44,6 +44,10 @@ public enum HDF5Reader {
   static func read(_ file: MappedFile) throws(SFError) -> Table {
     do {
       return try HDF5Library.withLock { () throws(SFError) -> Table in
+        try HDF5Probe.check(file) { () throws(SFError) in
+          var probe = HDF5Loader(file: file)
+          _ = try probe.load()
+        }
         var loader = HDF5Loader(file: file)
         return try loader.load()
       }

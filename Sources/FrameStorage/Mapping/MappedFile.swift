@@ -10,9 +10,9 @@ import Darwin
 public final class MappedFile: @unchecked Sendable {
   public let path: String
   public let bytes: UnsafeRawBufferPointer
-  private let identity: Identity
+  let identity: Identity
 
-  struct Identity: Equatable {
+  struct Identity: Hashable {
     var device: UInt64, inode: UInt64, size: Int64, mtimeSec: Int64, mtimeNsec: Int64
   }
 
