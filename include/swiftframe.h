@@ -221,18 +221,8 @@ int32_t sf_frame_evaluate_strings(const sf_frame* frame, const char* expression,
                                   int64_t* offsets, uint8_t* valid, sf_progress progress, void* ctx,
                                   void** data, int64_t* data_length, int64_t* missing);
 
-/* The dictionary of stored categorical column `name` when all its record batches (and
- * files) share one. On SF_OK *count receives its number of strings, or -1 when `name` is
- * not a stored categorical or its batches have different dictionaries (then nothing else
- * is written). Otherwise *offsets (count + 1 int64 offsets from 0 into *data), *valid
- * (count bytes: 1 present, 0 missing) and *data (*data_length UTF-8 bytes) are new
- * buffers owned by the caller, each freed with sf_buffer_free() (NULL when empty).
- * Errors: SF_ERR_ARGUMENT, SF_ERR_CORRUPT (invalid UTF-8), SF_ERR_NOMEM. */
-int32_t sf_frame_dictionary(const sf_frame* frame, const char* name, int64_t* count, void** offsets, void** valid,
-                            void** data, int64_t* data_length);
-
 /* The int32 indices of stored categorical column `name` into its shared dictionary
- * (sf_frame_dictionary) for rows [start, stop) after the filter: `indices` and `valid`
+ * (sf_frame_category_labels) for rows [start, stop) after the filter: `indices` and `valid`
  * are caller-owned room for stop - start values; valid gets 1 for present and 0 for
  * missing rows, *missing (may be NULL) their count. Errors: SF_ERR_ARGUMENT (row range),
  * SF_ERR_TYPE (not a stored categorical, or no shared dictionary), SF_ERR_IO,

@@ -30,6 +30,25 @@ extension DataFrame {
     return (DataFrame(table: Table(fields: [field], batches: [batch], source: "<labels>", owners: [table])), 0)
   }
 
+  /// The int32 indices of stored categorical column `name` into its shared dictionary
+  /// (`categoryLabels`) for rows `range` after the filter; `valid` gets 1 for
+  /// present and 0 for missing rows. Returns how many rows are missing.
+  public func dictionaryIndices(_ name: String, range: Range<Int>, into out: UnsafeMutablePointer<Int32>,
+                                valid: UnsafeMutablePointer<UInt8>, progress: ProgressHandler? = nil) throws(SFError) -> Int {
+    guard let dictionary = sharedDictionary(name) else {
+      if virtualExpression(name) == nil, let i = table.fieldIndex(name), table.fields[i].categorical {
+        throw SFError(.type, "column '\(name)' has different dictionaries in its record batches or files")
+      }
+      throw SFError(.type, "'\(name)' is not a stored categorical column")
+    }
+    let n = try length(progress: progress)
+    guard range.lowerBound >= 0, range.upperBound <= n else {
+      throw .argument("rows \(range.lowerBound)..<\(range.upperBound) out of range for a frame of \(n) rows")
+    }
+    return try evaluateDictionaryIndices("`\(name)`", range: range, dictionary: dictionary, into: out, valid: valid,
+                                         progress: progress)
+  }
+
   /// A one-column frame owning `values` (and a missing value after them).
   convenience init(values: ValueList, appendingMissing missing: Bool, name: String) throws(SFError) {
     let n = values.count + (missing ? 1 : 0)

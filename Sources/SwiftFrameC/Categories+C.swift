@@ -22,3 +22,18 @@ public func sfFrameCategoryLabels(_ handle: OpaquePointer?, _ name: UnsafePointe
     out.pointee = found.map { retained($0.labels) } ?? nil
   }
 }
+
+@_cdecl("sf_frame_dictionary_indices")
+public func sfFrameDictionaryIndices(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ start: Int64, _ stop: Int64,
+                                     _ indices: UnsafeMutablePointer<Int32>?, _ valid: UnsafeMutablePointer<UInt8>?,
+                                     _ progress: sf_progress?, _ ctx: UnsafeMutableRawPointer?,
+                                     _ missing: UnsafeMutablePointer<Int64>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), n = try string(name, "name")
+    let indices = try output(indices, "indices"), valid = try output(valid, "valid")
+    guard start >= 0, stop >= start else { throw .argument("bad row range \(start)..<\(stop)") }
+    let lost = try f.dictionaryIndices(n, range: Int(start)..<Int(stop), into: indices, valid: valid,
+                                       progress: progressHandler(progress, ctx))
+    missing?.pointee = Int64(lost)
+  }
+}

@@ -109,8 +109,6 @@ _SIGNATURES = {
     "sf_frame_evaluate_strings": (_i32, [_p, _s, _i64, _i64, _p, _p, PROGRESS, _p, ctypes.POINTER(_p),
                                          ctypes.POINTER(_i64), ctypes.POINTER(_i64)]),
     "sf_frame_column_data": (_i32, [_p, _s, ctypes.POINTER(_p), ctypes.POINTER(_i64)]),
-    "sf_frame_dictionary": (_i32, [_p, _s, ctypes.POINTER(_i64), ctypes.POINTER(_p), ctypes.POINTER(_p),
-                                   ctypes.POINTER(_p), ctypes.POINTER(_i64)]),
     "sf_frame_dictionary_indices": (_i32, [_p, _s, _i64, _i64, _p, _p, PROGRESS, _p, ctypes.POINTER(_i64)]),
     "sf_frame_export_arrow": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_s), _i64, _i32, _p]),
     "sf_frame_from_arrow_stream": (_i32, [_p, ctypes.POINTER(_p)]),

@@ -42,13 +42,47 @@ def unique(df, expression, dropna=False, dropnan=False, dropmissing=False, progr
     return values
 
 
-def labels(df, column):
-    """(labels, offset) of a categorical column, or None."""
+def _labels_frame(df, column):
+    """(one-column frame of labels, code offset) of a categorical column, or None."""
     out, offset = ctypes.c_void_p(), ctypes.c_int64()
     _native.check(lib.sf_frame_category_labels(df._handle, encode(column), ctypes.byref(offset), ctypes.byref(out)))
-    if not out.value:
+    return (_frame(out.value), offset.value) if out.value else None
+
+
+def labels(df, column):
+    """(labels, offset) of a categorical column, or None."""
+    found = _labels_frame(df, column)
+    return None if found is None else (_values(found[0], "labels"), found[1])
+
+
+def string_labels(df, column):
+    """(int64 offsets, bytes, presence) of a categorical column's string labels, the
+    Arrow large_utf8 layout writers use; None when `column` is not a categorical with
+    string labels (a stored dictionary shared by its chunks, or an encoding)."""
+    found = _labels_frame(df, column)
+    if found is None or found[0].data_type("labels") != object:
         return None
-    return _values(_frame(out.value), "labels"), offset.value
+    frame = found[0]
+    offsets, chars, valid, _ = frame._string_buffers("labels", 0, len(frame))
+    return offsets, chars, valid.astype(bool)
+
+
+def codes(df, column, start, stop):
+    """(int32 codes into the labels, presence bytes, missing count) of categorical
+    `column` for rows [start, stop): a stored column's dictionary indices, or an
+    encoded column's values less the code offset."""
+    if column not in df.virtual_columns:
+        indices = np.empty(stop - start, dtype=np.int32)
+        valid = np.empty(stop - start, dtype=np.uint8)
+        missing = ctypes.c_int64()
+        _native.check(lib.sf_frame_dictionary_indices(df._handle, encode(column), start, stop,
+                                                      indices.ctypes.data_as(ctypes.c_void_p),
+                                                      valid.ctypes.data_as(ctypes.c_void_p), _native.NO_PROGRESS,
+                                                      None, ctypes.byref(missing)))
+        return indices, valid, missing.value
+    values = df.evaluate(f"int32({column_ref(column)} - {df.category_offset(column)})", start, stop)
+    mask = np.ma.getmaskarray(values)
+    return np.ma.getdata(values).astype(np.int32), (~mask).astype(np.uint8), int(mask.sum())
 
 
 def _definition(function, column, extra, label_values):

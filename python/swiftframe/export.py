@@ -8,7 +8,7 @@ import numpy as np
 
 from ._files import temporary_beside
 from .expression import column_ref
-from .interchange import dictionary_indices, shared_dictionary
+from .categories import codes, string_labels
 
 
 def _pyarrow(what):
@@ -43,8 +43,9 @@ def export_csv(frame, path, column_names=None):
 
 
 def export_hdf5(frame, path, column_names=None, batch_rows=1 << 20):
-    """vaex's HDF5 layout. A stored categorical whose record batches share one
-    dictionary is written as vaex writes dictionary-encoded columns: a group of type
+    """vaex's HDF5 layout. A categorical with string labels (a stored one whose record
+    batches share one dictionary, or one made by ordinal_encode / categorize) is written
+    as vaex writes dictionary-encoded columns: a group of type
     "dictionary_encoded" with `indices/data` (int32, never missing) and `dictionary` (a
     string column); a missing value is an index to a missing dictionary entry (added at
     the end when the dictionary has none), as vaex allows no missing indices. Other
@@ -66,7 +67,7 @@ def export_hdf5(frame, path, column_names=None, batch_rows=1 << 20):
         columns.attrs["column_order"] = ",".join(names)
         for name in names:
             group = columns.require_group(name)
-            dictionary = shared_dictionary(frame, name) if dtypes[name] == object else None
+            dictionary = string_labels(frame, name)
             if dictionary is not None:
                 _write_dictionary_encoded(frame, group, name, dictionary, n, batch_rows)
             elif dtypes[name] == object:
@@ -124,19 +125,19 @@ def _write_dictionary_encoded(frame, group, name, dictionary, n, batch_rows):
     a missing label: the dictionary's first one, or one appended to it."""
     offsets, chars, present = dictionary
     group.attrs["type"] = "dictionary_encoded"
-    codes = group.require_group("indices").create_dataset("data", shape=(n,), dtype=np.int32)
+    written = group.require_group("indices").create_dataset("data", shape=(n,), dtype=np.int32)
     null_code = None
     appended = False
     for start in range(0, n, batch_rows):
         stop = min(n, start + batch_rows)
-        indices, valid, missing = dictionary_indices(frame, name, start, stop)
+        indices, valid, missing = codes(frame, name, start, stop)
         if missing:
             if null_code is None:
                 gaps = np.flatnonzero(~present)
                 null_code = int(gaps[0]) if len(gaps) else len(present)
                 appended = not len(gaps)
             indices[valid == 0] = null_code
-        codes[start:stop] = indices
+        written[start:stop] = indices
     if appended:
         offsets = np.append(offsets, offsets[-1])
         present = np.append(present, False)

@@ -424,42 +424,8 @@ def _strings(child, large, owner):
     return array.to_numpy(zero_copy_only=False)
 
 
-def shared_dictionary(frame, name):
-    """(int64 offsets, bytes, presence bytes) of stored categorical `name`'s dictionary
-    when all its record batches share one, else None."""
-    count, offsets, valid, data, length = ctypes.c_int64(), ctypes.c_void_p(), ctypes.c_void_p(), \
-        ctypes.c_void_p(), ctypes.c_int64()
-    check(lib.sf_frame_dictionary(frame._handle, _native.encode(name), ctypes.byref(count), ctypes.byref(offsets),
-                                  ctypes.byref(valid), ctypes.byref(data), ctypes.byref(length)))
-    if count.value < 0:
-        return None
-    try:
-        n = count.value
-        words = np.frombuffer(ctypes.string_at(offsets.value, (n + 1) * 8), dtype=np.int64) if offsets.value \
-            else np.zeros(n + 1, dtype=np.int64)
-        present = np.frombuffer(ctypes.string_at(valid.value, n), dtype=np.uint8).astype(bool) if valid.value \
-            else np.ones(n, dtype=bool)
-        chars = ctypes.string_at(data.value, length.value) if data.value else b""
-    finally:
-        for p in (offsets, valid, data):
-            lib.sf_buffer_free(p)
-    return words, chars, present
-
-
-def dictionary_indices(frame, name, start, stop):
-    """(int32 indices, presence bytes, missing count) of categorical `name`, rows [start, stop)."""
-    indices = np.empty(stop - start, dtype=np.int32)
-    valid = np.empty(stop - start, dtype=np.uint8)
-    missing = ctypes.c_int64()
-    check(lib.sf_frame_dictionary_indices(frame._handle, _native.encode(name), start, stop,
-                                          indices.ctypes.data_as(ctypes.c_void_p),
-                                          valid.ctypes.data_as(ctypes.c_void_p), _native.NO_PROGRESS, None,
-                                          ctypes.byref(missing)))
-    return indices, valid, missing.value
-
-
 def _dictionary_words(dictionary):
-    """The strings of a shared dictionary (shared_dictionary) as a numpy object array,
+    """The strings of a categorical's labels (categories.string_labels) as a numpy object array,
     None where an entry is missing, decoded by pyarrow."""
     try:
         import pyarrow as pa
@@ -472,26 +438,27 @@ def _dictionary_words(dictionary):
 
 
 def to_pandas_items(frame):
-    """[(name, array or pandas object)] of the visible columns for to_pandas_df: stored
-    categoricals whose record batches share a dictionary as pandas Categoricals (also
-    under a filter), other categoricals as Categoricals when they go out
-    dictionary-encoded, zoned timestamps zone-aware, the rest as to_items gives them."""
+    """[(name, array or pandas object)] of the visible columns for to_pandas_df:
+    categoricals with string labels (stored ones whose record batches share a
+    dictionary, also under a filter, and encoded ones) as pandas Categoricals, other
+    categoricals as Categoricals when they go out dictionary-encoded, zoned timestamps
+    zone-aware, the rest as to_items gives them."""
+    from .categories import codes, string_labels
     columns = frame._columns()
     shared = {}
     for c in columns:
-        if c["dtype"] in ("string", "large_string") and c["expression"] is None:
-            dictionary = shared_dictionary(frame, c["name"])
-            if dictionary is not None:
-                shared[c["name"]] = dictionary
+        dictionary = string_labels(frame, c["name"])
+        if dictionary is not None:
+            shared[c["name"]] = dictionary
     from .expression import column_ref
     others = [(c["name"], column_ref(c["name"])) for c in columns if c["name"] not in shared]
     items = dict(read_stream(export_stream(frame, others, copy=False), keep=frame, pandas=True)) if others else {}
     n = len(frame) if shared else 0
     for name, dictionary in shared.items():
-        indices, valid, _ = dictionary_indices(frame, name, 0, n)
-        codes = indices.astype(np.int64)
-        codes[valid == 0] = -1
-        items[name] = _categorical([(codes, _dictionary_words(dictionary))])
+        indices, valid, _ = codes(frame, name, 0, n)
+        indices = indices.astype(np.int64)
+        indices[valid == 0] = -1
+        items[name] = _categorical([(indices, _dictionary_words(dictionary))])
     return [(c["name"], items[c["name"]]) for c in columns]
 
 

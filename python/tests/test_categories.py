@@ -131,6 +131,21 @@ def test_labels_survive_filters_copies_and_exports(frame, data, tmp_path):
     assert column.to_pylist() == [f"c{k}" for k in data["k"]]
 
 
+def test_encoded_columns_go_to_pandas_and_hdf5_as_categoricals(frame, data, tmp_path):
+    import h5py
+    e = frame.ordinal_encode("s")[frame.i > 0]
+    keep = data["i"] > 0
+    expected = pd.Categorical(data["s"][keep], categories=sorted_strings(data["s"]))
+    got = e.to_pandas_df()["s"]
+    assert isinstance(got.dtype, pd.CategoricalDtype)
+    pd.testing.assert_extension_array_equal(got.array, expected)
+    e.export_hdf5(tmp_path / "e.hdf5")
+    with h5py.File(tmp_path / "e.hdf5") as h5:
+        assert h5["table/columns/s"].attrs["type"] == "dictionary_encoded"
+    back = sf.open(str(tmp_path / "e.hdf5"))
+    assert back.is_category("s") and list(back.evaluate("s")) == list(data["s"][keep])
+
+
 def test_stored_dictionary_labels(frame, data):
     assert frame.is_category("cat")
     assert frame.category_labels("cat") == list(dict.fromkeys(v for v in data["s"] if v is not None))  # pyarrow's order

@@ -217,12 +217,19 @@ public final class Evaluator {
                       valid: UnsafePointer<UInt8>?, slot: Int) -> Vec {
     let out = scratch[slot].newStrings()
     let strings = dictionary.values
+    // A row is missing when it is, or when its dictionary entry is (Arrow allows both).
+    let entries = strings.validity
+    let mask = entries == nil ? nil : scratch[slot].mask  // may be `valid` itself: updated in place
     for i in 0..<n {
-      if valid.map({ $0[i] != 0 }) ?? true {
-        out.append(stringBytes(strings, strings.offset + dictionaryIndex(c.values, dictionary.indexType, first + i)))
+      var present = valid.map { $0[i] != 0 } ?? true
+      if present {
+        let at = strings.offset + dictionaryIndex(c.values, dictionary.indexType, first + i)
+        if let entries { present = (entries[at >> 3] >> UInt8(at & 7)) & 1 == 1 }
+        if present { out.append(stringBytes(strings, at)) }
       }
+      mask?[i] = present ? 1 : 0
       out.endRow()
     }
-    return out.vec(valid: valid)
+    return out.vec(valid: mask.map { UnsafePointer($0) } ?? valid)
   }
 }

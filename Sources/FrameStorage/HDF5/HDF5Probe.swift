@@ -43,7 +43,7 @@ enum HDF5Probe {
     }
     let signal = status & 0x7f
     if signal != 0 && signal != 0x7f {
-      throw SFError(.corrupt, "'\(file.path)': the HDF5 metadata is damaged (libhdf5 crashed reading it, signal \(signal))")
+      throw SFError(.corrupt, "the HDF5 metadata is damaged (libhdf5 crashed reading it, signal \(signal))")
     }
     if (status >> 8) & 0xff == 0 { passed.withLock { _ = $0.insert(file.identity) } }
   }
