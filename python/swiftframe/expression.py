@@ -54,6 +54,8 @@ def literal(value):
         return value.expression
     if isinstance(value, (str, np.str_)):
         return quote(str(value))
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # how numpy hands scalars to ufuncs
+        value = value[()]
     if isinstance(value, (np.datetime64, np.timedelta64, _dt.date, _dt.timedelta)):
         return _temporal_literal(value)
     if isinstance(value, np.generic):
@@ -88,6 +90,8 @@ def _temporal_literal(value):
     if isinstance(value, (np.datetime64, np.timedelta64)):
         duration = isinstance(value, np.timedelta64)
         unit, _ = np.datetime_data(value.dtype)
+        if np.isnat(value):  # NaT: missing, whatever the unit
+            return f"{'timedelta64' if duration else 'datetime64'}({np.iinfo(np.int64).min}, 's')"
         target = (_TIMEDELTA_UNITS if duration else _DATETIME_UNITS).get(unit)
         if target is None:
             raise TypeError(f"cannot use {value!r} in an expression: give it a fixed unit (D, h, m, s, ms, us, ns)")

@@ -61,7 +61,7 @@ struct DatetimeStrftime: VectorFunction {
       case .text(let bytes): for c in bytes { b.append(c) }
       case .directive(let d):
         switch d {
-        case 89: number(year, 0, b)  // Y
+        case 89: number(year, 4, b)  // Y, zero-padded to 4 digits as Python documents
         case 109: number(month, 2, b)  // m
         case 100: number(day, 2, b)  // d
         case 101: // e: day, space padded
@@ -82,9 +82,9 @@ struct DatetimeStrftime: VectorFunction {
         case 119: number(Int64((weekday + 1) % 7), 0, b)  // w: Sunday = 0
         case 117: number(Int64(weekday + 1), 0, b)  // u: Monday = 1
         case 86: number(Calendar.isoWeek(t.days), 2, b)  // V
-        case 71: number(Calendar.civil(t.days &- Int64(weekday) &+ 3).year, 0, b)  // G: ISO year
+        case 71: number(Calendar.civil(t.days &- Int64(weekday) &+ 3).year, 4, b)  // G: ISO year
         case 70:  // F: %Y-%m-%d
-          number(year, 0, b); b.append(45); number(month, 2, b); b.append(45); number(day, 2, b)
+          number(year, 4, b); b.append(45); number(month, 2, b); b.append(45); number(day, 2, b)
         case 84:  // T: %H:%M:%S
           number(hour, 2, b); b.append(58); number(t.second / 60 % 60, 2, b); b.append(58); number(t.second % 60, 2, b)
         case 68:  // D: %m/%d/%y

@@ -265,7 +265,16 @@ struct DurationPart: VectorFunction {
     if part == .total_seconds {
       let p = out.values.assumingMemoryBound(to: Double.self)
       let tps = Double(ticksPerSecond)
-      for i in 0..<n { p[i] = Double(a.ticks(i)) / tps }
+      for i in 0..<n {
+        let v = a.ticks(i)
+        if v.magnitude <= 1 << 53 {
+          p[i] = Double(v) / tps  // exact operand: correctly rounded
+        } else {
+          // Whole seconds and the rest apart (same signs): no rounding of v itself.
+          let (q, r) = v.quotientAndRemainder(dividingBy: ticksPerSecond)
+          p[i] = Double(q) + Double(r) / tps
+        }
+      }
       return out.vec(.float64, valid: present)
     }
     let p = out.values.assumingMemoryBound(to: Int64.self)
