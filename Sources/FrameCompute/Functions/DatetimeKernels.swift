@@ -91,8 +91,8 @@ struct DatetimePart: VectorFunction {
     case .quarter: return (Calendar.civil(t.days).month - 1) / 3 + 1
     case .days_in_month, .daysinmonth:
       let c = Calendar.civil(t.days)
-      let lengths: [Int64] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-      return c.month == 2 && Calendar.isLeap(c.year) ? 29 : lengths[Int(max(1, min(12, c.month)) - 1)]
+      if c.month == 2 { return Calendar.isLeap(c.year) ? 29 : 28 }
+      return c.month == 4 || c.month == 6 || c.month == 9 || c.month == 11 ? 30 : 31
     case .is_leap_year, .is_leap, .date: return 0
     }
   }
