@@ -314,6 +314,16 @@ def test_duration_with_integer(frame, table, d, op):
     assert_matches(frame.evaluate(frame[d] // -2), x // -2)
 
 
+@pytest.mark.parametrize("d", ["d_s", "d_ns"])
+def test_duration_negation_and_absolute(frame, table, d):
+    x = numpy_values(table, d)
+    assert_matches(frame.evaluate(-frame[d]), -x)
+    assert_matches(frame.evaluate(+frame[d]), x)
+    assert_matches(frame.evaluate(abs(frame[d])), np.abs(x))
+    assert_matches(frame.evaluate(np.abs(frame[d])), np.abs(x))
+    assert_matches(frame.evaluate(frame.t_us - frame[d]), numpy_values(table, "t_us") - x)
+
+
 OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal, "!=": np.not_equal}
 
 

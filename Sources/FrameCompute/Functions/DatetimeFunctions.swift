@@ -18,6 +18,10 @@ extension TypeChecker {
       return TypedNode(.apply(DurationPart(part: part, ticksPerSecond: tps)), part == .total_seconds ? .float64 : .int64, [d])
     }
     if name == "datetime64" || name == "timedelta64" { return try bindTemporalCast(name, args) }
+    if name == "abs" || name == "absolute", args.count == 1 {
+      guard case .node(let d) = try typed(args[0]), d.dtype.isDuration else { return nil }
+      return TypedNode(.apply(TemporalArith(kind: .absolute, scaleA: 1, scaleB: 1, result: d.dtype)), d.dtype, [d])
+    }
     if let t = DType(name: name), t.isNumeric, args.count == 1 {
       // astype from a datetime or timedelta to a number: numpy gives the stored count.
       guard case .node(let n) = try typed(args[0]), n.dtype.isTemporal else { return nil }
@@ -133,6 +137,14 @@ extension TypeChecker {
       }
       throw SFError(.type, "cannot cast \(n.dtype) to \(t)")
     }
+  }
+
+  /// `-d` and `+d` on a duration (numpy's negative / positive); nil for other operands.
+  func temporalUnary(_ op: UnaryOp, _ n: TypedNode) -> TypedNode? {
+    guard n.dtype.isDuration, op != .invert else { return nil }
+    if op == .plus { return n }
+    let minusOne = TypedNode(.constant(.int64(-1)), .int64)
+    return TypedNode(.apply(TemporalArith(kind: .times, scaleA: 1, scaleB: 1, result: n.dtype)), n.dtype, [n, minusOne])
   }
 
   /// Arithmetic and comparisons with a timestamp, date or duration operand beyond

@@ -144,6 +144,8 @@ struct TemporalArith: VectorFunction {
     /// duration * integer; duration / or // integer (truncated, as numpy).
     case times, dividedBy
     case compare(BinaryOp)
+    /// |duration| (one operand).
+    case absolute
   }
 
   let kind: Kind
@@ -152,9 +154,15 @@ struct TemporalArith: VectorFunction {
   let result: DType
 
   func evaluate(_ args: [Vec], _ out: Scratch) throws(SFError) -> Vec {
-    let a = args[0], b = args[1]
-    var present = out.temporalPresence([a, b])
+    let a = args[0]
     let n = out.count
+    if case .absolute = kind {
+      let p = out.values.assumingMemoryBound(to: Int64.self)
+      for i in 0..<n { p[i] = Int64.absolute(a.ticks(i)) }
+      return out.vec(result, valid: out.temporalPresence([a]))
+    }
+    let b = args[1]
+    var present = out.temporalPresence([a, b])
     switch kind {
     case .add, .subtract:
       let p = out.values.assumingMemoryBound(to: Int64.self)
@@ -187,6 +195,8 @@ struct TemporalArith: VectorFunction {
         guard y != 0, !(x == Int64.min && y == -1) else { p[i] = 0; m[i] = 0; continue }
         p[i] = x / y
       }
+    case .absolute:
+      break
     case .compare(let op):
       let p = out.values.assumingMemoryBound(to: UInt8.self)
       for i in 0..<n {
