@@ -530,3 +530,39 @@ def test_unknown_time_zone_is_an_error(tmp_path):
     df = sf.from_arrow(pa.table({"t": t}))
     with pytest.raises(ValueError, match="Mars/Olympus_Mons"):
         df.evaluate(df.t.dt.hour)
+
+
+def test_mutated_zone_files_never_crash(tmp_path, monkeypatch):
+    """A zone is read from TZif files ($TZDIR first, as the C library): truncated or
+    mutated files give a ValueError or some offsets, never a crash or a hang."""
+    original = open("/usr/share/zoneinfo/America/New_York", "rb").read()
+    (tmp_path / "Test").mkdir()
+    zone_file = tmp_path / "Test" / "Zone"
+    monkeypatch.setenv("TZDIR", str(tmp_path))
+    values = np.array(["1950-06-01T12:00", "2021-03-14T07:00", "2099-07-01T12:00", "1800-01-01T00:00"], "M8[s]")
+    df = sf.from_arrow(pa.table({"t": pa.array(values, pa.timestamp("s", tz="Test/Zone"))}))
+    zone_file.write_bytes(original)
+    expected = pa.array(values, pa.timestamp("s", tz="America/New_York")).to_pandas().dt.hour
+    assert list(df.evaluate(df.t.dt.hour)) == list(expected)
+    rng = np.random.default_rng(11)
+    outcomes = set()
+    footer = original.rindex(b"\n", 0, len(original) - 1)
+    for trial in range(400):
+        data = bytearray(original)
+        if trial % 3 == 0:
+            data = data[:rng.integers(0, len(data))]
+        elif trial % 3 == 1:
+            for at in rng.integers(0, len(data), rng.integers(1, 9)):
+                data[at] = rng.integers(0, 256)
+        else:
+            data[footer + 1:] = bytes(rng.choice(list(b"ESTDT0123456789+-,./:<>MJ"), rng.integers(1, 40))) + b"\n"
+        zone_file.write_bytes(bytes(data))
+        try:
+            hours = df.evaluate(df.t.dt.hour)
+        except ValueError as e:
+            assert "Test/Zone" in str(e)
+            outcomes.add("error")
+        else:
+            assert all(0 <= h < 24 for h in hours)
+            outcomes.add("ok")
+    assert outcomes == {"ok", "error"}

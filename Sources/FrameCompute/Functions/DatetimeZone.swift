@@ -7,7 +7,7 @@ import FrameStorage
 
 /// A time zone as UTC offsets over time, for the local-time fields of a timestamp
 /// column that carries a zone (Arrow's timestamp timezone): a fixed offset ("+05:30")
-/// or an IANA name read from the system's TZif files (/usr/share/zoneinfo), whose
+/// or an IANA name read from the system's TZif files ($TZDIR, /usr/share/zoneinfo), whose
 /// footer rule (POSIX TZ string) is expanded to transitions until the year 2500.
 final class TimeZoneRule: Sendable {
   /// UTC seconds at which the offset changes, ascending.
@@ -54,7 +54,9 @@ final class TimeZoneRule: Sendable {
       throw SFError(.argument, "time zone '\(name)' is not a valid zone name")
     }
     var bytes: [UInt8]? = nil
-    for dir in ["/usr/share/zoneinfo/", "/usr/lib/zoneinfo/", "/usr/share/lib/zoneinfo/"] {
+    // TZDIR first, as the C library reads it.
+    let tzdir = getenv("TZDIR").map { String(cString: $0) }.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+    for dir in (tzdir.map { [$0] } ?? []) + ["/usr/share/zoneinfo/", "/usr/lib/zoneinfo/", "/usr/share/lib/zoneinfo/"] {
       if let b = readSmallFile(dir + name) { bytes = b; break }
     }
     guard let bytes else {
@@ -156,7 +158,7 @@ enum TZif {
       let tz = Array(b[(end + 1)..<close])
       if !tz.isEmpty {
         guard let rule = PosixTZ(tz) else { return nil }
-        rule.extend(&transitions, &offsets, initial: initial)
+        rule.extend(&transitions, &offsets)
       }
     }
     return TimeZoneRule(transitions: transitions, offsets: offsets, initial: initial)
@@ -259,10 +261,12 @@ struct PosixTZ {
   }
 
   /// Appends the rule's transitions after the last one, up to the year 2500.
-  func extend(_ transitions: inout [Int64], _ offsets: inout [Int64], initial: Int64) {
+  func extend(_ transitions: inout [Int64], _ offsets: inout [Int64]) {
     guard let dst, let start, let end else { return }  // the last transition's offset holds
     let lastT = transitions.last ?? -4_102_444_800  // 1840
-    let firstYear = Calendar.civil(Calendar.floorDiv(lastT, 86400)).year
+    // From the last transition's year (a crafted file may put it anywhere: clamp).
+    let firstYear = max(1800, Calendar.civil(Calendar.floorDiv(lastT, 86400)).year)
+    guard firstYear <= 2500 else { return }
     for year in firstYear...2500 {
       let on = day(start.0, year: year) * 86400 + start.1 - std  // begins at standard local time
       let off = day(end.0, year: year) * 86400 + end.1 - dst  // ends at daylight local time
