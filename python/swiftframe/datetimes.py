@@ -50,6 +50,16 @@ class DateTime(_Accessor):
     days_in_month = _field("days_in_month", "The number of days in the month.")
     date = _field("date", "The date (datetime64[D]).")
 
+    @property
+    def day_name(self):
+        """The English name of the day of the week ('Monday'), as strings."""
+        return self._call("strftime", "%A")
+
+    @property
+    def month_name(self):
+        """The English name of the month ('January'), as strings."""
+        return self._call("strftime", "%B")
+
     def floor(self, freq):
         """Rounded down to a fixed frequency: 'D', 'h', 'min', 's', 'ms', 'us', 'ns', or a
         multiple such as '15min' (counted from 1970-01-01, in local time for a zone)."""

@@ -195,6 +195,14 @@ def test_strftime(frame, table, column, fmt):
     assert list(got[present]) == list(expected[present])
 
 
+@pytest.mark.parametrize("column", ["t_ms", "tz_syd"])
+def test_day_and_month_names(frame, table, column):
+    s = series(table, column)
+    for ours, theirs in [("day_name", s.dt.day_name()), ("month_name", s.dt.month_name())]:
+        got = frame.evaluate(getattr(frame[column].dt, ours))
+        assert list(got) == list(theirs.to_numpy(dtype=object, na_value=None))
+
+
 def test_strftime_through_a_filter(frame, table):
     keep = table["x"].to_numpy() > 0.5
     got = frame[frame.x > 0.5].evaluate(frame.t_us.dt.strftime("%Y%m%d"))
