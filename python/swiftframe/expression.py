@@ -2,6 +2,7 @@
 Operators and numpy ufuncs build new expression strings; nothing is computed
 until a statistic or an evaluation asks for values."""
 
+import datetime as _dt
 import keyword
 import re
 
@@ -53,6 +54,10 @@ def literal(value):
         return value.expression
     if isinstance(value, (str, np.str_)):
         return quote(str(value))
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # how numpy hands scalars to ufuncs
+        value = value[()]
+    if isinstance(value, (np.datetime64, np.timedelta64, _dt.date, _dt.timedelta)):
+        return _temporal_literal(value)
     if isinstance(value, np.generic):
         # numpy scalars keep their type in numpy's promotion (NEP 50), unlike Python
         # numbers: write them as a cast, `int16(1)`.
@@ -66,6 +71,40 @@ def literal(value):
     if isinstance(value, float):
         return repr(value)
     raise TypeError(f"cannot use {type(value).__name__} {value!r} in an expression")
+
+
+# numpy units as the engine's: datetime64[D|s|ms|us|ns], timedelta64[s|ms|us|ns].
+_DATETIME_UNITS = {"Y": "D", "M": "D", "W": "D", "D": "D", "h": "s", "m": "s", "s": "s", "ms": "ms", "us": "us",
+                   "ns": "ns", "ps": "ns", "fs": "ns", "as": "ns"}
+_TIMEDELTA_UNITS = {"W": "s", "D": "s", "h": "s", "m": "s", "s": "s", "ms": "ms", "us": "us", "ns": "ns",
+                    "ps": "ns", "fs": "ns", "as": "ns"}
+_EPOCH = _dt.datetime(1970, 1, 1)
+
+
+def _temporal_literal(value):
+    """numpy datetime64/timedelta64 and Python (or pandas) datetime, date and timedelta
+    values as typed constants: `datetime64(<count>, 'us')`, `timedelta64(<count>, 's')`.
+    Aware datetimes are written as their UTC instant."""
+    if hasattr(value, "asm8"):  # pandas Timestamp / Timedelta / NaT: nanoseconds
+        value = value.asm8
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        duration = isinstance(value, np.timedelta64)
+        unit, _ = np.datetime_data(value.dtype)
+        if np.isnat(value):  # NaT: missing, whatever the unit
+            return f"{'timedelta64' if duration else 'datetime64'}({np.iinfo(np.int64).min}, 's')"
+        target = (_TIMEDELTA_UNITS if duration else _DATETIME_UNITS).get(unit)
+        if target is None:
+            raise TypeError(f"cannot use {value!r} in an expression: give it a fixed unit (D, h, m, s, ms, us, ns)")
+        count = int(value.astype(f"{'m8' if duration else 'M8'}[{target}]").astype(np.int64))
+        return f"{'timedelta64' if duration else 'datetime64'}({count}, '{target}')"
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        delta = value - _EPOCH
+        return f"datetime64({(delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds}, 'us')"
+    if isinstance(value, _dt.date):
+        return f"datetime64({(value - _EPOCH.date()).days}, 'D')"
+    return f"timedelta64({(value.days * 86400 + value.seconds) * 10**6 + value.microseconds}, 'us')"
 
 
 def _truth(value):
@@ -98,7 +137,7 @@ class Expression:
         return Expression(self.df, text)
 
     def _binary(self, op, other, reflected=False):
-        if not isinstance(other, (Expression, int, float, bool, str, np.generic)):
+        if not isinstance(other, (Expression, int, float, bool, str, np.generic, _dt.date, _dt.timedelta)):
             return NotImplemented
         a, b = literal(self), literal(other)
         return self._derive(f"({b} {op} {a})" if reflected else f"({a} {op} {b})")
@@ -179,9 +218,25 @@ class Expression:
     def astype(self, dtype):
         """The values cast to `dtype` with numpy's astype rules (an expression `int16(x)`)."""
         name = np.dtype(dtype).name
+        if np.dtype(dtype).kind in "mM":  # datetime64[unit] / timedelta64[unit]
+            unit, _ = np.datetime_data(np.dtype(dtype))
+            kind = "timedelta64" if np.dtype(dtype).kind == "m" else "datetime64"
+            return self._derive(f"{kind}({self.expression}, '{unit}')")
         if name not in _SCALAR_TYPES:
             raise TypeError(f"cannot cast to {name}; swiftframe computes with {sorted(_SCALAR_TYPES)}")
         return self._derive(f"{name}({self.expression})")
+
+    @property
+    def dt(self):
+        """Datetime fields and functions (`df.t.dt.year`), see swiftframe.datetimes."""
+        from .datetimes import DateTime
+        return DateTime(self)
+
+    @property
+    def td(self):
+        """Timedelta components (`df.d.td.total_seconds()`), see swiftframe.datetimes."""
+        from .datetimes import TimeDelta
+        return TimeDelta(self)
 
     @property
     def dtype(self):

@@ -180,6 +180,7 @@ public struct TypeChecker {
       if op == .negate, let folded = try LiteralFolding.negate(lit) { return .weak(folded) }
     }
     let n = try strong(c)
+    if let temporal = temporalUnary(op, n) { return .node(temporal) }
     try requireNumeric(n, "'\(op.rawValue)'")
     switch op {
     case .plus:
