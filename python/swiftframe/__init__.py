@@ -35,9 +35,12 @@ def concat(frames):
 def from_arrays(**arrays):
     """A frame over numpy arrays, without copying them (bool arrays are bit-packed once).
     The frame keeps the arrays alive; do not modify them while it is in use. String
-    arrays (numpy str or object dtype, None for missing) go through pyarrow."""
+    arrays (numpy str or object dtype, None for missing) and datetimes with NaT (missing
+    values) go through pyarrow."""
     import ctypes
-    if any(_np.asarray(v).dtype.kind in "OUS" for v in arrays.values()):
+    def needs_arrow(a):  # strings, and datetimes with NaT (missing values need a validity bitmap)
+        return a.dtype.kind in "OUS" or (a.dtype.kind in "mM" and _np.isnat(a).any())
+    if any(needs_arrow(_np.asarray(v)) for v in arrays.values()):
         try:
             import pyarrow as pa
         except ImportError:

@@ -446,3 +446,13 @@ def test_column_names_match_regex_of_repr_header(storage, rng):
     df["zz"] = df.x + 1
     header = repr(df).splitlines()[0]
     assert re.split(r"\s+", header.strip())[1:] == df.column_names
+
+
+def test_from_arrays_nat_is_missing():
+    """NaT in numpy datetimes is a missing value, as pandas counts it."""
+    t = np.array(["2000-01-01", "NaT", "2001-06-01"], "M8[us]")
+    d = np.array(["NaT", "2020-01-02", "2020-01-03"], "M8[D]")
+    df = sf.from_arrays(t=t, d=d)
+    assert df.count("t") == pd.Series(t).count() and df.count("d") == pd.Series(d).count()
+    assert df.min("t") == t[0] and df.max("d") == d[2]
+    np.testing.assert_array_equal(np.ma.getmaskarray(df.evaluate("d")), np.isnat(d))
