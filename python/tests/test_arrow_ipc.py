@@ -182,9 +182,12 @@ def test_integration_golden_files(path):
         expected = np.concatenate([json_values(b["columns"][i], "int" if "dictionary" in f else kind)
                                    for b in spec["batches"]]) if spec["batches"] else np.array([])
         if "dictionary" in f:
-            (values,) = [d["data"]["columns"][0]["DATA"] for d in spec["dictionaries"]
-                         if d["id"] == f["dictionary"]["id"]]
-            expected = np.array([values[k] if 0 <= k < len(values) else None for k in expected], dtype=object)
+            (entries,) = [d["data"]["columns"][0] for d in spec["dictionaries"] if d["id"] == f["dictionary"]["id"]]
+            values = entries["DATA"]
+            present = entries.get("VALIDITY", [1] * len(values))
+            # A row whose dictionary entry is null is null (Arrow's semantics, as pyarrow reads it).
+            expected = np.array([values[k] if 0 <= k < len(values) and present[k] else None for k in expected],
+                                dtype=object)
         valid = np.concatenate([np.array(b["columns"][i].get("VALIDITY", [1] * b["count"]), bool)
                                 for b in spec["batches"]]) if spec["batches"] else np.array([], bool)
         got = df.evaluate(f["name"])
