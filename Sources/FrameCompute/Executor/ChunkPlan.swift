@@ -1,7 +1,7 @@
 import FrameStorage
 
 /// Rows per chunk: the unit of work of a pass and the length of every scratch buffer.
-public let chunkRows = 1 << 16
+public let chunkRows = 1 << 14
 
 /// A piece of one record batch: rows `start ..< start + count` of batch `batch`,
 /// which are rows `row ..< row + count` of the table.
