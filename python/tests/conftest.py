@@ -13,7 +13,7 @@ Variants:
   memory-filtered the same with a filter (a hidden bool column), then a column subset
   arrow           an Arrow IPC file written by pyarrow, one record batch
   arrow-batches   the same file cut into uneven record batches (one of them empty,
-                  one crossing the engine's 65536-row chunk size)
+                  one crossing the engine's 16384-row chunk size)
   arrow-filtered  arrow-batches with a filter, then a column subset
 """
 
@@ -36,7 +36,7 @@ except ImportError:  # hypothesis is only needed by the property tests
     pass
 
 # The engine's rows per chunk (FrameCompute.chunkRows): batch sizes are chosen around it.
-CHUNK_ROWS = 1 << 16
+CHUNK_ROWS = 1 << 14
 
 # Rows in the generated data sets: a few chunks, not a multiple of the chunk size.
 N = 200_001
