@@ -14,14 +14,14 @@ Not a test: a result that disagrees with numpy's exits non-zero.
 """
 
 import argparse
-import os
 import pathlib
 import resource
 import statistics
 import sys
-import time
 
 import numpy as np
+
+from common import clock, write_arrow
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 EXPRESSION = "sqrt(x**2 + y**2)"
@@ -32,23 +32,8 @@ def make_file(path, rows, batch_rows=1 << 20, seed=1):
 
     rng = np.random.default_rng(seed)
     schema = pa.schema([("x", pa.float64()), ("y", pa.float64())])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            for start in range(0, rows, batch_rows):
-                n = min(batch_rows, rows - start)
-                writer.write_batch(pa.record_batch([rng.standard_normal(n), rng.standard_normal(n)], schema=schema))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def clock(compute):
-    start = time.perf_counter()
-    value = compute()
-    return value, time.perf_counter() - start
+    write_arrow(path, schema, (pa.record_batch([rng.standard_normal(n), rng.standard_normal(n)], schema=schema)
+                               for n in (min(batch_rows, rows - s) for s in range(0, rows, batch_rows))))
 
 
 def systems(path):

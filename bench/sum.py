@@ -30,9 +30,10 @@ import os
 import pathlib
 import statistics
 import sys
-import time
 
 import numpy as np
+
+from common import clock, write_arrow
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -49,17 +50,8 @@ def make_file(path, rows, batch_rows, seed=0):
     rng = np.random.default_rng(seed)
     schema = pa.schema([("x", pa.float64())])
     step = rows if batch_rows <= 0 else batch_rows
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            for start in range(0, rows, step):
-                n = min(step, rows - start)
-                writer.write_batch(pa.record_batch([pa.array(rng.random(n))], schema=schema))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_arrow(path, schema, (pa.record_batch([pa.array(rng.random(min(step, rows - start)))], schema=schema)
+                               for start in range(0, rows, step)))
 
 
 def load_into_memory(path):
@@ -87,12 +79,6 @@ def drop_from_page_cache(path):
         return False
     finally:
         os.close(fd)
-
-
-def clock(compute):
-    start = time.perf_counter()
-    value = compute()
-    return value, time.perf_counter() - start
 
 
 def ms(seconds):

@@ -201,7 +201,7 @@ struct TemporalArith: VectorFunction {
       let p = out.values.assumingMemoryBound(to: UInt8.self)
       for i in 0..<n {
         let c = scaleA == 1 ? exactOrder(a.ticks(i), b.ticks(i), scaleB) : -exactOrder(b.ticks(i), a.ticks(i), scaleA)
-        p[i] = test(op, c) ? 1 : 0
+        p[i] = op.holds(c) ? 1 : 0
       }
     }
     return out.vec(result, valid: present)
@@ -215,18 +215,6 @@ struct TemporalArith: VectorFunction {
     let q = Calendar.floorDiv(x, scale), r = x &- q &* scale
     if q != y { return q < y ? -1 : 1 }
     return r == 0 ? 0 : 1
-  }
-
-  @inline(__always)
-  private func test(_ op: BinaryOp, _ c: Int) -> Bool {
-    switch op {
-    case .less: c < 0
-    case .lessEqual: c <= 0
-    case .greater: c > 0
-    case .greaterEqual: c >= 0
-    case .equal: c == 0
-    default: c != 0
-    }
   }
 }
 

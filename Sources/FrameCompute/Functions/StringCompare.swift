@@ -15,25 +15,13 @@ struct StringCompare: VectorFunction {
     let p = out.values.assumingMemoryBound(to: UInt8.self)
     if let constant {
       constant.withUnsafeBytes { c in
-        for i in 0..<out.count { p[i] = test(order(a.string(i), c)) ? 1 : 0 }
+        for i in 0..<out.count { p[i] = op.holds(order(a.string(i), c)) ? 1 : 0 }
       }
       return out.vec(.bool, valid: a.valid)
     }
     let b = args[1]
-    for i in 0..<out.count { p[i] = test(order(a.string(i), b.string(i))) ? 1 : 0 }
+    for i in 0..<out.count { p[i] = op.holds(order(a.string(i), b.string(i))) ? 1 : 0 }
     return out.vec(.bool, valid: out.validity([a.valid, b.valid]))
-  }
-
-  @inline(__always)
-  private func test(_ c: Int) -> Bool {
-    switch op {
-    case .less: c < 0
-    case .lessEqual: c <= 0
-    case .greater: c > 0
-    case .greaterEqual: c >= 0
-    case .equal: c == 0
-    default: c != 0
-    }
   }
 }
 
@@ -49,6 +37,19 @@ func order(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
 }
 
 extension BinaryOp {
+  /// Whether this comparison holds for operands that order as `c` (-1, 0 or 1).
+  @inline(__always)
+  func holds(_ c: Int) -> Bool {
+    switch self {
+    case .less: c < 0
+    case .lessEqual: c <= 0
+    case .greater: c > 0
+    case .greaterEqual: c >= 0
+    case .equal: c == 0
+    default: c != 0
+    }
+  }
+
   /// The comparison with its operands swapped (`1 < x` is `x > 1`).
   var swapped: BinaryOp {
     switch self {
