@@ -49,8 +49,9 @@ extension TypeChecker {
       return TypedNode(.apply(FloatTest(test: fn)), .bool, [x])
     case "arctan2", "hypot":
       try arity(name, args, 2...2)
-      let (x, y) = try unify(typed(args[0]), typed(args[1]), "\(name)()")
-      let t = floatType(for: x.dtype)
+      let a = try typed(args[0]), b = try typed(args[1])
+      let (x, y) = try floatOperands(a, b, "\(name)()")
+      let t = x.dtype
       return TypedNode(.apply(BinaryMath(fn: name == "hypot" ? .hypot : .arctan2)), t, [cast(x, t), cast(y, t)])
     case "minimum", "maximum", "fmod":
       try arity(name, args, 2...2)
@@ -58,7 +59,14 @@ extension TypeChecker {
                             typed(args[0]), typed(args[1]))
     case "power":
       try arity(name, args, 2...2)
-      return try strong(binary(.power, typed(args[0]), typed(args[1])))
+      var base = try typed(args[0])
+      let exponent = try typed(args[1])
+      // The ** operator squares a bool in int8 (numpy's scalar fast path); the ufunc
+      // meets the weak 2 as any Python int: int64.
+      if case .node(let n) = base, n.dtype == .bool, case .weak(let lit) = exponent, lit.isInteger {
+        base = .node(cast(n, .int64))
+      }
+      return try strong(binary(.power, base, exponent))
     case "round", "around":
       try arity(name, args, 1...2)
       let x = try numericOperand(name, args[0])
@@ -85,6 +93,36 @@ extension TypeChecker {
   func floatFunction(_ fn: FloatFunction, _ x: TypedNode) -> TypedNode {
     let t = floatType(for: x.dtype)
     return TypedNode(.apply(FloatMath(fn: fn)), t, [cast(x, t)])
+  }
+
+  /// The operands of a float function of two arguments, cast to the first float loop
+  /// numpy finds for them: the wider float type of the array operands (arctan2(int8,
+  /// uint16) is float32, not float64); a Python number takes the type NEP 50 gives it
+  /// beside the other operand (int64 beside a bool, float64 for a float beside an
+  /// integer), but is never out of range: it is converted to the float type.
+  private func floatOperands(_ a: Checked, _ b: Checked, _ what: String) throws(SFError) -> (TypedNode, TypedNode) {
+    for case .weak(.string(let text)) in [a, b] {
+      throw SFError(.type, "\(what) is not supported for the string literal '\(text)'")
+    }
+    func floatOf(_ c: Checked, _ other: Checked) throws(SFError) -> DType {
+      switch (c, other) {
+      case (.node(let n), _):
+        try requireNumeric(n, what)
+        return floatType(for: n.dtype)
+      case (.weak(let lit), .node(let n)):
+        return floatType(for: weakPromote(n.dtype, lit))
+      case (.weak(let lit), .weak):
+        return floatType(for: defaultType(lit))
+      }
+    }
+    let t = promote(try floatOf(a, b), try floatOf(b, a))
+    func operand(_ c: Checked) throws(SFError) -> TypedNode {
+      switch c {
+      case .node(let n): return cast(n, t)
+      case .weak(let lit): return try constant(lit, t)
+      }
+    }
+    return (try operand(a), try operand(b))
   }
 
   /// minimum, maximum or fmod in the operands' promoted dtype (fmod of bools in int8).
