@@ -191,7 +191,8 @@ class Expression:
         if func is np.where and len(args) == 3 and not kwargs:
             return self._derive("where({}, {}, {})".format(*(literal(a) for a in args)))
         if func is np.clip and isinstance(args[0], Expression):
-            bounds = dict(zip(("a_min", "a_max"), args[1:]), **kwargs)
+            bounds = dict(zip(("a_min", "a_max"), args[1:]))
+            bounds.update({{"min": "a_min", "max": "a_max"}.get(k, k): v for k, v in kwargs.items()})
             if set(bounds) <= {"a_min", "a_max"}:
                 return args[0].clip(bounds.get("a_min"), bounds.get("a_max"))
         if func in (np.round, np.around) and isinstance(args[0], Expression):
@@ -218,6 +219,9 @@ class Expression:
     def round(self, decimals=0):
         """numpy's round: half to even at `decimals` digits (negative: tens, hundreds…)."""
         return self._derive(f"round({self.expression}, {_element(decimals)})")
+
+    def __round__(self, ndigits=0):
+        return self.round(ndigits)
 
     def clip(self, lower=None, upper=None):
         """Values below `lower` become `lower`, above `upper` become `upper` (numpy's clip;

@@ -19,10 +19,10 @@ extension TypeChecker {
       let what: Fill.Replace = name == "fillna" ? .both : name == "fillnan" ? .nan : .missing
       return try fill(name, what, args)
     case "isin":
-      try arity(name, args, 1...Int.max)
+      try arity(name, args, 1...Int(Int32.max / 2))  // slots are Int32 in the kernels
       return try isin(args)
     case "map":
-      try arity(name, args, 1...Int.max)
+      try arity(name, args, 1...Int(Int32.max / 2))
       return try map(args)
     default:
       return nil
