@@ -282,10 +282,10 @@ class Expression:
         return self._derive(f"isin({self.expression}{', ' if items else ''}{items})")
 
     def map(self, mapper, default=_NO_DEFAULT, default_value=_NO_DEFAULT):
-        """Each value's entry in the dict `mapper` (integer or string keys); values not
-        among the keys give `default` (vaex: `default_value`), or missing without one.
-        A missing value stays missing unless None is a key. The result's dtype follows
-        the dict's values: strings, bools, int64 or float64."""
+        """Each value's entry in the dict `mapper` (number or string keys); values not
+        among the keys, missing ones included, give `default` (vaex: `default_value`), or
+        missing without one; None as a key maps the missing values. The result's dtype
+        follows the dict's values: strings, bools, int64 or float64."""
         if not isinstance(mapper, dict):
             raise TypeError(f"map() needs a dict, not {type(mapper).__name__}")
         if default is _NO_DEFAULT:

@@ -247,8 +247,9 @@ MAPS = [
 @pytest.mark.parametrize("name,mapping,default", MAPS, ids=[f"{m[0]}-{i}" for i, m in enumerate(MAPS)])
 def test_map(data, name, mapping, default):
     """map(dict, default=) like vaex's: each present value's entry (pandas' Series.map on
-    the present values), the default for values that are not keys, missing without a
-    default; a missing value stays missing unless None is a key."""
+    the present values), the default for values that are not keys and for missing
+    values (as vaex's default_value and a pandas defaultdict), missing without a
+    default; None as a key maps the missing values."""
     df, ref = data
     v, present = ref[name], ref.present(name)
     plain = {k: x for k, x in mapping.items() if k is not None}
@@ -267,6 +268,9 @@ def test_map(data, name, mapping, default):
     expected_missing[present] = ~found if default is None else False
     if None in mapping:
         expected[~present] = mapping[None]
+        expected_missing[~present] = False
+    elif default is not None:
+        expected[~present] = default
         expected_missing[~present] = False
     if dtype != object:
         expected = np.where(expected_missing, 0, expected).astype(dtype)
@@ -395,3 +399,47 @@ def test_python_spellings(tmp_path):
         df.x.isin([df.x])
     np.testing.assert_array_equal(df.evaluate(df.x.fillnan(-1)), [1.0, -1.0, 3.0])
     np.testing.assert_array_equal(df.evaluate(df.s.map({"a": 1, "b": 2}, default=0)), [1, 2, 0])
+
+
+VAEX_SCRIPT = """
+import json, sys, vaex
+df = vaex.open(sys.argv[1])
+out = {}
+for key, expr in json.loads(sys.argv[2]).items():
+    out[key] = [None if isinstance(v, float) and v != v else v for v in eval(expr).tolist()]
+print(json.dumps(out))
+"""
+
+
+def test_against_vaex(tmp_path):
+    """The same calls in vaex itself (its own interpreter, .venv-vaex) give the same values,
+    for the functions whose meaning vaex and swiftframe share."""
+    import json
+    from test_vaex import vaex
+    rng = np.random.default_rng(11)
+    n = 5000
+    present = rng.random(n) > 0.15
+    x = rng.standard_normal(n).round(1)
+    x[rng.random(n) < 0.1] = np.nan
+    words = WORDS[rng.integers(0, 12, n)]
+    table = pa.table({"x": pa.array(x, mask=~present), "i": pa.array(rng.integers(-3, 6, n), mask=~present[::-1]),
+                      "s": pa.array([w if p else None for w, p in zip(words, present[::-1])])})
+    path = tmp_path / "v.arrow"
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    df = sf.open(str(path))
+    calls = {
+        "isna": ("df.x.isna()", df.x.isna()), "notna": ("df.x.notna()", df.x.notna()),
+        "ismissing": ("df.x.ismissing()", df.x.ismissing()), "notmissing": ("df.x.notmissing()", df.x.notmissing()),
+        "s_isna": ("df.s.isna()", df.s.isna()), "fillna": ("df.x.fillna(-9)", df.x.fillna(-9)),
+        "fillmissing": ("df.x.fillmissing(-9)", df.x.fillmissing(-9)), "s_fillna": ("df.s.fillna('∅')", df.s.fillna("∅")),
+        "isin": ("df.i.isin([0, 2, 5])", df.i.isin([0, 2, 5])), "s_isin": ("df.s.isin(['a', 'ø', None])",
+                                                                        df.s.isin(["a", "ø", None])),
+        "s_map": ("df.s.map({'a': 1, 'Zürich': 2, '日本': 3}, default_value=0)",
+                  df.s.map({"a": 1, "Zürich": 2, "日本": 3}, default_value=0)),
+    }
+    theirs = vaex(VAEX_SCRIPT, path, json.dumps({k: v[0] for k, v in calls.items()}))
+    for key, (_, expr) in calls.items():
+        values, missing = evaluated(df, expr)
+        ours = [None if m or (isinstance(v, float) and v != v) else v for v, m in zip(values.tolist(), missing)]
+        assert ours == theirs[key], key

@@ -142,20 +142,13 @@ extension TypeChecker {
     case .int(let v): negative = v < 0
     default: negative = false
     }
-    struct Range: DTypeVisitor {
-      let low: Bool
-      func visit<T: ColumnValue>(_: T.Type) -> Literal {
-        if T.self == Int8.self { return .int(Int64(low ? Int8.min : Int8.max)) }
-        if T.self == Int16.self { return .int(Int64(low ? Int16.min : Int16.max)) }
-        if T.self == Int32.self { return .int(Int64(low ? Int32.min : Int32.max)) }
-        if T.self == Int64.self { return .int(low ? Int64.min : Int64.max) }
-        if T.self == UInt8.self { return .int(low ? 0 : Int64(UInt8.max)) }
-        if T.self == UInt16.self { return .int(low ? 0 : Int64(UInt16.max)) }
-        if T.self == UInt32.self { return .int(low ? 0 : Int64(UInt32.max)) }
-        return low ? .int(0) : .uint(UInt64.max)
-      }
+    let bits = n.dtype.byteWidth * 8
+    let end: Literal
+    if n.dtype.isSignedInteger {
+      end = .int(negative ? Int64.min >> (64 - bits) : Int64.max >> (64 - bits))
+    } else {
+      end = negative ? .int(0) : .uint(UInt64.max >> (64 - bits))
     }
-    guard let end = try? n.dtype.visit(Range(low: negative)) else { return bound }
     return .weak(end)
   }
 

@@ -380,8 +380,8 @@ extension Keys {
 
 /// The slots of one chunk: Int32s in the second half of the node's value scratch
 /// (chunkRows * 8 bytes). An 8-byte result written in row order over the whole buffer
-/// only overwrites slots of rows already read: row i's result covers the slots of
-/// rows 2i - chunkRows and 2i - chunkRows + 1, both below i.
+/// only overwrites slots already read: row i's result covers the slots of rows
+/// 2i - chunkRows and 2i - chunkRows + 1, at most i, and row i's slot is read first.
 private func slotBuffer(_ out: Scratch) -> UnsafeMutablePointer<Int32> {
   (out.values + chunkRows * 4).assumingMemoryBound(to: Int32.self)
 }
@@ -456,8 +456,8 @@ enum MapValues: Sendable {
 }
 
 /// map(x, keys…, values…[, default]): each value's entry, the default for values not
-/// among the keys (missing when there is no default); missing stays missing unless
-/// None is a key.
+/// among the keys, missing ones included (vaex's default_value, pandas' defaultdict),
+/// and missing where there is no default; None as a key maps the missing values.
 struct MapFunction: VectorFunction {
   let keys: Keys
   let values: MapValues
@@ -474,13 +474,12 @@ struct MapFunction: VectorFunction {
     keys.find(a, slot, n)
     let none = Int32(missingSlot ?? -1), fallback = Int32(defaultSlot)
     for i in 0..<n {
-      if !a.isPresent(i) { slot[i] = none } else if slot[i] < 0 { slot[i] = fallback }
+      if !a.isPresent(i) { slot[i] = none >= 0 ? none : fallback } else if slot[i] < 0 { slot[i] = fallback }
     }
     let m = out.mask
     var anyMissing = false
     switch values {
     case .numbers(let table):
-      let t = dtype
       table.withUnsafeBufferPointer { table in
         func write<R>(_: R.Type, _ convert: (UInt64) -> R) {
           let o = out.values.assumingMemoryBound(to: R.self)
@@ -496,7 +495,7 @@ struct MapFunction: VectorFunction {
             }
           }
         }
-        if t == .bool { write(UInt8.self) { UInt8(truncatingIfNeeded: $0) } } else { write(UInt64.self) { $0 } }
+        if dtype == .bool { write(UInt8.self) { UInt8(truncatingIfNeeded: $0) } } else { write(UInt64.self) { $0 } }
       }
       return out.vec(dtype, valid: anyMissing ? UnsafePointer(m) : nil)
     case .strings(let table):
