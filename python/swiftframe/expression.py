@@ -327,3 +327,22 @@ class Expression:
     @property
     def values(self):
         return self.to_numpy()
+
+
+def _math_method(name):
+    def method(self, *others):
+        """numpy's `{name}` of the expression (and `others`), as `np.{name}(expr, …)`."""
+        return self._derive(f"{name}({', '.join(literal(x) for x in (self,) + others)})")
+    method.__name__ = name
+    method.__doc__ = f"numpy's {name} of the values (an expression `{name}(x, …)`), as vaex's df.x.{name}()."
+    return method
+
+
+# vaex's spellings of the math functions as methods: df.x.sqrt(), df.x.arctan2(df.y), df.x.abs().
+for _name in ("abs", "sign", "sqrt", "cbrt", "exp", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
+              "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "deg2rad",
+              "rad2deg", "floor", "ceil", "trunc", "rint", "isinf", "isfinite", "arctan2", "hypot", "fmod",
+              "minimum", "maximum", "power"):
+    if not hasattr(Expression, _name):
+        setattr(Expression, _name, _math_method(_name))
+del _name

@@ -337,6 +337,11 @@ def test_expression_methods(data):
     assert str(df.i8.clip(upper=3)) == "minimum(i8, 3)"
     assert str(np.minimum(df.f64, df.i8)) == "minimum(f64, i8)"
     assert str(np.radians(df.f32)) == "deg2rad(f32)"
+    assert str(df.f64.sqrt()) == "sqrt(f64)" and str(df.f64.arctan2(df.i8)) == "arctan2(f64, i8)"
+    assert str(df.i8.abs()) == "abs(i8)" and str(df.f32.minimum(0.5)) == "minimum(f32, 0.5)"
+    got = df.f64.arctan2(df.i8).evaluate()
+    keep = ~np.ma.getmaskarray(got)
+    assert_values(np.ma.getdata(got)[keep], np.arctan2(ref["f64"], ref["i8"])[keep], rtol=1e-13)
     got = df.f32.clip(-1.5, 2).evaluate()
     keep = ~np.ma.getmaskarray(got)
     assert_values(np.ma.getdata(got)[keep], np.clip(ref["f32"], -1.5, 2)[keep])
