@@ -74,17 +74,6 @@ def literal(value):
     raise TypeError(f"cannot use {type(value).__name__} {value!r} in an expression")
 
 
-def _element(value):
-    """A literal element of isin()/map()/round(): Python's value of numpy scalars, None."""
-    if value is None:
-        return "None"
-    if isinstance(value, Expression):
-        raise TypeError(f"expected a constant, not the expression {value.expression}")
-    if isinstance(value, np.generic):
-        value = value.item()
-    return literal(value)
-
-
 def _truth(value):
     """The truth value (non-zero) of an operand, as a boolean expression text."""
     if isinstance(value, Expression):
@@ -346,3 +335,14 @@ for _name in ("abs", "sign", "sqrt", "cbrt", "exp", "expm1", "log", "log2", "log
     if not hasattr(Expression, _name):
         setattr(Expression, _name, _math_method(_name))
 del _name
+
+
+def _element(value):
+    """A literal element of isin()/map()/round(): Python's value of numpy scalars, None."""
+    if value is None:
+        return "None"
+    if isinstance(value, Expression):
+        raise TypeError(f"expected a constant, not the expression {value.expression}")
+    if isinstance(value, np.generic):
+        value = value.item()
+    return literal(value)
