@@ -19,9 +19,15 @@ _BINARY_UFUNCS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "
                   "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=", "equal": "==",
                   "not_equal": "!=", "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^", "left_shift": "<<",
                   "right_shift": ">>"}
-_UNARY_UFUNCS = {"negative": "(-{})", "positive": "(+{})", "invert": "(~{})",
-                 "absolute": "abs({})", "sqrt": "sqrt({})", "log": "log({})",
-                 "exp": "exp({})", "sin": "sin({})", "cos": "cos({})"}
+_UNARY_UFUNCS = {"negative": "(-{})", "positive": "(+{})", "invert": "(~{})", "absolute": "abs({})"}
+# ufuncs that are functions of the expression language under their numpy name
+# (np.radians and np.degrees are numpy's aliases of deg2rad and rad2deg).
+_FUNCTION_UFUNCS = {name: name for name in (
+    "sign", "sqrt", "cbrt", "exp", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin",
+    "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "floor",
+    "ceil", "trunc", "rint", "isnan", "isinf", "isfinite", "arctan2", "hypot", "fmod", "minimum", "maximum")}
+_FUNCTION_UFUNCS.update(radians="deg2rad", degrees="rad2deg")
+_NO_DEFAULT = object()
 # Logical ufuncs work on truth values (non-zero), whatever the operands' dtypes.
 _LOGICAL_UFUNCS = {"logical_and": "&", "logical_or": "|", "logical_xor": "^"}
 
@@ -204,11 +210,24 @@ class Expression:
             return self._derive(f"({a} {_BINARY_UFUNCS[ufunc.__name__]} {b})")
         if len(inputs) == 1 and ufunc.__name__ in _UNARY_UFUNCS:
             return self._derive(_UNARY_UFUNCS[ufunc.__name__].format(literal(inputs[0])))
+        if ufunc.__name__ in _FUNCTION_UFUNCS and len(inputs) == ufunc.nin:
+            return self._derive(f"{_FUNCTION_UFUNCS[ufunc.__name__]}({', '.join(literal(x) for x in inputs)})")
         return NotImplemented
 
     def __array_function__(self, func, types, args, kwargs):
         if func is np.where and len(args) == 3 and not kwargs:
             return self._derive("where({}, {}, {})".format(*(literal(a) for a in args)))
+        if func is np.clip and isinstance(args[0], Expression):
+            bounds = dict(zip(("a_min", "a_max"), args[1:]))
+            bounds.update({{"min": "a_min", "max": "a_max"}.get(k, k): v for k, v in kwargs.items()})
+            if set(bounds) <= {"a_min", "a_max"}:
+                return args[0].clip(bounds.get("a_min"), bounds.get("a_max"))
+        if func in (np.round, np.around) and isinstance(args[0], Expression):
+            decimals = dict(zip(("decimals",), args[1:]), **kwargs)
+            if set(decimals) <= {"decimals"}:
+                return args[0].round(decimals.get("decimals", 0))
+        if func is np.isin and isinstance(args[0], Expression) and len(args) == 2 and not kwargs:
+            return args[0].isin(args[1])
         return NotImplemented
 
     def __array__(self, dtype=None, copy=None):
@@ -225,6 +244,87 @@ class Expression:
         if name not in _SCALAR_TYPES:
             raise TypeError(f"cannot cast to {name}; swiftframe computes with {sorted(_SCALAR_TYPES)}")
         return self._derive(f"{name}({self.expression})")
+
+    # Math with numpy's semantics (np.round, np.clip) -----------------------------------
+
+    def round(self, decimals=0):
+        """numpy's round: half to even at `decimals` digits (negative: tens, hundreds…)."""
+        return self._derive(f"round({self.expression}, {_element(decimals)})")
+
+    def __round__(self, ndigits=0):
+        return self.round(ndigits)
+
+    def clip(self, lower=None, upper=None):
+        """Values below `lower` become `lower`, above `upper` become `upper` (numpy's clip;
+        a NaN stays NaN). Either bound may be None."""
+        if lower is not None and upper is not None:
+            return self._derive(f"clip({self.expression}, {literal(lower)}, {literal(upper)})")
+        if lower is not None:
+            return self._derive(f"maximum({self.expression}, {literal(lower)})")
+        if upper is not None:
+            return self._derive(f"minimum({self.expression}, {literal(upper)})")
+        return self
+
+    # Missing values: missing (a null in Arrow) and NaN are apart, as in vaex ------------
+
+    def isna(self):
+        """True where the value is missing or NaN (never missing itself)."""
+        return self._derive(f"isna({self.expression})")
+
+    def isnull(self):
+        return self._derive(f"isnull({self.expression})")
+
+    def notna(self):
+        """True where the value is neither missing nor NaN."""
+        return self._derive(f"notna({self.expression})")
+
+    def notnull(self):
+        return self._derive(f"notnull({self.expression})")
+
+    def ismissing(self):
+        """True where the value is missing (NaN is a value)."""
+        return self._derive(f"ismissing({self.expression})")
+
+    def notmissing(self):
+        return self._derive(f"notmissing({self.expression})")
+
+    def isnan(self):
+        """True where the value is NaN; missing where it is missing."""
+        return self._derive(f"isnan({self.expression})")
+
+    def fillna(self, value):
+        """Missing values and NaN replaced by `value`."""
+        return self._derive(f"fillna({self.expression}, {literal(value)})")
+
+    def fillnan(self, value):
+        """NaN replaced by `value` (missing values stay missing)."""
+        return self._derive(f"fillnan({self.expression}, {literal(value)})")
+
+    def fillmissing(self, value):
+        """Missing values replaced by `value` (NaN stays NaN)."""
+        return self._derive(f"fillmissing({self.expression}, {literal(value)})")
+
+    def isin(self, values):
+        """Whether each value is one of `values` (numbers or strings). A missing value is
+        in them only when None is; NaN is when NaN is (pandas' isin)."""
+        if isinstance(values, (str, bytes, Expression)):
+            raise TypeError(f"isin() needs a collection of values, not {type(values).__name__}")
+        items = ", ".join(_element(v) for v in values)
+        return self._derive(f"isin({self.expression}{', ' if items else ''}{items})")
+
+    def map(self, mapper, default=_NO_DEFAULT, default_value=_NO_DEFAULT):
+        """Each value's entry in the dict `mapper` (number or string keys); values not
+        among the keys, missing ones included, give `default` (vaex: `default_value`), or
+        missing without one; None as a key maps the missing values. The result's dtype
+        follows the dict's values: strings, bools, int64 or float64."""
+        if not isinstance(mapper, dict):
+            raise TypeError(f"map() needs a dict, not {type(mapper).__name__}")
+        if default is _NO_DEFAULT:
+            default = default_value
+        parts = [_element(k) for k in mapper] + [_element(v) for v in mapper.values()]
+        if default is not _NO_DEFAULT and default is not None:
+            parts.append(_element(default))
+        return self._derive(f"map({', '.join([self.expression] + parts)})")
 
     @property
     def dt(self):
@@ -274,3 +374,33 @@ class Expression:
     @property
     def values(self):
         return self.to_numpy()
+
+
+def _math_method(name):
+    def method(self, *others):
+        """numpy's `{name}` of the expression (and `others`), as `np.{name}(expr, …)`."""
+        return self._derive(f"{name}({', '.join(literal(x) for x in (self,) + others)})")
+    method.__name__ = name
+    method.__doc__ = f"numpy's {name} of the values (an expression `{name}(x, …)`), as vaex's df.x.{name}()."
+    return method
+
+
+# vaex's spellings of the math functions as methods: df.x.sqrt(), df.x.arctan2(df.y), df.x.abs().
+for _name in ("abs", "sign", "sqrt", "cbrt", "exp", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
+              "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "deg2rad",
+              "rad2deg", "floor", "ceil", "trunc", "rint", "isinf", "isfinite", "arctan2", "hypot", "fmod",
+              "minimum", "maximum", "power"):
+    if not hasattr(Expression, _name):
+        setattr(Expression, _name, _math_method(_name))
+del _name
+
+
+def _element(value):
+    """A literal element of isin()/map()/round(): Python's value of numpy scalars, None."""
+    if value is None:
+        return "None"
+    if isinstance(value, Expression):
+        raise TypeError(f"expected a constant, not the expression {value.expression}")
+    if isinstance(value, np.generic):
+        value = value.item()
+    return literal(value)

@@ -169,17 +169,7 @@ public final class Evaluator {
     case .negate:
       let a = try evaluate(node.children[0], chunk)
       let out = valueBuffer(node.slot)
-      try node.dtype.visit(NegateKernel(a: a.values, out: out, n: n, absolute: false))
-      return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: a.valid, count: n)
-
-    case .math(let fn):
-      let a = try evaluate(node.children[0], chunk)
-      let out = valueBuffer(node.slot)
-      if node.dtype.isFloat {
-        mathKernel(fn, node.dtype, a.values, out, n)
-      } else {
-        try node.dtype.visit(NegateKernel(a: a.values, out: out, n: n, absolute: true))
-      }
+      try node.dtype.visit(NegateKernel(a: a.values, out: out, n: n))
       return Vec(dtype: node.dtype, values: UnsafeRawPointer(out), valid: a.valid, count: n)
 
     case .apply(let fn):

@@ -262,7 +262,7 @@ public struct TypeChecker {
   private func fastPower(_ x: TypedNode, _ e: Double) -> TypedNode? {
     switch e {
     case 2: return TypedNode(.arith(.multiply), x.dtype, [x, x])  // x is evaluated once
-    case 0.5: return TypedNode(.math(.sqrt), x.dtype, [x])
+    case 0.5: return floatFunction(.sqrt, x)
     case -1:
       let one = TypedNode(.constant(Scalar.of(1.0, as: .float64)), .float64)
       return TypedNode(.arith(.divide), x.dtype, [cast(one, x.dtype), x])
@@ -339,14 +339,8 @@ public struct TypeChecker {
         return .node(cast(n, t))
       }
     }
-    guard let fn = MathFunction(rawValue: name) else {
-      throw SFError(.name, "unknown function '\(name)'")
-    }
-    try arity(1)
-    let x = try strong(typed(args[0]))
-    try requireNumeric(x, "\(name)()")
-    let t = fn.keepsDType ? x.dtype : floatType(for: x.dtype)
-    return .node(TypedNode(.math(fn), t, [cast(x, t)]))
+    if let bound = try bindMathFunction(name, args) { return .node(bound) }
+    throw SFError(.name, "unknown function '\(name)'")
   }
 
   func requireNumeric(_ n: TypedNode, _ what: String) throws(SFError) {

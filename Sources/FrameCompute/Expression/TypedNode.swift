@@ -15,7 +15,6 @@ public final class TypedNode: @unchecked Sendable {
     case bitwise(BinaryOp)
     case invert
     case negate
-    case math(MathFunction)
     /// where(cond, a, b): cond is bool, a and b have the node's dtype.
     case select
     /// A function of the children bound at type-check time (Functions/).
@@ -44,12 +43,4 @@ public final class TypedNode: @unchecked Sendable {
     walk(self)
     return out
   }
-}
-
-/// Element-wise functions of one argument.
-public enum MathFunction: String, Sendable, CaseIterable {
-  case sqrt, abs, log, exp, sin, cos
-
-  /// Functions that keep their argument's dtype; the others compute in floating point.
-  var keepsDType: Bool { self == .abs }
 }

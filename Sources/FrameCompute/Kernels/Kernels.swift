@@ -154,11 +154,11 @@ struct InvertKernel: DTypeVisitor {
 }
 
 struct NegateKernel: DTypeVisitor {
-  let a: UnsafeRawPointer, out: UnsafeMutableRawPointer, n: Int, absolute: Bool
+  let a: UnsafeRawPointer, out: UnsafeMutableRawPointer, n: Int
 
   func visit<T: ColumnValue>(_: T.Type) {
     let x = a.assumingMemoryBound(to: T.self), o = out.assumingMemoryBound(to: T.self)
-    if absolute { for i in 0..<n { o[i] = T.absolute(x[i]) } } else { for i in 0..<n { o[i] = T.negate(x[i]) } }
+    for i in 0..<n { o[i] = T.negate(x[i]) }
   }
 }
 
@@ -203,30 +203,5 @@ struct FillKernel: DTypeVisitor {
   func visit<T: ColumnValue>(_: T.Type) {
     let v: T = value.value(as: T.self)
     out.assumingMemoryBound(to: T.self).update(repeating: v, count: n)
-  }
-}
-
-/// Floating-point functions (the argument already has the result's float dtype).
-func mathKernel(_ fn: MathFunction, _ dtype: DType, _ a: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ n: Int) {
-  if dtype == .float64 {
-    let x = a.assumingMemoryBound(to: Double.self), o = out.assumingMemoryBound(to: Double.self)
-    switch fn {
-    case .sqrt: for i in 0..<n { o[i] = x[i].squareRoot() }
-    case .log: for i in 0..<n { o[i] = log(x[i]) }
-    case .exp: for i in 0..<n { o[i] = exp(x[i]) }
-    case .sin: for i in 0..<n { o[i] = sin(x[i]) }
-    case .cos: for i in 0..<n { o[i] = cos(x[i]) }
-    case .abs: for i in 0..<n { o[i] = Swift.abs(x[i]) }
-    }
-  } else {
-    let x = a.assumingMemoryBound(to: Float.self), o = out.assumingMemoryBound(to: Float.self)
-    switch fn {
-    case .sqrt: for i in 0..<n { o[i] = x[i].squareRoot() }
-    case .log: for i in 0..<n { o[i] = logf(x[i]) }
-    case .exp: for i in 0..<n { o[i] = expf(x[i]) }
-    case .sin: for i in 0..<n { o[i] = sinf(x[i]) }
-    case .cos: for i in 0..<n { o[i] = cosf(x[i]) }
-    case .abs: for i in 0..<n { o[i] = Swift.abs(x[i]) }
-    }
   }
 }
