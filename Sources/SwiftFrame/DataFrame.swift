@@ -101,7 +101,7 @@ public final class DataFrame: @unchecked Sendable {
     try compile(expression).dtype
   }
 
-  private func compile(_ expression: String, _ s: FrameState) throws(SFError) -> Program {
+  func compile(_ expression: String, _ s: FrameState) throws(SFError) -> Program {
     try compile(Parser.parse(expression), s)
   }
 
@@ -272,7 +272,7 @@ public final class DataFrame: @unchecked Sendable {
   }
 
   /// The programs, selections and tasks of `requests`, each distinct text compiled once.
-  private func plan(_ requests: [Request], _ s: FrameState) throws(SFError)
+  func plan(_ requests: [Request], _ s: FrameState) throws(SFError)
     -> (programs: [Program], selections: [Program], tasks: [AggregateTask]) {
     var programs: [Program] = [], selections: [Program] = []
     var programIndex: [String: Int] = [:], selectionIndex: [String: Int] = [:]

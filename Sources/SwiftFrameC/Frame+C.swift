@@ -154,6 +154,28 @@ public func sfFrameAggregateBinned(_ handle: OpaquePointer?, _ n: Int32, _ kinds
   }
 }
 
+@_cdecl("sf_frame_groupby")
+public func sfFrameGroupby(_ handle: OpaquePointer?, _ keyCount: Int32, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
+                           _ keyNames: UnsafePointer<UnsafePointer<CChar>?>?, _ n: Int32,
+                           _ kinds: UnsafePointer<Int32>?, _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
+                           _ selections: UnsafePointer<UnsafePointer<CChar>?>?,
+                           _ names: UnsafePointer<UnsafePointer<CChar>?>?, _ progress: sf_progress?,
+                           _ ctx: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), out = try output(out)
+    guard keyCount >= 1, let keys, let keyNames, let names else { throw .argument("keys, key names or names is NULL") }
+    let requests = try aggregateRequests(n, kinds, expressions, selections)
+    var keyTexts: [String] = [], keyLabels: [String] = [], resultNames: [String] = []
+    for i in 0..<Int(keyCount) {
+      keyTexts.append(try string(keys[i], "keys[\(i)]"))
+      keyLabels.append(try string(keyNames[i], "key_names[\(i)]"))
+    }
+    for i in 0..<Int(n) { resultNames.append(try string(names[i], "names[\(i)]")) }
+    out.pointee = retained(try f.groupby(keyTexts, names: keyLabels, requests, resultNames: resultNames,
+                                         progress: progressHandler(progress, ctx)))
+  }
+}
+
 /// The requests of sf_frame_aggregate and sf_frame_aggregate_binned.
 private func aggregateRequests(_ n: Int32, _ kinds: UnsafePointer<Int32>?,
                                _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,

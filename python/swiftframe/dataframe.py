@@ -132,6 +132,16 @@ class DataFrame:
     def copy(self):
         return self._derived(lambda out: lib.sf_frame_copy(self._handle, out))
 
+    # Groups (groupby.py)
+
+    def groupby(self, by, agg=None, sort=True, progress=None):
+        """Groups of `by` (a column, expression or list; missing and NaN each a group),
+        sorted by key. With `agg` (vaex's forms: {"name": sf.agg.mean("x")},
+        {"x": "sum"}, {"x": ["min", "max"]}, a list, "count") the result frame; without,
+        a GroupBy for pandas' spellings (`.agg`, `.count()`, `.size()`, `.x.mean()`)."""
+        from .groupby import GroupBy, groupby
+        return GroupBy(self, by) if agg is None else groupby(self, by, agg, progress)
+
     # Distinct values and categoricals (categories.py)
 
     def unique(self, expression, dropna=False, dropnan=False, dropmissing=False, progress=None):

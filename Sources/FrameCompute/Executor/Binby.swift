@@ -29,16 +29,32 @@ public struct GridAxis: Sendable {
 public func aggregateBinned(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
                             axes: [GridAxis], threads: Int = defaultThreadCount,
                             progress: ProgressHandler? = nil) throws(SFError) -> [[Scalar]] {
-  var cells = 1
-  for a in axes {
-    let (product, overflow) = cells.multipliedReportingOverflow(by: a.bins)
-    guard !overflow, product <= Int(Int32.max) else { throw SFError(.argument, "a binby grid of more than 2^31 cells") }
-    cells = product
+  try aggregateGrouped(scan, programs: programs, selections: selections, tasks: tasks, keys: axes.map(\.program),
+                       groups: try groupCount(axes.map(\.bins)), threads: threads, progress: progress) { values, n, ids in
+    cellIDs(values, axes, n, into: ids)
   }
+}
+
+/// The product of `sizes`, checked to fit the int32 group ids.
+func groupCount(_ sizes: [Int]) throws(SFError) -> Int {
+  var total = 1
+  for size in sizes {
+    let (product, overflow) = total.multipliedReportingOverflow(by: size)
+    guard !overflow, product <= Int(Int32.max) else { throw SFError(.argument, "more than 2^31 groups or cells") }
+    total = product
+  }
+  return total
+}
+
+/// Computes every task for `groups` groups in one pass: per chunk, `ids` turns the
+/// values of the `keys` programs into a group id per row (negative: no group).
+func aggregateGrouped(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
+                      keys: [Program], groups: Int, threads: Int, progress: ProgressHandler?,
+                      ids: @escaping ([Vec], Int, UnsafeMutablePointer<Int32>) -> Void) throws(SFError) -> [[Scalar]] {
   func fresh() throws(SFError) -> [GroupedAggregator] {
     var out: [GroupedAggregator] = []
     for t in tasks {
-      out.append(try makeGroupedAggregator(t.kind, dtype: t.expression.map { programs[$0].dtype }, groups: cells))
+      out.append(try makeGroupedAggregator(t.kind, dtype: t.expression.map { programs[$0].dtype }, groups: groups))
     }
     return out
   }
@@ -49,13 +65,13 @@ public func aggregateBinned(_ scan: Scan, programs: [Program], selections: [Prog
     init(_ a: [GroupedAggregator]) { aggregators = a }
     deinit { ids.deallocate() }
   }
-  let states = try runTasks(scan, programs: programs, selections: selections, tasks: tasks,
-                            extra: axes.map(\.program), threads: threads, progress: progress,
+  let states = try runTasks(scan, programs: programs, selections: selections, tasks: tasks, extra: keys,
+                            threads: threads, progress: progress,
                             makeState: { State((try? fresh()) ?? []) }) { (s, w, t, v, mask, n) throws(SFError) in
-    if t == 0 {  // the cells of the chunk's rows, once per chunk
-      var axisValues: [Vec] = []
-      for a in axes.indices { axisValues.append(try w.value(w.extraStart + a)) }
-      cellIDs(axisValues, axes, n, into: s.ids)
+    if t == 0 {  // the groups of the chunk's rows, once per chunk
+      var keyValues: [Vec] = []
+      for k in keys.indices { keyValues.append(try w.value(w.extraStart + k)) }
+      ids(keyValues, n, s.ids)
     }
     s.aggregators[t].add(v, mask: mask, ids: UnsafePointer(s.ids), count: n)
   }
