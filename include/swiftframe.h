@@ -199,6 +199,31 @@ int32_t sf_frame_category_labels(const sf_frame* frame, const char* name, int64_
 int32_t sf_frame_aggregate(const sf_frame* frame, int32_t n, const int32_t* kinds, const char* const* expressions,
                            const char* const* selections, sf_progress progress, void* ctx, sf_scalar* out);
 
+/* The statistics of sf_frame_aggregate over the cells of an N-d grid, in one pass:
+ * axis a bins expression binby[a] into shape[a] equal cells over [low[a], high[a])
+ * (a value outside, high itself included, missing or NaN falls in no cell). out is
+ * caller-owned room for n * shape[0] * ... * shape[axes - 1] results: statistic i's
+ * cells start at i * cells, in C order (the last axis varies fastest). An empty cell
+ * gives count 0, sum 0, and a null result for the others. Errors: as
+ * sf_frame_aggregate, and SF_ERR_ARGUMENT for bad limits or shapes (or more than
+ * 2^31 cells). */
+int32_t sf_frame_aggregate_binned(const sf_frame* frame, int32_t n, const int32_t* kinds,
+                                  const char* const* expressions, const char* const* selections, int32_t axes,
+                                  const char* const* binby, const double* low, const double* high,
+                                  const int64_t* shape, sf_progress progress, void* ctx, sf_scalar* out);
+
+/* Groups the rows by the values of keys[0..keys_count) (expressions; missing and NaN
+ * each a group of their own) and computes n statistics (kinds, expressions and
+ * selections as in sf_frame_aggregate) per group. On SF_OK *out is a new frame owned
+ * by the caller, one row per non-empty group sorted by the keys (NaN, then missing,
+ * last): the key columns named key_names, then one column per statistic named
+ * names[i]. Errors: as sf_frame_aggregate; SF_ERR_ARGUMENT for more than 2^31
+ * combinations of key values. */
+int32_t sf_frame_groupby(const sf_frame* frame, int32_t keys_count, const char* const* keys,
+                         const char* const* key_names, int32_t n, const int32_t* kinds,
+                         const char* const* expressions, const char* const* selections, const char* const* names,
+                         sf_progress progress, void* ctx, sf_frame** out);
+
 /* Writes the values of `expression` for rows [start, stop) (after the filter) into
  * `values`, caller-owned room for stop - start values of `dtype`, which must equal
  * sf_frame_dtype(expression). `valid` (NULL or caller-owned room for stop - start

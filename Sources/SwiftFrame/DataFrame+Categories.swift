@@ -51,46 +51,8 @@ extension DataFrame {
 
   /// A one-column frame owning `values` (and a missing value after them).
   convenience init(values: ValueList, appendingMissing missing: Bool, name: String) throws(SFError) {
-    let n = values.count + (missing ? 1 : 0)
-    var owners: [AnyObject] = []
-    var validity: UnsafePointer<UInt8>? = nil
-    if missing {
-      var bits = [UInt8](repeating: 0xFF, count: n / 8 + 1)
-      bits[(n - 1) >> 3] &= ~(1 << UInt8((n - 1) & 7))
-      let owned = OwnedBuffer(bits)
-      owners.append(owned)
-      validity = owned.pointer.assumingMemoryBound(to: UInt8.self)
-    }
-    let chunk: ColumnChunk
-    switch values {
-    case .strings(let words):
-      var offsets: [Int64] = [0]
-      var bytes: [UInt8] = []
-      for w in words { bytes += w; offsets.append(Int64(bytes.count)) }
-      if missing { offsets.append(Int64(bytes.count)) }
-      let o = OwnedBuffer(offsets), b = OwnedBuffer(bytes)
-      owners += [o, b]
-      chunk = ColumnChunk(dtype: .largeString, length: n, values: b.pointer, validity: validity,
-                          nullCount: missing ? 1 : 0, offsets: o.pointer)
-    case .fixed(let dtype, let bits):
-      let padded = bits + (missing ? [0] : [])
-      let owned: OwnedBuffer
-      switch dtype.byteWidth {
-      case _ where dtype == .bool:
-        var packed = [UInt8](repeating: 0, count: n / 8 + 1)
-        for (i, b) in padded.enumerated() where b != 0 { packed[i >> 3] |= 1 << UInt8(i & 7) }
-        owned = OwnedBuffer(packed)
-      case 1: owned = OwnedBuffer(padded.map { UInt8(truncatingIfNeeded: $0) })
-      case 2: owned = OwnedBuffer(padded.map { UInt16(truncatingIfNeeded: $0) })
-      case 4 where dtype == .float32: owned = OwnedBuffer(padded.map { Float(Double(bitPattern: $0)) })
-      case 4: owned = OwnedBuffer(padded.map { UInt32(truncatingIfNeeded: $0) })
-      default: owned = OwnedBuffer(padded)
-      }
-      owners.append(owned)
-      chunk = ColumnChunk(dtype: dtype, length: n, values: owned.pointer, validity: validity, nullCount: missing ? 1 : 0)
-    }
-    let table = Table(fields: [Field(name: name, dtype: chunk.dtype)], batches: [RecordBatch(length: n, columns: [chunk])],
-                      source: "<memory>", owners: owners)
-    self.init(table: table)
+    var columns = OwnedColumns(length: values.count + (missing ? 1 : 0))
+    columns.add(name, values, rows: Array(0..<values.count) + (missing ? [nil] : []))
+    self.init(table: columns.frame.table)
   }
 }

@@ -101,7 +101,7 @@ public final class DataFrame: @unchecked Sendable {
     try compile(expression).dtype
   }
 
-  private func compile(_ expression: String, _ s: FrameState) throws(SFError) -> Program {
+  func compile(_ expression: String, _ s: FrameState) throws(SFError) -> Program {
     try compile(Parser.parse(expression), s)
   }
 
@@ -244,6 +244,36 @@ public final class DataFrame: @unchecked Sendable {
   /// Computes all `requests` in one pass; identical expressions are evaluated once per chunk.
   public func aggregate(_ requests: [Request], progress: ProgressHandler? = nil) throws(SFError) -> [Scalar] {
     let s = snapshot
+    let (programs, selections, tasks) = try plan(requests, s)
+    return try FrameCompute.aggregate(scan(s), programs: programs, selections: selections, tasks: tasks, progress: progress)
+  }
+
+  /// One axis of a binby grid: `expression` cut into `bins` cells over [low, high).
+  public struct Axis: Sendable {
+    public let expression: String, low: Double, high: Double, bins: Int
+    public init(_ expression: String, low: Double, high: Double, bins: Int) {
+      self.expression = expression
+      self.low = low
+      self.high = high
+      self.bins = bins
+    }
+  }
+
+  /// Computes all `requests` over the cells of the grid `axes` in one pass: per request,
+  /// one result per cell in C order (the last axis varies fastest).
+  public func aggregate(_ requests: [Request], binby axes: [Axis],
+                        progress: ProgressHandler? = nil) throws(SFError) -> [[Scalar]] {
+    let s = snapshot
+    let (programs, selections, tasks) = try plan(requests, s)
+    var grid: [GridAxis] = []
+    for a in axes { grid.append(try GridAxis(program: try compile(a.expression, s), low: a.low, high: a.high, bins: a.bins)) }
+    return try aggregateBinned(scan(s), programs: programs, selections: selections, tasks: tasks, axes: grid,
+                               progress: progress)
+  }
+
+  /// The programs, selections and tasks of `requests`, each distinct text compiled once.
+  func plan(_ requests: [Request], _ s: FrameState) throws(SFError)
+    -> (programs: [Program], selections: [Program], tasks: [AggregateTask]) {
     var programs: [Program] = [], selections: [Program] = []
     var programIndex: [String: Int] = [:], selectionIndex: [String: Int] = [:]
     var tasks: [AggregateTask] = []
@@ -265,7 +295,7 @@ public final class DataFrame: @unchecked Sendable {
       }
       tasks.append(AggregateTask(kind: r.kind, expression: e, selection: sel))
     }
-    return try FrameCompute.aggregate(scan(s), programs: programs, selections: selections, tasks: tasks, progress: progress)
+    return (programs, selections, tasks)
   }
 
   /// Writes the values of `expression` for rows `range` (after the filter) into `out`,

@@ -116,19 +116,79 @@ public func sfFrameAggregate(_ handle: OpaquePointer?, _ n: Int32, _ kinds: Unsa
                              _ out: UnsafeMutablePointer<sf_scalar>?) -> Int32 {
   boundary { () throws(SFError) in
     let f = try frame(handle), out = try output(out)
-    guard n >= 0, let kinds, let expressions else { throw .argument("kinds or expressions is NULL") }
-    var requests: [DataFrame.Request] = []
-    for i in 0..<Int(n) {
-      guard let kind = AggregateKind(rawValue: kinds[i]) else { throw .argument("unknown statistic code \(kinds[i])") }
-      let e = expressions[i].map { String(cString: $0) }
-      guard e != nil || kind == .count else { throw .argument("expressions[\(i)] is NULL") }
-      requests.append(DataFrame.Request(kind, e, selection: selections?[i].map { String(cString: $0) }))
-    }
+    let requests = try aggregateRequests(n, kinds, expressions, selections)
     let results = try f.aggregate(requests, progress: progressHandler(progress, ctx))
     for (i, r) in results.enumerated() {
       out[i] = sf_scalar(dtype: r.dtype.rawValue, is_null: r.isNull ? 1 : 0, bits: r.bits)
     }
   }
+}
+
+@_cdecl("sf_frame_aggregate_binned")
+public func sfFrameAggregateBinned(_ handle: OpaquePointer?, _ n: Int32, _ kinds: UnsafePointer<Int32>?,
+                                   _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
+                                   _ selections: UnsafePointer<UnsafePointer<CChar>?>?, _ axisCount: Int32,
+                                   _ binby: UnsafePointer<UnsafePointer<CChar>?>?, _ low: UnsafePointer<Double>?,
+                                   _ high: UnsafePointer<Double>?, _ shape: UnsafePointer<Int64>?,
+                                   _ progress: sf_progress?, _ ctx: UnsafeMutableRawPointer?,
+                                   _ out: UnsafeMutablePointer<sf_scalar>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), out = try output(out)
+    let requests = try aggregateRequests(n, kinds, expressions, selections)
+    guard axisCount >= 1, let binby, let low, let high, let shape else {
+      throw .argument("binby needs at least one axis, with low, high and shape")
+    }
+    var axes: [DataFrame.Axis] = []
+    for i in 0..<Int(axisCount) {
+      guard shape[i] > 0, shape[i] <= Int64(Int32.max) else { throw .argument("shape[\(i)] must be positive, got \(shape[i])") }
+      axes.append(DataFrame.Axis(try string(binby[i], "binby[\(i)]"), low: low[i], high: high[i], bins: Int(shape[i])))
+    }
+    let results = try f.aggregate(requests, binby: axes, progress: progressHandler(progress, ctx))
+    var k = 0
+    for cells in results {
+      for r in cells {
+        out[k] = sf_scalar(dtype: r.dtype.rawValue, is_null: r.isNull ? 1 : 0, bits: r.bits)
+        k += 1
+      }
+    }
+  }
+}
+
+@_cdecl("sf_frame_groupby")
+public func sfFrameGroupby(_ handle: OpaquePointer?, _ keyCount: Int32, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
+                           _ keyNames: UnsafePointer<UnsafePointer<CChar>?>?, _ n: Int32,
+                           _ kinds: UnsafePointer<Int32>?, _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
+                           _ selections: UnsafePointer<UnsafePointer<CChar>?>?,
+                           _ names: UnsafePointer<UnsafePointer<CChar>?>?, _ progress: sf_progress?,
+                           _ ctx: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), out = try output(out)
+    guard keyCount >= 1, let keys, let keyNames, let names else { throw .argument("keys, key names or names is NULL") }
+    let requests = try aggregateRequests(n, kinds, expressions, selections)
+    var keyTexts: [String] = [], keyLabels: [String] = [], resultNames: [String] = []
+    for i in 0..<Int(keyCount) {
+      keyTexts.append(try string(keys[i], "keys[\(i)]"))
+      keyLabels.append(try string(keyNames[i], "key_names[\(i)]"))
+    }
+    for i in 0..<Int(n) { resultNames.append(try string(names[i], "names[\(i)]")) }
+    out.pointee = retained(try f.groupby(keyTexts, names: keyLabels, requests, resultNames: resultNames,
+                                         progress: progressHandler(progress, ctx)))
+  }
+}
+
+/// The requests of sf_frame_aggregate and sf_frame_aggregate_binned.
+private func aggregateRequests(_ n: Int32, _ kinds: UnsafePointer<Int32>?,
+                               _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
+                               _ selections: UnsafePointer<UnsafePointer<CChar>?>?) throws(SFError) -> [DataFrame.Request] {
+  guard n >= 0, let kinds, let expressions else { throw .argument("kinds or expressions is NULL") }
+  var requests: [DataFrame.Request] = []
+  for i in 0..<Int(n) {
+    guard let kind = AggregateKind(rawValue: kinds[i]) else { throw .argument("unknown statistic code \(kinds[i])") }
+    let e = expressions[i].map { String(cString: $0) }
+    guard e != nil || kind == .count else { throw .argument("expressions[\(i)] is NULL") }
+    requests.append(DataFrame.Request(kind, e, selection: selections?[i].map { String(cString: $0) }))
+  }
+  return requests
 }
 
 @_cdecl("sf_frame_evaluate")

@@ -132,6 +132,16 @@ class DataFrame:
     def copy(self):
         return self._derived(lambda out: lib.sf_frame_copy(self._handle, out))
 
+    # Groups (groupby.py)
+
+    def groupby(self, by, agg=None, sort=True, progress=None):
+        """Groups of `by` (a column, expression or list; missing and NaN each a group),
+        sorted by key. With `agg` (vaex's forms: {"name": sf.agg.mean("x")},
+        {"x": "sum"}, {"x": ["min", "max"]}, a list, "count") the result frame; without,
+        a GroupBy for pandas' spellings (`.agg`, `.count()`, `.size()`, `.x.mean()`)."""
+        from .groupby import GroupBy, groupby
+        return GroupBy(self, by) if agg is None else groupby(self, by, agg, progress)
+
     # Distinct values and categoricals (categories.py)
 
     def unique(self, expression, dropna=False, dropnan=False, dropmissing=False, progress=None):
@@ -179,7 +189,11 @@ class DataFrame:
     # Statistics (vaex's spellings). A list of expressions gives a numpy array,
     # computed with every other statistic of the call in one pass.
 
-    def _aggregate(self, kind, expression, selection):
+    def _aggregate(self, kind, expression, selection, binby=None, limits=None, shape=None):
+        if binby is not None:
+            from . import binby as grid
+            return grid.aggregate(self, kind, expression, selection, binby, limits,
+                                  grid.DEFAULT_SHAPE if shape is None else shape)
         many = isinstance(expression, (list, tuple))
         exprs = list(expression) if many else [expression]
         texts = [None if e is None else _text(e) for e in exprs]
@@ -191,27 +205,30 @@ class DataFrame:
         values = [_scalar(r) for r in out]
         return np.array(values) if many else values[0]
 
-    def count(self, expression=None, selection=None):
-        """Rows (no expression), or values neither missing nor NaN."""
-        return self._aggregate("count", expression, selection)
+    def count(self, expression=None, selection=None, binby=None, limits=None, shape=None):
+        """Rows (no expression), or values neither missing nor NaN. With `binby` (an
+        expression or a list), `limits` ([low, high], one per axis, or "minmax") and
+        `shape` (an int or one per axis): the statistic per cell of that grid, as vaex.
+        The other statistics take the same arguments."""
+        return self._aggregate("count", expression, selection, binby, limits, shape)
 
-    def sum(self, expression, selection=None):
-        return self._aggregate("sum", expression, selection)
+    def sum(self, expression, selection=None, binby=None, limits=None, shape=None):
+        return self._aggregate("sum", expression, selection, binby, limits, shape)
 
-    def mean(self, expression, selection=None):
-        return self._aggregate("mean", expression, selection)
+    def mean(self, expression, selection=None, binby=None, limits=None, shape=None):
+        return self._aggregate("mean", expression, selection, binby, limits, shape)
 
-    def std(self, expression, selection=None):
-        return self._aggregate("std", expression, selection)
+    def std(self, expression, selection=None, binby=None, limits=None, shape=None):
+        return self._aggregate("std", expression, selection, binby, limits, shape)
 
-    def var(self, expression, selection=None):
-        return self._aggregate("var", expression, selection)
+    def var(self, expression, selection=None, binby=None, limits=None, shape=None):
+        return self._aggregate("var", expression, selection, binby, limits, shape)
 
-    def min(self, expression, selection=None):
-        return self._aggregate("min", expression, selection)
+    def min(self, expression, selection=None, binby=None, limits=None, shape=None):
+        return self._aggregate("min", expression, selection, binby, limits, shape)
 
-    def max(self, expression, selection=None):
-        return self._aggregate("max", expression, selection)
+    def max(self, expression, selection=None, binby=None, limits=None, shape=None):
+        return self._aggregate("max", expression, selection, binby, limits, shape)
 
     def minmax(self, expression, selection=None):
         """[min, max] in one pass (an array of pairs for a list of expressions)."""

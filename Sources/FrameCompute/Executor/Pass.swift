@@ -36,13 +36,36 @@ final class PassWorker {
   let filter: Evaluator?
   let masks: UnsafeMutablePointer<UInt8>
   let maskCount: Int
-  var aggregators: [Aggregator] = []
+  /// Where the extra programs (binby axes) start among `evaluators`.
+  let extraStart: Int
+  /// The current chunk, its filter mask and the values evaluated for it so far.
+  private var chunk: ChunkRef?
+  private var rows: UnsafePointer<UInt8>?
+  private var values: [Vec?]
 
-  init(table: Table, programs: [Program], filter: Program?, maskCount: Int) {
+  init(table: Table, programs: [Program], filter: Program?, maskCount: Int, extraStart: Int = 0) {
     evaluators = programs.map { Evaluator(table: table, program: $0) }
     self.filter = filter.map { Evaluator(table: table, program: $0) }
     self.maskCount = maskCount
+    self.extraStart = extraStart
+    values = Array(repeating: nil, count: programs.count)
     masks = .allocate(capacity: max(1, maskCount) * chunkRows)
+  }
+
+  /// Starts a chunk: values are evaluated on demand, once each.
+  func begin(_ chunk: ChunkRef, rows: UnsafePointer<UInt8>?) {
+    self.chunk = chunk
+    self.rows = rows
+    for i in values.indices { values[i] = nil }
+  }
+
+  /// The values of program `p` over the current chunk.
+  func value(_ p: Int) throws(SFError) -> Vec {
+    if let v = values[p] { return v }
+    guard let chunk else { throw SFError(.argument, "no chunk begun") }
+    let v = try evaluators[p].evaluate(chunk, rows: rows)
+    values[p] = v
+    return v
   }
 
   deinit { masks.deallocate() }
@@ -68,40 +91,53 @@ func truth(_ v: Vec, into out: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UIn
 /// Each program is evaluated once per chunk however many tasks use it.
 public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
                       threads: Int = defaultThreadCount, progress: ProgressHandler? = nil) throws(SFError) -> [Scalar] {
+  func fresh() throws(SFError) -> [Aggregator] {
+    var out: [Aggregator] = []
+    for t in tasks { out.append(try makeAggregator(t.kind, dtype: t.expression.map { programs[$0].dtype })) }
+    return out
+  }
+  let empty = try fresh()  // checked before the pass; each worker then makes its own states
+  let states = try runTasks(scan, programs: programs, selections: selections, tasks: tasks, threads: threads,
+                            progress: progress, makeState: { (try? fresh()) ?? [] }) { (states, _, t, v, mask, n) in
+    states[t].add(v, mask: mask, count: n)
+  }
+  guard let first = states.first else { return empty.map { $0.finish() } }
+  for other in states.dropFirst() {
+    for (a, b) in zip(first, other) { a.merge(b) }
+  }
+  return first.map { $0.finish() }
+}
+
+/// One pass running `tasks`: for each chunk and task, `add(state, worker, task, values,
+/// mask, count)` with the task's values (nil for count(*)) and the rows it takes (filter
+/// ∧ selection ∧ present; nil: all). `extra` programs are evaluated per chunk too and
+/// reachable through the worker (binby axes). Returns each worker's state.
+func runTasks<State>(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
+                     extra: [Program] = [], threads: Int, progress: ProgressHandler?,
+                     makeState: @escaping () -> State,
+                     add: @escaping (State, PassWorker, Int, Vec?, UnsafePointer<UInt8>?, Int) throws(SFError) -> Void)
+  throws(SFError) -> [State] {
   try scan.table.checkFilesUnchanged()
   scan.table.adviseSequential()
   let chunks = scan.chunks
   for sel in selections where sel.dtype != .bool {
     throw SFError(.type, "a selection must be a boolean expression, got \(sel.dtype)")
   }
-  // Checked before the pass; each worker then makes its own states the same way.
-  func fresh() throws(SFError) -> [Aggregator] {
-    var out: [Aggregator] = []
-    for t in tasks { out.append(try makeAggregator(t.kind, dtype: t.expression.map { programs[$0].dtype })) }
-    return out
-  }
-  let empty = try fresh()
   // Masks: 0 filter, 1 filter ∧ selection, 2 … per-task combination with validity.
-  let all = programs + selections
-  let states = try runPass(chunkCount: chunks.count, threads: threads, progress: progress, makeState: {
-    let w = PassWorker(table: scan.table, programs: all, filter: scan.filter, maskCount: 3)
-    w.aggregators = (try? fresh()) ?? []
-    return w
-  }) { (w: PassWorker, index: Int) throws(SFError) in
+  let all = programs + selections + extra
+  let workers = try runPass(chunkCount: chunks.count, threads: threads, progress: progress, makeState: {
+    (PassWorker(table: scan.table, programs: all, filter: scan.filter, maskCount: 3, extraStart: programs.count + selections.count),
+     makeState())
+  }) { (pair: (PassWorker, State), index: Int) throws(SFError) in
+    let (w, state) = pair
     let chunk = chunks[index]
     let n = chunk.count
     let rowMask = try w.filterMask(chunk, into: w.mask(0))
-    var values: [Vec?] = Array(repeating: nil, count: all.count)
-    func vec(_ p: Int) throws(SFError) -> Vec {
-      if let v = values[p] { return v }
-      let v = try w.evaluators[p].evaluate(chunk, rows: rowMask)
-      values[p] = v
-      return v
-    }
+    w.begin(chunk, rows: rowMask)
     for (t, task) in tasks.enumerated() {
       var mask = rowMask
       if let s = task.selection {
-        let sel = truth(try vec(programs.count + s), into: w.mask(1))
+        let sel = truth(try w.value(programs.count + s), into: w.mask(1))
         if let m = mask {
           andMasks(m, sel, w.mask(1), n)
           mask = UnsafePointer(w.mask(1))
@@ -109,18 +145,14 @@ public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], 
           mask = sel
         }
       }
-      let v = try task.expression.map { e throws(SFError) in try vec(e) }
+      let v = try task.expression.map { e throws(SFError) in try w.value(e) }
       if let valid = v?.valid {
         if let m = mask { andMasks(m, valid, w.mask(2), n); mask = UnsafePointer(w.mask(2)) } else { mask = valid }
       }
-      w.aggregators[t].add(v, mask: mask, count: n)
+      try add(state, w, t, v, mask, n)
     }
   }
-  guard let first = states.first else { return empty.map { $0.finish() } }
-  for other in states.dropFirst() {
-    for (a, b) in zip(first.aggregators, other.aggregators) { a.merge(b) }
-  }
-  return first.aggregators.map { $0.finish() }
+  return workers.map(\.1)
 }
 
 /// Rows passing the filter in each chunk of `scan.chunks` (all rows without a filter).

@@ -20,7 +20,7 @@ private final class UniqueState {
   let evaluator: Evaluator
   let filter: Evaluator?
   let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkRows)
-  var bits = Set<UInt64>()
+  var bits = UInt64Set()
   var strings = ByteStringSet()
   var hasMissing = false
 
@@ -69,9 +69,9 @@ public func uniqueValues(_ scan: Scan, program: Program, threads: Int = defaultT
     out.sort { $0.lexicographicallyPrecedes($1) }
     return (.strings(out), hasMissing)
   }
-  var all = Set<UInt64>()
-  for s in states { all.formUnion(s.bits) }
-  return (.fixed(dtype, all.sorted(by: sortOrder(dtype))), hasMissing)
+  var all = states.first?.bits ?? UInt64Set()
+  for s in states.dropFirst() { for v in s.bits.values { all.insert(v) } }
+  return (.fixed(dtype, all.values.sorted(by: sortOrder(dtype))), hasMissing)
 }
 
 /// Row `i` of a fixed-width vector as 64 bits, with the values numpy's unique counts

@@ -14,15 +14,15 @@ struct OrdinalEncode: CategoryCodes {
   let labels: ValueList
   var codeOffset: Int64 { 0 }
   private let strings: ByteStringSet
-  private let numbers: [UInt64: Int32]
+  private let numbers: UInt64Set
 
   init(labels: ValueList) {
     self.labels = labels
     var strings = ByteStringSet()
-    var numbers: [UInt64: Int32] = [:]
+    var numbers = UInt64Set()
     switch labels {
     case .strings(let words): for w in words { w.withUnsafeBytes { _ = strings.insert($0) } }
-    case .fixed(_, let bits): for (i, b) in bits.enumerated() { numbers[b] = Int32(i) }
+    case .fixed(_, let bits): for b in bits { numbers.insert(b) }  // distinct: ids are positions
     }
     self.strings = strings
     self.numbers = numbers
@@ -35,7 +35,7 @@ struct OrdinalEncode: CategoryCodes {
     for i in 0..<out.count {
       var code: Int32? = nil
       if a.isPresent(i) {
-        code = isString ? strings.find(a.string(i)).map { Int32($0) } : numbers[canonicalBits(a, i)]
+        code = (isString ? strings.find(a.string(i)) : numbers.find(canonicalBits(a, i))).map { Int32($0) }
       }
       codes[i] = code ?? 0
       mask[i] = code == nil ? 0 : 1

@@ -1,0 +1,37 @@
+"""Aggregations for groupby, as vaex spells them: `sf.agg.mean("x")`,
+`sf.agg.count()`, each with an optional `selection`."""
+
+_KINDS = ("count", "sum", "mean", "std", "var", "min", "max")
+
+
+class Aggregation:
+    """A statistic of an expression (None: rows, for count) to compute per group."""
+
+    def __init__(self, kind, expression=None, selection=None):
+        if kind not in _KINDS:
+            raise ValueError(f"unknown aggregation {kind!r}; swiftframe has {', '.join(_KINDS)}")
+        if expression is None and kind != "count":
+            raise TypeError(f"{kind}() needs an expression")
+        self.kind = kind
+        self.expression = expression
+        self.selection = selection
+
+    def default_name(self):
+        """vaex's name of the result column: `x_mean`, or `count` for rows."""
+        from .expression import Expression
+        if self.expression is None:
+            return self.kind
+        text = self.expression.expression if isinstance(self.expression, Expression) else str(self.expression)
+        return f"{text}_{self.kind}"
+
+    def __repr__(self):
+        return f"sf.agg.{self.kind}({self.expression!r})"
+
+
+def count(expression=None, selection=None): return Aggregation("count", expression, selection)
+def sum(expression, selection=None): return Aggregation("sum", expression, selection)  # noqa: A001
+def mean(expression, selection=None): return Aggregation("mean", expression, selection)
+def std(expression, selection=None): return Aggregation("std", expression, selection)
+def var(expression, selection=None): return Aggregation("var", expression, selection)
+def min(expression, selection=None): return Aggregation("min", expression, selection)  # noqa: A001
+def max(expression, selection=None): return Aggregation("max", expression, selection)  # noqa: A001

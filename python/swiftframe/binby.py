@@ -1,0 +1,94 @@
+"""Statistics on N-d grids (vaex's `binby=`, `limits=`, `shape=`): the engine bins
+every row in one pass; this module resolves limits, calls it, and shapes the results."""
+
+import ctypes
+
+import numpy as np
+
+from . import _native
+from ._native import check, lib
+
+DEFAULT_SHAPE = 128  # vaex's default
+
+_SCALAR = np.dtype([("dtype", "<i4"), ("is_null", "<i4"), ("bits", "<u8")])
+
+
+def _axes(binby):
+    return list(binby) if isinstance(binby, (list, tuple)) else [binby]
+
+
+def resolve_limits(df, axes, limits, selection=None):
+    """[(low, high)] per axis from vaex's spellings: [lo, hi] (one axis), a list of
+    those, "minmax" (all axes, one pass), or a list mixing pairs and "minmax"."""
+    from .dataframe import _text
+    n = len(axes)
+    if limits is None or isinstance(limits, str):
+        limits = [limits] * n
+    elif n == 1 and len(limits) == 2 and not isinstance(limits[0], (list, tuple, str, np.ndarray)) \
+            and limits[0] is not None:
+        limits = [limits]
+    if len(limits) != n:
+        raise ValueError(f"{len(limits)} limits given for {n} binby axes")
+    wanted = [i for i, l in enumerate(limits) if l is None or (isinstance(l, str) and l == "minmax")]
+    for i, l in enumerate(limits):
+        if isinstance(l, str) and l != "minmax":
+            raise ValueError(f"unknown limits {l!r}: give [low, high] or 'minmax'")
+    found = df.minmax([_text(axes[i]) for i in wanted], selection=selection) if wanted else []
+    out = list(limits)
+    for i, (lo, hi) in zip(wanted, found):
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"binby axis {_text(axes[i])!r} has no finite values to take limits from")
+        out[i] = (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
+    return [(float(lo), float(hi)) for lo, hi in out]
+
+
+def aggregate(df, kind, expression, selection, binby, limits, shape):
+    """`kind` of `expression` (or of several) over the grid; an ndarray shaped
+    [expressions,] shape..."""
+    from .dataframe import _text
+    many = isinstance(expression, (list, tuple))
+    exprs = list(expression) if many else [expression]
+    axes = _axes(binby)
+    shape = [int(shape)] * len(axes) if np.ndim(shape) == 0 else [int(s) for s in shape]
+    if len(shape) != len(axes):
+        raise ValueError(f"{len(shape)} shape entries for {len(axes)} binby axes")
+    bounds = resolve_limits(df, axes, limits, selection)
+    texts = [None if e is None else _text(e) for e in exprs]
+    cells = int(np.prod(shape))
+    kinds = (ctypes.c_int32 * len(texts))(*([_native.AGGREGATES[kind]] * len(texts)))
+    selections = None if selection is None else _native.strings([_text(selection)] * len(texts))
+    out = (_native.Scalar * (len(texts) * cells))()
+    n = len(axes)
+    check(lib.sf_frame_aggregate_binned(df._handle, len(texts), kinds, _native.strings(texts), selections, n,
+                                        _native.strings([_text(a) for a in axes]),
+                                        (ctypes.c_double * n)(*[b[0] for b in bounds]),
+                                        (ctypes.c_double * n)(*[b[1] for b in bounds]),
+                                        (ctypes.c_int64 * n)(*shape), _native.NO_PROGRESS, None, out))
+    raw = np.frombuffer(out, dtype=_SCALAR).reshape(len(texts), cells)
+    grids = [_values(row).reshape(shape) for row in raw]
+    return np.stack(grids) if many else grids[0]
+
+
+def _values(row):
+    """One statistic's cells as a numpy array of its result dtype (float64 with NaN
+    where an integer or temporal statistic has no value, as vaex gives)."""
+    if len(row) == 0:
+        return np.zeros(0)
+    dtype = _native.numpy_dtype(int(row["dtype"][0]))
+    bits = row["bits"].copy()
+    null = row["is_null"] != 0
+    if dtype.kind == "f":
+        values = bits.view(np.float64).astype(dtype)
+    elif dtype.kind == "u" or dtype.kind == "b":
+        values = bits.astype(dtype)
+    elif dtype.kind in "Mm":
+        values = bits.view(np.int64).view(dtype) if dtype.itemsize == 8 else bits.view(np.int64).astype(dtype)
+    else:
+        values = bits.view(np.int64).astype(dtype)
+    if null.any():
+        if dtype.kind in "Mm":
+            values[null] = np.array("NaT", dtype=dtype)
+        else:
+            values = values.astype(np.float64)
+            values[null] = np.nan
+    return values

@@ -1,0 +1,98 @@
+"""df.groupby: vaex's `df.groupby(by, agg=...)` and pandas' `df.groupby(by).agg(...)`,
+`.count()`, `.size()`, `.x.mean()`. The engine finds each key's values and aggregates
+every statistic in one more pass; the result is a swiftframe DataFrame."""
+
+import ctypes
+
+from . import _native, agg as _agg
+from ._native import check, lib
+
+
+def _aggregations(agg):
+    """[(name, Aggregation)] from vaex's forms: an Aggregation or a name ("count"), a
+    list of those, or a dict {name: Aggregation} / {column: "sum" | ["min", "max"]}."""
+    if agg is None:
+        return [("count", _agg.count())]
+    if isinstance(agg, (str, _agg.Aggregation)):
+        agg = [agg]
+    out = []
+    if isinstance(agg, dict):
+        for name, what in agg.items():
+            if isinstance(what, _agg.Aggregation):
+                out.append((name, what))
+            else:
+                for kind in ([what] if isinstance(what, str) else list(what)):
+                    a = _agg.Aggregation(kind, None if kind == "count" and name is None else name)
+                    out.append((f"{name}_{kind}", a))
+        return out
+    for what in agg:
+        a = what if isinstance(what, _agg.Aggregation) else _agg.Aggregation(what)
+        out.append((a.default_name(), a))
+    return out
+
+
+def groupby(df, by, agg=None, progress=None):
+    """The frame of groups of `by` (a column, an expression or a list) and `agg`."""
+    from .dataframe import DataFrame, _text
+    from .expression import Expression
+    keys = list(by) if isinstance(by, (list, tuple)) else [by]
+    key_texts = [_text(k) for k in keys]
+    key_names = [k.expression if isinstance(k, Expression) else str(k) for k in keys]
+    items = _aggregations(agg)
+    names = [n for n, _ in items]
+    if len(set(names + key_names)) != len(names) + len(key_names):
+        raise ValueError(f"result column names repeat: {key_names + names}")
+    n = len(items)
+    kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[a.kind] for _, a in items])
+    exprs = [None if a.expression is None else _text(a.expression) for _, a in items]
+    selections = [None if a.selection is None else _text(a.selection) for _, a in items]
+    out = ctypes.c_void_p()
+    callback, errors = _native.progress_callback(progress)
+    status = lib.sf_frame_groupby(df._handle, len(keys), _native.strings(key_texts), _native.strings(key_names), n,
+                                  kinds, _native.strings(exprs),
+                                  _native.strings(selections) if any(s is not None for s in selections) else None,
+                                  _native.strings(names), callback, None, ctypes.byref(out))
+    _native.check_pass(status, errors)
+    return DataFrame(out.value)
+
+
+class GroupBy:
+    """pandas' spelling: `df.groupby("k").agg({...})`, `.count()`, `.size()`, `.x.mean()`."""
+
+    def __init__(self, df, by):
+        self.df = df
+        self.by = by
+
+    def agg(self, agg):
+        return groupby(self.df, self.by, agg)
+
+    def count(self):
+        return groupby(self.df, self.by, {"count": _agg.count()})
+
+    def size(self):
+        return groupby(self.df, self.by, {"size": _agg.count()})
+
+    def __getitem__(self, column):
+        return _GroupedColumn(self, column)
+
+    def __getattr__(self, column):
+        if column.startswith("_"):
+            raise AttributeError(column)
+        return _GroupedColumn(self, column)
+
+
+class _GroupedColumn:
+    def __init__(self, grouped, column):
+        self.grouped = grouped
+        self.column = column
+
+    def _one(self, kind):
+        return groupby(self.grouped.df, self.grouped.by, {self.column: _agg.Aggregation(kind, self.column)})
+
+    def count(self): return self._one("count")
+    def sum(self): return self._one("sum")
+    def mean(self): return self._one("mean")
+    def std(self): return self._one("std")
+    def var(self): return self._one("var")
+    def min(self): return self._one("min")
+    def max(self): return self._one("max")
