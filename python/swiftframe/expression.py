@@ -178,11 +178,20 @@ class Expression:
         return values if dtype is None else values.astype(dtype)
 
     def astype(self, dtype):
-        """The values cast to `dtype` with numpy's astype rules (an expression `int16(x)`)."""
+        """The values cast to `dtype` with numpy's astype rules (an expression `int16(x)`;
+        `astype(str)` is `astype(x, 'str')`, strings as numpy prints the values)."""
+        if dtype is str or dtype in ("str", "string", "large_string"):
+            return self._derive(f"astype({self.expression}, 'str')")
         name = np.dtype(dtype).name
         if name not in _SCALAR_TYPES:
             raise TypeError(f"cannot cast to {name}; swiftframe computes with {sorted(_SCALAR_TYPES)}")
         return self._derive(f"{name}({self.expression})")
+
+    @property
+    def str(self):
+        """String methods, `df.s.str.lower()` (swiftframe.strings.StringMethods)."""
+        from .strings import StringMethods
+        return StringMethods(self)
 
     @property
     def dtype(self):

@@ -23,6 +23,9 @@ public final class Scratch {
   private var valueStorage: UnsafeMutableRawPointer?
   private var maskStorage: UnsafeMutablePointer<UInt8>?
   private var stringStorage: StringBuilder?
+  /// What a function keeps per thread across chunks (a regex's match data), made by
+  /// the function on first use and released with the scratch.
+  public var state: AnyObject?
 
   init() {}
 

@@ -1,0 +1,266 @@
+import FrameStorage
+
+// UTF-8 and Unicode character data for the string functions, as Python's str uses
+// them. Decoding never traps: a malformed byte (the storage validates UTF-8, but a
+// computed or foreign string is not trusted) reads as U+FFFD and advances one byte.
+//
+// Case mappings and character classes come from the Swift standard library's Unicode
+// tables (`Unicode.Scalar.Properties`), which hold the full mappings of
+// SpecialCasing.txt as Python's do (ß.upper() is SS, İ.lower() is i̇), plus
+// Python's Final_Sigma rule for Σ. Known gaps against Python: the Unicode version
+// (the Swift runtime's, which may be newer than the Python's), and `isspace`, whose
+// bidirectional-class test Python derives from its own table is spelled out below as
+// Python's fixed list.
+
+/// The scalar starting at byte `i` of `s` and its length in bytes (`i < s.count`).
+@inline(__always)
+func decodeScalar(_ s: UnsafeRawBufferPointer, _ i: Int) -> (UInt32, Int) {
+  let n = s.count
+  let b0 = UInt32(s[i])
+  if b0 < 0x80 { return (b0, 1) }
+  @inline(__always) func cont(_ k: Int) -> UInt32? {
+    guard i + k < n else { return nil }
+    let b = UInt32(s[i + k])
+    return b & 0xC0 == 0x80 ? b & 0x3F : nil
+  }
+  if b0 & 0xE0 == 0xC0, let b1 = cont(1) {
+    let c = (b0 & 0x1F) << 6 | b1
+    if c >= 0x80 { return (c, 2) }
+  } else if b0 & 0xF0 == 0xE0, let b1 = cont(1), let b2 = cont(2) {
+    let c = (b0 & 0x0F) << 12 | b1 << 6 | b2
+    if c >= 0x800 && !(0xD800...0xDFFF).contains(c) { return (c, 3) }
+  } else if b0 & 0xF8 == 0xF0, let b1 = cont(1), let b2 = cont(2), let b3 = cont(3) {
+    let c = (b0 & 0x07) << 18 | b1 << 12 | b2 << 6 | b3
+    if c >= 0x10000 && c <= 0x10FFFF { return (c, 4) }
+  }
+  return (0xFFFD, 1)
+}
+
+/// The start of the scalar ending just before byte `end` of `s` (`end > 0`).
+@inline(__always)
+func previousScalarStart(_ s: UnsafeRawBufferPointer, _ end: Int) -> Int {
+  var j = end - 1
+  var steps = 0
+  while j > 0 && steps < 3 && s[j] & 0xC0 == 0x80 {
+    j -= 1
+    steps += 1
+  }
+  // A run of continuation bytes not led by a matching lead byte decodes byte by byte.
+  let (_, len) = decodeScalar(s, j)
+  return j + len == end ? j : end - 1
+}
+
+/// Number of scalars (Python's len) of valid UTF-8; a malformed byte counts as one.
+@inline(__always)
+func scalarCount(_ s: UnsafeRawBufferPointer) -> Int {
+  var n = 0
+  var i = 0
+  while i < s.count {
+    let b = s[i]
+    if b < 0x80 {
+      i += 1
+    } else {
+      i += decodeScalar(s, i).1
+    }
+    n += 1
+  }
+  return n
+}
+
+/// Byte offset of scalar number `k` of `s` (or `s.count` past its end), scanning from
+/// byte `from`, which is scalar number `base`.
+@inline(__always)
+func byteOffset(_ s: UnsafeRawBufferPointer, scalar k: Int, from: Int = 0, base: Int = 0) -> Int {
+  var i = from
+  var n = base
+  while n < k && i < s.count {
+    i += s[i] < 0x80 ? 1 : decodeScalar(s, i).1
+    n += 1
+  }
+  return i
+}
+
+extension StringBuilder {
+  /// Appends scalar `c` encoded as UTF-8.
+  @inline(__always)
+  func appendScalar(_ c: UInt32) {
+    if c < 0x80 {
+      append(UInt8(c))
+    } else if c < 0x800 {
+      append(UInt8(0xC0 | c >> 6))
+      append(UInt8(0x80 | c & 0x3F))
+    } else if c < 0x10000 {
+      append(UInt8(0xE0 | c >> 12))
+      append(UInt8(0x80 | (c >> 6) & 0x3F))
+      append(UInt8(0x80 | c & 0x3F))
+    } else {
+      append(UInt8(0xF0 | (c >> 18) & 0x07))
+      append(UInt8(0x80 | (c >> 12) & 0x3F))
+      append(UInt8(0x80 | (c >> 6) & 0x3F))
+      append(UInt8(0x80 | c & 0x3F))
+    }
+  }
+}
+
+/// The scalars of a literal parameter.
+func scalars(of text: String) -> [UInt32] { text.unicodeScalars.map { $0.value } }
+
+@inline(__always)
+func properties(_ c: UInt32) -> Unicode.Scalar.Properties? { Unicode.Scalar(c)?.properties }
+
+enum CaseMapping { case lower, upper, title }
+
+extension StringBuilder {
+  /// Appends the full case mapping of scalar `c` (several scalars for ß, ŉ, İ …).
+  /// The standard library keeps a mapping of at most a few scalars in a small
+  /// string (no allocation), and only scalars that change are looked up.
+  @inline(__always)
+  func appendMapped(_ c: UInt32, _ mapping: CaseMapping) {
+    if c < 0x80 {
+      let b = UInt8(c)
+      switch mapping {
+      case .lower: append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
+      case .upper, .title: append(b >= 0x61 && b <= 0x7A ? b & 0xDF : b)
+      }
+      return
+    }
+    guard let p = properties(c) else { appendScalar(c); return }
+    switch mapping {
+    case .lower:
+      if p.changesWhenLowercased { append(contentsOf: p.lowercaseMapping.utf8) } else { appendScalar(c) }
+    case .upper:
+      if p.changesWhenUppercased { append(contentsOf: p.uppercaseMapping.utf8) } else { appendScalar(c) }
+    case .title:
+      if p.changesWhenTitlecased { append(contentsOf: p.titlecaseMapping.utf8) } else { appendScalar(c) }
+    }
+  }
+
+  /// Appends the lowercase of the scalar `c` at byte `i` of `s`, with Python's
+  /// Final_Sigma rule: Σ becomes ς after a cased letter (case-ignorables skipped)
+  /// when no cased letter follows.
+  @inline(__always)
+  func appendLower(_ c: UInt32, at i: Int, length: Int, in s: UnsafeRawBufferPointer) {
+    if c == 0x3A3 {
+      appendScalar(isFinalSigma(s, i, length) ? 0x3C2 : 0x3C3)
+    } else {
+      appendMapped(c, .lower)
+    }
+  }
+}
+
+func isCased(_ c: UInt32) -> Bool {
+  if c < 0x80 { return (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
+  return properties(c)?.isCased ?? false
+}
+
+func isCaseIgnorable(_ c: UInt32) -> Bool {
+  if c < 0x80 { return c == 0x27 || c == 0x2E || c == 0x3A || c == 0x5E || c == 0x60 }
+  return properties(c)?.isCaseIgnorable ?? false
+}
+
+/// Whether the Σ at byte `i` (of `length` bytes) is in the Final_Sigma context.
+func isFinalSigma(_ s: UnsafeRawBufferPointer, _ i: Int, _ length: Int) -> Bool {
+  var j = i
+  var before: UInt32? = nil
+  while j > 0 {
+    j = previousScalarStart(s, j)
+    let c = decodeScalar(s, j).0
+    if !isCaseIgnorable(c) { before = c; break }
+  }
+  guard let b = before, isCased(b) else { return false }
+  var k = i + length
+  while k < s.count {
+    let (c, len) = decodeScalar(s, k)
+    if !isCaseIgnorable(c) { return !isCased(c) }
+    k += len
+  }
+  return true
+}
+
+/// Python's str.isspace() for one scalar (Py_UNICODE_ISSPACE).
+@inline(__always)
+func isPythonSpace(_ c: UInt32) -> Bool {
+  if c < 0x80 { return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) }
+  switch c {
+  case 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
+  default: return false
+  }
+}
+
+/// The per-character tests of Python's str.isX() methods.
+enum CharClass: String, Sendable {
+  case isdigit, isalpha, isalnum, isspace, islower, isupper, isdecimal, isnumeric
+
+  /// Python's test of a whole string (false for the empty string).
+  func test(_ s: UnsafeRawBufferPointer) -> Bool {
+    switch self {
+    case .islower, .isupper:
+      // At least one cased character, none of the other case or titlecase.
+      var cased = false
+      var i = 0
+      while i < s.count {
+        let (c, len) = decodeScalar(s, i)
+        i += len
+        let (lower, upper, title) = caseFlags(c)
+        if self == .islower {
+          if upper || title { return false }
+          if lower { cased = true }
+        } else {
+          if lower || title { return false }
+          if upper { cased = true }
+        }
+      }
+      return cased
+    default:
+      guard !s.isEmpty else { return false }
+      var i = 0
+      while i < s.count {
+        let (c, len) = decodeScalar(s, i)
+        i += len
+        if !holds(c) { return false }
+      }
+      return true
+    }
+  }
+
+  @inline(__always)
+  private func caseFlags(_ c: UInt32) -> (Bool, Bool, Bool) {
+    if c < 0x80 { return (c >= 0x61 && c <= 0x7A, c >= 0x41 && c <= 0x5A, false) }
+    guard let p = properties(c) else { return (false, false, false) }
+    return (p.isLowercase, p.isUppercase, p.generalCategory == .titlecaseLetter)
+  }
+
+  @inline(__always)
+  private func holds(_ c: UInt32) -> Bool {
+    if c < 0x80 {
+      let digit = c >= 0x30 && c <= 0x39
+      let alpha = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A
+      switch self {
+      case .isdigit, .isdecimal, .isnumeric: return digit
+      case .isalpha: return alpha
+      case .isalnum: return alpha || digit
+      case .isspace: return isPythonSpace(c)
+      case .islower, .isupper: return false
+      }
+    }
+    if self == .isspace { return isPythonSpace(c) }
+    guard let p = properties(c) else { return false }
+    switch self {
+    case .isdigit: return p.numericType == .digit || p.numericType == .decimal
+    case .isdecimal: return p.numericType == .decimal
+    case .isnumeric: return p.numericType != nil
+    case .isalpha: return isLetter(p)
+    case .isalnum: return isLetter(p) || p.numericType != nil
+    default: return false
+    }
+  }
+
+  /// Python's "alphabetic": general category Lm, Lt, Lu, Ll or Lo.
+  @inline(__always)
+  private func isLetter(_ p: Unicode.Scalar.Properties) -> Bool {
+    switch p.generalCategory {
+    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+    default: return false
+    }
+  }
+}
