@@ -105,9 +105,9 @@ class StringMethods:
             return self.slice(key.start, key.stop)
         return self.get(key)
 
-    def split(self, pat=None):
-        """s.split(pat); take a piece with `.get(i)` (or `[i]`)."""
-        return _SplitResult(self, pat)
+    def split(self, pattern=None):
+        """s.split(pattern) (None: runs of whitespace); take a piece with `.get(i)` or `[i]`."""
+        return _SplitResult(self, pattern)
 
     def cat(self, other, sep=""):
         """Concatenation with a string column or a string (missing if either is)."""

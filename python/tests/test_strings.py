@@ -281,7 +281,7 @@ def test_strings_to_numbers(tmp_path):
 
 def test_regex_uses_python_syntax(tmp_path):
     path = tmp_path / "r.arrow"
-    values = ["ab12", "x\n", "Straße", "aaa", "", "ΑΒΓ δεζ", "a.b", "2024-05-06"]
+    values = ["ab12", "x\n", "Straße", "aaa", "", "ΑΒΓ δεζ", "a.b", "2024-05-06", "x\\e(y", "a*b", "STRASSE"]
     table = pa.table({"s": values})
     with pa.ipc.new_file(str(path), table.schema) as w:
         w.write_table(table)
@@ -290,6 +290,9 @@ def test_regex_uses_python_syntax(tmp_path):
     for pattern in [r"\d+\Z", r"(?P<y>\d{4})-(?P=y)?", r"(?i)STRASSE|straße", r"\w+\s\w+", r"a(?=a)", r"^$",
                     r"(?<=\.)b", r"\bδ", r"x$"]:
         assert as_list(df.evaluate(df.s.str.contains(pattern))) == pandas_list(series.str.contains(pattern)), pattern
+    for plain in ["A.B", "\\E(", "ß$", "*"]:
+        got = as_list(df.evaluate(df.s.str.contains(plain, case=False, regex=False)))
+        assert got == pandas_list(series.str.contains(plain, case=False, regex=False)), plain
     repl = df.s.str.replace(r"(?P<y>\d+)-(\d+)", r"\2/\g<y>", regex=True)
     assert as_list(df.evaluate(repl)) == pandas_list(series.str.replace(r"(?P<y>\d+)-(\d+)", r"\2/\g<y>", regex=True))
 
@@ -323,6 +326,14 @@ def test_errors_before_any_pass(frame, bad, error):
         frame.data_type(bad)
     with pytest.raises(error):
         frame.count(bad)
+
+
+def test_oversized_results_are_errors(frame):
+    # Results that cannot fit in memory raise, they do not abort the process.
+    with pytest.raises(ValueError):
+        frame.evaluate(frame.s.str.repeat(10**9))
+    with pytest.raises(ValueError):
+        frame.evaluate(frame.s.str.pad(10**7))
 
 
 def test_python_accessor_errors(frame):

@@ -187,35 +187,29 @@ extension TypeChecker {
   }
 }
 
-/// A plain text as a regex that matches it (for case-insensitive plain searches).
+/// A plain text as a regex that matches it (for case-insensitive plain searches):
+/// every ASCII character other than a letter or digit is escaped, which PCRE2 reads
+/// as that character whatever it would mean.
 func escapeRegex(_ text: String) -> String {
-  var out = "\\Q"
-  out += text.replacingAll("\\E", with: "\\E\\\\E\\Q")
-  return out + "\\E"
-}
-
-extension String {
-  fileprivate func replacingAll(_ old: String, with new: String) -> String {
-    guard !old.isEmpty else { return self }
-    var out = ""
-    var rest = self[...]
-    while let r = rest.range(of: old) {
-      out += rest[..<r.lowerBound]
-      out += new
-      rest = rest[r.upperBound...]
+  var out = ""
+  for c in text.unicodeScalars {
+    if c.isASCII && !(("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)) {
+      out.unicodeScalars.append("\\")
     }
-    return out + rest
+    out.unicodeScalars.append(c)
   }
+  return out
 }
 
-extension Substring {
-  fileprivate func range(of needle: String) -> Range<Index>? {
-    var i = startIndex
-    while i < endIndex {
-      if self[i...].hasPrefix(needle) { return i..<(index(i, offsetBy: needle.count)) }
-      i = index(after: i)
-    }
-    return nil
+/// Most bytes the string results of one chunk may hold (a wider pad or more repeats
+/// is an error, not an allocation that cannot succeed).
+let chunkStringLimit = 1 << 30
+
+@inline(__always)
+func ensureRoom(_ b: StringBuilder, _ extra: Int, _ function: String) throws(SFError) {
+  let (total, overflow) = b.byteCount.addingReportingOverflow(extra)
+  guard !overflow, total <= chunkStringLimit else {
+    throw SFError(.argument, "\(function)(): the results of one chunk would exceed \(chunkStringLimit >> 20) MiB")
   }
 }
 
@@ -229,6 +223,7 @@ func mapStrings(_ a: Vec, _ out: Scratch,
   for i in 0..<out.count {
     if a.isPresent(i) { try body(a.string(i), b) }
     b.endRow()
+    if b.byteCount > chunkStringLimit { try ensureRoom(b, 0, "a string function") }
   }
   return b.vec(valid: a.valid)
 }
@@ -374,10 +369,11 @@ struct Pad: VectorFunction {
   let fill: UInt32
 
   func evaluate(_ args: [Vec], _ out: Scratch) throws(SFError) -> Vec {
-    try mapStrings(args[0], out) { s, b in
+    try mapStrings(args[0], out) { s, b throws(SFError) in
       let n = scalarCount(s)
       let margin = width - n
       guard margin > 0 else { b.append(s); return }
+      try ensureRoom(b, margin &* 4 &+ s.count, "str_pad")
       let before: Int
       switch side {
       case .left: before = margin
@@ -396,9 +392,10 @@ struct ZFill: VectorFunction {
   let width: Int
 
   func evaluate(_ args: [Vec], _ out: Scratch) throws(SFError) -> Vec {
-    try mapStrings(args[0], out) { s, b in
+    try mapStrings(args[0], out) { s, b throws(SFError) in
       let margin = width - scalarCount(s)
       guard margin > 0 else { b.append(s); return }
+      try ensureRoom(b, margin &+ s.count, "str_zfill")
       var body = s
       if let first = s.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
         b.append(first)
@@ -418,9 +415,10 @@ struct Repeat: VectorFunction {
     try mapStrings(args[0], out) { s, b throws(SFError) in
       guard times > 0, !s.isEmpty else { return }
       let (total, overflow) = s.count.multipliedReportingOverflow(by: times)
-      guard !overflow, total <= 1 << 30 else {
+      guard !overflow else {
         throw SFError(.argument, "str_repeat(): a string of \(s.count) bytes repeated \(times) times is too large")
       }
+      try ensureRoom(b, total, "str_repeat")
       for _ in 0..<times { b.append(s) }
     }
   }

@@ -128,6 +128,9 @@ public final class StringBuilder {
     for b in s { append(b) }
   }
 
+  /// Bytes appended in this chunk so far.
+  public var byteCount: Int { used }
+
   /// Ends the current row (an empty string if nothing was appended).
   public func endRow() {
     row += 1
