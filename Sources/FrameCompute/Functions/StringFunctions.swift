@@ -305,19 +305,20 @@ struct CaseChange: VectorFunction {
   let kind: Kind
 
   func evaluate(_ args: [Vec], _ out: Scratch) throws(SFError) -> Vec {
-    try mapStrings(args[0], out) { s, b in
+    let t = unicodeTables
+    return try mapStrings(args[0], out) { s, b in
       var i = 0
       var previousCased = false
       while i < s.count {
         let (c, len) = decodeScalar(s, i)
         switch kind {
-        case .lower: b.appendLower(c, at: i, length: len, in: s)
-        case .upper: b.appendMapped(c, .upper)
+        case .lower: b.appendLower(c, at: i, length: len, in: s, t)
+        case .upper: b.appendMapped(c, .upper, t)
         case .title:
-          if previousCased { b.appendLower(c, at: i, length: len, in: s) } else { b.appendMapped(c, .title) }
-          previousCased = isCased(c)
+          if previousCased { b.appendLower(c, at: i, length: len, in: s, t) } else { b.appendMapped(c, .title, t) }
+          previousCased = isCased(c, t)
         case .capitalize:
-          if i == 0 { b.appendMapped(c, .title) } else { b.appendLower(c, at: i, length: len, in: s) }
+          if i == 0 { b.appendMapped(c, .title, t) } else { b.appendLower(c, at: i, length: len, in: s, t) }
         }
         i += len
       }

@@ -108,14 +108,106 @@ func scalars(of text: String) -> [UInt32] { text.unicodeScalars.map { $0.value }
 @inline(__always)
 func properties(_ c: UInt32) -> Unicode.Scalar.Properties? { Unicode.Scalar(c)?.properties }
 
-enum CaseMapping { case lower, upper, title }
+enum CaseMapping: Int { case lower = 0, upper = 1, title = 2 }
+
+/// The Basic Multilingual Plane's case mappings and character flags, read once from
+/// the standard library's tables into flat arrays on first use (about 0.8 MB, a few
+/// milliseconds), so kernels look a character up with one load. Characters above
+/// U+FFFF ask the standard library directly.
+final class UnicodeTables: @unchecked Sendable {
+  static let size = 0x10000
+  /// Per mapping: the single scalar a character maps to, or `multiFlag | offset << 2 |
+  /// count` for a mapping of several scalars kept in `multi`.
+  let mappings: [UnsafeMutablePointer<UInt32>]
+  let lower: UnsafeMutablePointer<UInt32>, upper: UnsafeMutablePointer<UInt32>, title: UnsafeMutablePointer<UInt32>
+  let multi: UnsafeMutablePointer<UInt32>
+  let flags: UnsafeMutablePointer<UInt16>
+  static let multiFlag: UInt32 = 0x8000_0000
+
+  struct Flag {
+    static let cased: UInt16 = 1, caseIgnorable: UInt16 = 2, lowercase: UInt16 = 4, uppercase: UInt16 = 8
+    static let titlecase: UInt16 = 16, letter: UInt16 = 32, digit: UInt16 = 64, decimal: UInt16 = 128
+    static let numeric: UInt16 = 256
+  }
+
+  init() {
+    mappings = (0..<3).map { _ in UnsafeMutablePointer<UInt32>.allocate(capacity: UnicodeTables.size) }
+    flags = .allocate(capacity: UnicodeTables.size)
+    var extra: [UInt32] = []
+    for c in 0..<UInt32(UnicodeTables.size) {
+      for m in mappings { m[Int(c)] = c }
+      flags[Int(c)] = 0
+      guard let p = properties(c) else { continue }
+      let changes = [p.changesWhenLowercased, p.changesWhenUppercased, p.changesWhenTitlecased]
+      for (k, changed) in changes.enumerated() where changed {
+        let text = k == 0 ? p.lowercaseMapping : k == 1 ? p.uppercaseMapping : p.titlecaseMapping
+        let mapped = text.unicodeScalars.map { $0.value }
+        if mapped.count == 1 {
+          mappings[k][Int(c)] = mapped[0]
+        } else if mapped.count <= 3 {
+          mappings[k][Int(c)] = UnicodeTables.multiFlag | UInt32(extra.count) << 2 | UInt32(mapped.count)
+          extra += mapped
+        }
+      }
+      var f: UInt16 = 0
+      if p.isCased { f |= Flag.cased }
+      if p.isCaseIgnorable { f |= Flag.caseIgnorable }
+      if p.isLowercase { f |= Flag.lowercase }
+      if p.isUppercase { f |= Flag.uppercase }
+      switch p.generalCategory {
+      case .titlecaseLetter: f |= Flag.titlecase | Flag.letter
+      case .uppercaseLetter, .lowercaseLetter, .modifierLetter, .otherLetter: f |= Flag.letter
+      default: break
+      }
+      switch p.numericType {
+      case .decimal: f |= Flag.decimal | Flag.digit | Flag.numeric
+      case .digit: f |= Flag.digit | Flag.numeric
+      case .numeric: f |= Flag.numeric
+      default: break
+      }
+      flags[Int(c)] = f
+    }
+    (lower, upper, title) = (mappings[0], mappings[1], mappings[2])
+    multi = .allocate(capacity: max(extra.count, 1))
+    for (i, v) in extra.enumerated() { multi[i] = v }
+  }
+
+  /// The flags of any scalar (the standard library's answer above U+FFFF).
+  @inline(__always)
+  func flags(_ c: UInt32) -> UInt16 {
+    if c < UInt32(UnicodeTables.size) { return flags[Int(c)] }
+    guard let p = properties(c) else { return 0 }
+    var f: UInt16 = 0
+    if p.isCased { f |= Flag.cased }
+    if p.isCaseIgnorable { f |= Flag.caseIgnorable }
+    if p.isLowercase { f |= Flag.lowercase }
+    if p.isUppercase { f |= Flag.uppercase }
+    switch p.generalCategory {
+    case .titlecaseLetter: f |= Flag.titlecase | Flag.letter
+    case .uppercaseLetter, .lowercaseLetter, .modifierLetter, .otherLetter: f |= Flag.letter
+    default: break
+    }
+    switch p.numericType {
+    case .decimal: f |= Flag.decimal | Flag.digit | Flag.numeric
+    case .digit: f |= Flag.digit | Flag.numeric
+    case .numeric: f |= Flag.numeric
+    default: break
+    }
+    return f
+  }
+}
+
+/// Built on first use, shared by every thread (never freed).
+let unicodeTables = UnicodeTables()
+
+/// No character above this one has a case mapping (Adlam ends at U+1E943), so emoji
+/// and the rest of the supplementary planes are copied without a lookup.
+let lastCasedSupplementary: UInt32 = 0x1E9FF
 
 extension StringBuilder {
   /// Appends the full case mapping of scalar `c` (several scalars for ß, ŉ, İ …).
-  /// The standard library keeps a mapping of at most a few scalars in a small
-  /// string (no allocation), and only scalars that change are looked up.
   @inline(__always)
-  func appendMapped(_ c: UInt32, _ mapping: CaseMapping) {
+  func appendMapped(_ c: UInt32, _ mapping: CaseMapping, _ t: UnicodeTables = unicodeTables) {
     if c < 0x80 {
       let b = UInt8(c)
       switch mapping {
@@ -124,7 +216,16 @@ extension StringBuilder {
       }
       return
     }
-    guard let p = properties(c) else { appendScalar(c); return }
+    if c < UInt32(UnicodeTables.size) {
+      let e = (mapping == .lower ? t.lower : mapping == .upper ? t.upper : t.title)[Int(c)]
+      if e & UnicodeTables.multiFlag == 0 { appendScalar(e); return }
+      let offset = Int((e & ~UnicodeTables.multiFlag) >> 2), count = Int(e & 3)
+      for k in 0..<count { appendScalar(t.multi[offset + k]) }
+      return
+    }
+    // Above the BMP: the standard library, which keeps a short mapping in a small
+    // string (no allocation); only scalars that change are looked up.
+    guard c <= lastCasedSupplementary, let p = properties(c) else { appendScalar(c); return }
     switch mapping {
     case .lower:
       if p.changesWhenLowercased { append(contentsOf: p.lowercaseMapping.utf8) } else { appendScalar(c) }
@@ -139,23 +240,26 @@ extension StringBuilder {
   /// Final_Sigma rule: Σ becomes ς after a cased letter (case-ignorables skipped)
   /// when no cased letter follows.
   @inline(__always)
-  func appendLower(_ c: UInt32, at i: Int, length: Int, in s: UnsafeRawBufferPointer) {
+  func appendLower(_ c: UInt32, at i: Int, length: Int, in s: UnsafeRawBufferPointer,
+                   _ t: UnicodeTables = unicodeTables) {
     if c == 0x3A3 {
       appendScalar(isFinalSigma(s, i, length) ? 0x3C2 : 0x3C3)
     } else {
-      appendMapped(c, .lower)
+      appendMapped(c, .lower, t)
     }
   }
 }
 
-func isCased(_ c: UInt32) -> Bool {
+@inline(__always)
+func isCased(_ c: UInt32, _ t: UnicodeTables = unicodeTables) -> Bool {
   if c < 0x80 { return (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
-  return properties(c)?.isCased ?? false
+  return t.flags(c) & UnicodeTables.Flag.cased != 0
 }
 
+@inline(__always)
 func isCaseIgnorable(_ c: UInt32) -> Bool {
   if c < 0x80 { return c == 0x27 || c == 0x2E || c == 0x3A || c == 0x5E || c == 0x60 }
-  return properties(c)?.isCaseIgnorable ?? false
+  return unicodeTables.flags(c) & UnicodeTables.Flag.caseIgnorable != 0
 }
 
 /// Whether the Σ at byte `i` (of `length` bytes) is in the Final_Sigma context.
@@ -226,8 +330,9 @@ enum CharClass: String, Sendable {
   @inline(__always)
   private func caseFlags(_ c: UInt32) -> (Bool, Bool, Bool) {
     if c < 0x80 { return (c >= 0x61 && c <= 0x7A, c >= 0x41 && c <= 0x5A, false) }
-    guard let p = properties(c) else { return (false, false, false) }
-    return (p.isLowercase, p.isUppercase, p.generalCategory == .titlecaseLetter)
+    let f = unicodeTables.flags(c)
+    typealias F = UnicodeTables.Flag
+    return (f & F.lowercase != 0, f & F.uppercase != 0, f & F.titlecase != 0)
   }
 
   @inline(__always)
@@ -244,22 +349,15 @@ enum CharClass: String, Sendable {
       }
     }
     if self == .isspace { return isPythonSpace(c) }
-    guard let p = properties(c) else { return false }
+    let f = unicodeTables.flags(c)
+    typealias F = UnicodeTables.Flag
     switch self {
-    case .isdigit: return p.numericType == .digit || p.numericType == .decimal
-    case .isdecimal: return p.numericType == .decimal
-    case .isnumeric: return p.numericType != nil
-    case .isalpha: return isLetter(p)
-    case .isalnum: return isLetter(p) || p.numericType != nil
-    default: return false
-    }
-  }
-
-  /// Python's "alphabetic": general category Lm, Lt, Lu, Ll or Lo.
-  @inline(__always)
-  private func isLetter(_ p: Unicode.Scalar.Properties) -> Bool {
-    switch p.generalCategory {
-    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+    case .isdigit: return f & F.digit != 0
+    case .isdecimal: return f & F.decimal != 0
+    case .isnumeric: return f & F.numeric != 0
+    case .isalpha: return f & F.letter != 0
+    // Python's isalnum: isalpha, isdecimal, isdigit or isnumeric.
+    case .isalnum: return f & (F.letter | F.numeric) != 0
     default: return false
     }
   }

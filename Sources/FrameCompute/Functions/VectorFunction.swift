@@ -100,8 +100,13 @@ public final class StringBuilder {
     row = 0
   }
 
+  @inline(__always)
   private func reserve(_ extra: Int) {
-    guard used + extra > capacity else { return }
+    if used + extra > capacity { grow(extra) }
+  }
+
+  @inline(never)
+  private func grow(_ extra: Int) {
     var grown = capacity * 2
     while grown < used + extra { grown *= 2 }
     let p = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 64)
@@ -118,6 +123,7 @@ public final class StringBuilder {
     used += s.count
   }
 
+  @inline(__always)
   public func append(_ byte: UInt8) {
     reserve(1)
     bytes.storeBytes(of: byte, toByteOffset: used, as: UInt8.self)
