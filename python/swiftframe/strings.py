@@ -1,4 +1,4 @@
-"""String methods of an expression, `df.s.str.lower()`, as vaex's StringOperations.
+r"""String methods of an expression, `df.s.str.lower()`, as vaex's StringOperations.
 Each method only builds an expression string (`str_lower(s)`); the engine computes
 it a chunk at a time on the Arrow UTF-8 bytes. Lengths, positions and widths count
 code points, as Python's str does; a result is missing where the string is.
@@ -7,9 +7,9 @@ Case mappings and character classes follow Python's str methods with the Unicode
 tables of the Swift runtime, which may be newer than the Python's (a few characters
 that later Unicode versions gave case pairs or numeric values differ). Regular
 expressions are PCRE2's, which reads Python's syntax for the common subset
-(groups, (?P<name>...), lookaround, \d \w \s \b, lazy quantifiers, \Z); Python's
-`{,n}` and re.LOCALE are not supported. Replacement templates take \1, \g<1> and
-\g<name>, as re.sub's.
+(groups, (?P<name>...), lookaround, \d \w \s \b, lazy quantifiers, \Z, {,n});
+re.LOCALE is not supported, and \s omits Python's U+001C..U+001F. Replacement
+templates take \1, \g<1> and \g<name>, as re.sub's.
 
 Casts: `expr.astype(str)` prints numbers as numpy's astype(str) does (NaN is 'nan',
 a value, where pandas would keep it missing); `s.astype('float64')` /

@@ -4,9 +4,9 @@ import FrameStorage
 /// A regular expression compiled once, when its call is type checked, with PCRE2
 /// (UTF and Unicode properties: `\d`, `\w` and case folding are Unicode's, as in
 /// Python's `re` on str). Python's syntax is PCRE2's for the common subset
-/// (`(?P<name>…)`, `(?P=name)`, lookaround, lazy quantifiers); `\Z` is rewritten to
-/// PCRE2's `\z`. Not supported: Python's `{,n}` (PCRE2 before 10.43 reads it
-/// literally) and `re.LOCALE`. Matching is safe on malformed UTF-8
+/// (`(?P<name>…)`, `(?P=name)`, lookaround, lazy quantifiers); `\Z` and `{,n}` are
+/// rewritten to PCRE2's `\z` and `{0,n}`. Not supported: `re.LOCALE`; `\s` is
+/// Unicode's white space, without Python's extra U+001C…U+001F. Matching is safe on malformed UTF-8
 /// (PCRE2_MATCH_INVALID_UTF). The compiled code is read-only and shared by threads;
 /// each thread matches with its own `MatchData`, kept in its scratch.
 final class Regex: @unchecked Sendable {
@@ -52,15 +52,44 @@ final class Regex: @unchecked Sendable {
 
   deinit { pcre2_code_free_8(code) }
 
-  /// Python's spelling rewritten to PCRE2's where they differ (`\Z`).
+  /// Python's spelling rewritten to PCRE2's where they differ: `\Z` (end of text) is
+  /// PCRE2's `\z`, and `{,n}` outside a character class is `{0,n}`.
   static func translate(_ pattern: String) -> [UInt8] {
+    let bytes = Array(pattern.utf8)
     var out: [UInt8] = []
-    var bytes = Array(pattern.utf8)[...]
-    while let b = bytes.popFirst() {
-      out.append(b)
-      if b == UInt8(ascii: "\\"), let next = bytes.popFirst() {
-        out.append(next == UInt8(ascii: "Z") ? UInt8(ascii: "z") : next)
+    out.reserveCapacity(bytes.count + 4)
+    var i = 0
+    var inClass = false
+    while i < bytes.count {
+      let b = bytes[i]
+      if b == UInt8(ascii: "\\"), i + 1 < bytes.count {
+        let next = bytes[i + 1]
+        out.append(b)
+        out.append(!inClass && next == UInt8(ascii: "Z") ? UInt8(ascii: "z") : next)
+        i += 2
+        continue
       }
+      if inClass {
+        if b == UInt8(ascii: "]") { inClass = false }
+      } else if b == UInt8(ascii: "[") {
+        inClass = true
+        out.append(b)
+        i += 1
+        // A ']' first in a class (after an optional '^') is a literal.
+        if i < bytes.count && bytes[i] == UInt8(ascii: "^") { out.append(bytes[i]); i += 1 }
+        if i < bytes.count && bytes[i] == UInt8(ascii: "]") { out.append(bytes[i]); i += 1 }
+        continue
+      } else if b == UInt8(ascii: "{"), i + 2 < bytes.count, bytes[i + 1] == UInt8(ascii: ",") {
+        var j = i + 2
+        while j < bytes.count && bytes[j] >= 48 && bytes[j] <= 57 { j += 1 }
+        if j > i + 2, j < bytes.count, bytes[j] == UInt8(ascii: "}") {
+          out += Array("{0".utf8)
+          i += 1
+          continue
+        }
+      }
+      out.append(b)
+      i += 1
     }
     return out
   }
