@@ -122,10 +122,11 @@ int32_t sf_frame_open_many(int32_t n, const char* const* paths, sf_frame** out);
 
 /* One frame over the rows of n >= 1 frames, in order, without copying. The frames
  * are borrowed (the caller still releases each); the new frame keeps their data
- * alive. Each must show its table as stored: no virtual columns, filter, slice or
- * column selection. On SF_OK *out is a new frame owned by the caller: release it
- * with sf_frame_release(). Errors: SF_ERR_ARGUMENT (NULL, n < 1, a derived frame,
- * schemas differ). */
+ * alive. Virtual columns, a filter and a column selection are kept when every frame
+ * has the same ones (names and expression text); no frame may be sliced. On SF_OK
+ * *out is a new frame owned by the caller: release it with sf_frame_release().
+ * Errors: SF_ERR_ARGUMENT (NULL, n < 1, frames whose virtual columns, filter or
+ * selection differ, a sliced frame, schemas differ). */
 int32_t sf_frame_concat(int32_t n, const sf_frame* const* frames, sf_frame** out);
 
 /* Releases the caller's reference to a frame (frames derived from it keep the
@@ -204,6 +205,26 @@ int32_t sf_frame_evaluate(const sf_frame* frame, const char* expression, int64_t
 int32_t sf_frame_evaluate_strings(const sf_frame* frame, const char* expression, int64_t start, int64_t stop,
                                   int64_t* offsets, uint8_t* valid, sf_progress progress, void* ctx,
                                   void** data, int64_t* data_length, int64_t* missing);
+
+/* The dictionary of stored categorical column `name` when all its record batches (and
+ * files) share one. On SF_OK *count receives its number of strings, or -1 when `name` is
+ * not a stored categorical or its batches have different dictionaries (then nothing else
+ * is written). Otherwise *offsets (count + 1 int64 offsets from 0 into *data), *valid
+ * (count bytes: 1 present, 0 missing) and *data (*data_length UTF-8 bytes) are new
+ * buffers owned by the caller, each freed with sf_buffer_free() (NULL when empty).
+ * Errors: SF_ERR_ARGUMENT, SF_ERR_CORRUPT (invalid UTF-8), SF_ERR_NOMEM. */
+int32_t sf_frame_dictionary(const sf_frame* frame, const char* name, int64_t* count, void** offsets, void** valid,
+                            void** data, int64_t* data_length);
+
+/* The int32 indices of stored categorical column `name` into its shared dictionary
+ * (sf_frame_dictionary) for rows [start, stop) after the filter: `indices` and `valid`
+ * are caller-owned room for stop - start values; valid gets 1 for present and 0 for
+ * missing rows, *missing (may be NULL) their count. Errors: SF_ERR_ARGUMENT (row range),
+ * SF_ERR_TYPE (not a stored categorical, or no shared dictionary), SF_ERR_IO,
+ * SF_ERR_CANCELLED. */
+int32_t sf_frame_dictionary_indices(const sf_frame* frame, const char* name, int64_t start, int64_t stop,
+                                    int32_t* indices, uint8_t* valid, sf_progress progress, void* ctx,
+                                    int64_t* missing);
 
 /* Writes the columns `names` (n of them; n = 0 writes every visible column) of the
  * frame to an Arrow IPC file at `path`, evaluated (virtual columns computed, the

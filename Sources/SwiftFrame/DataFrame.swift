@@ -29,7 +29,7 @@ public final class DataFrame: @unchecked Sendable {
     state = Mutex(FrameState(rows: 0..<table.rowCount))
   }
 
-  private init(table: Table, state: FrameState) {
+  init(table: Table, state: FrameState) {
     self.table = table
     self.state = Mutex(state)
   }
@@ -74,16 +74,6 @@ public final class DataFrame: @unchecked Sendable {
 
   /// A shallow copy: same data, its own virtual columns and filter.
   public func copy() -> DataFrame { DataFrame(table: table, state: snapshot) }
-
-  /// What this frame adds to its table (for DataFrame.concat), or nil when it shows the table as stored.
-  var derivation: String? {
-    let s = snapshot
-    if !s.virtuals.isEmpty { return "virtual columns (\(s.virtuals.map { "'\($0.name)'" }.joined(separator: ", ")))" }
-    if let f = s.filter { return "a filter ('\(f)')" }
-    if s.rows != 0..<table.rowCount { return "a row range (\(s.rows.lowerBound)..<\(s.rows.upperBound))" }
-    if s.visible != nil { return "a column selection" }
-    return nil
-  }
 
   // MARK: Columns
 

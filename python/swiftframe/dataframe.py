@@ -255,9 +255,10 @@ class DataFrame:
         """The visible columns as an Arrow C stream in a PyCapsule (the Arrow PyCapsule
         interface), so pyarrow.table(df), polars.DataFrame(df) and duckdb read the frame:
         virtual columns computed, filter applied, stored columns not copied.
-        `requested_schema` is ignored: the stream has the frame's own types."""
+        A `requested_schema` is honoured through pyarrow's cast when pyarrow is installed
+        (a TypeError when the columns cannot be cast to it); see interchange.export_stream_as."""
         from . import interchange
-        return interchange.export_stream(self)
+        return interchange.export_stream_as(self, requested_schema)
 
     def to_arrow_table(self):
         """The visible columns as a pyarrow Table (zero-copy for stored columns)."""
@@ -276,9 +277,13 @@ class DataFrame:
 
     def to_pandas_df(self):
         """A pandas DataFrame; missing values as pyarrow's to_pandas makes them (NaN,
-        integers then float64; None in an object column for bools)."""
+        integers then float64; None in an object column for bools); a timestamp column
+        with a time zone becomes datetime64[unit, zone] and a categorical a pandas
+        Categorical (missing dictionary entries are missing values, not categories)."""
         import pandas as pd
-        return pd.DataFrame({name: _pandas_values(values) for name, values in self.to_items()})
+        from . import interchange
+        return pd.DataFrame({name: _pandas_values(values) if isinstance(values, np.ndarray) else values
+                             for name, values in interchange.to_pandas_items(self)})
 
     def to_dict(self):
         """Column name -> numpy array (masked where values are missing)."""

@@ -8,6 +8,7 @@ import numpy as np
 
 from ._files import temporary_beside
 from .expression import column_ref
+from .interchange import dictionary_indices, shared_dictionary
 
 
 def _pyarrow(what):
@@ -42,6 +43,13 @@ def export_csv(frame, path, column_names=None):
 
 
 def export_hdf5(frame, path, column_names=None, batch_rows=1 << 20):
+    """vaex's HDF5 layout. A stored categorical whose record batches share one
+    dictionary is written as vaex writes dictionary-encoded columns: a group of type
+    "dictionary_encoded" with `indices/data` (int32, never missing) and `dictionary` (a
+    string column); a missing value is an index to a missing dictionary entry (added at
+    the end when the dictionary has none), as vaex allows no missing indices. Other
+    categoricals (a frame over several files, or record batches, with different
+    dictionaries) are written as strings."""
     try:
         import h5py
     except ImportError:
@@ -58,7 +66,10 @@ def export_hdf5(frame, path, column_names=None, batch_rows=1 << 20):
         columns.attrs["column_order"] = ",".join(names)
         for name in names:
             group = columns.require_group(name)
-            if dtypes[name] == object:
+            dictionary = shared_dictionary(frame, name) if dtypes[name] == object else None
+            if dictionary is not None:
+                _write_dictionary_encoded(frame, group, name, dictionary, n, batch_rows)
+            elif dtypes[name] == object:
                 _write_strings(frame, group, column_ref(name), n, batch_rows)
             else:
                 _write_values(frame, group, column_ref(name), dtypes[name], n, batch_rows)
@@ -104,3 +115,37 @@ def _write_strings(frame, group, ref, n, batch_rows):
             if bitmap is None:
                 bitmap = group.create_dataset("null_bitmap", shape=((n + 7) // 8,), dtype=np.uint8, fillvalue=0xFF)
             bitmap[start // 8:(stop + 7) // 8] = np.packbits(valid, bitorder="little")
+
+
+def _write_dictionary_encoded(frame, group, name, dictionary, n, batch_rows):
+    """vaex's dictionary-encoded layout (its hdf5 writer's ColumnWriterDictionaryEncoded):
+    the group has type "dictionary_encoded", `indices/data` the codes and `dictionary` the
+    labels in the string layout. vaex refuses missing indices, so a missing row points at
+    a missing label: the dictionary's first one, or one appended to it."""
+    offsets, chars, present = dictionary
+    group.attrs["type"] = "dictionary_encoded"
+    codes = group.require_group("indices").create_dataset("data", shape=(n,), dtype=np.int32)
+    null_code = None
+    appended = False
+    for start in range(0, n, batch_rows):
+        stop = min(n, start + batch_rows)
+        indices, valid, missing = dictionary_indices(frame, name, start, stop)
+        if missing:
+            if null_code is None:
+                gaps = np.flatnonzero(~present)
+                null_code = int(gaps[0]) if len(gaps) else len(present)
+                appended = not len(gaps)
+            indices[valid == 0] = null_code
+        codes[start:stop] = indices
+    if appended:
+        offsets = np.append(offsets, offsets[-1])
+        present = np.append(present, False)
+    labels = group.require_group("dictionary")
+    data = labels.create_dataset("data", shape=(len(chars),), dtype="S1")
+    data.attrs["dtype"] = "str"
+    if chars:
+        data[:] = np.frombuffer(chars, dtype="S1")
+    # int32 offsets unless the labels pass 2 GiB, as vaex writes them.
+    labels.create_dataset("indices", data=offsets.astype(np.int32 if len(chars) < 2**31 else np.int64))
+    if not present.all():
+        labels.create_dataset("null_bitmap", data=np.packbits(present, bitorder="little"))

@@ -216,11 +216,12 @@ class Expression:
 
     def __arrow_c_stream__(self, requested_schema=None):
         """The values as an Arrow C stream (a PyCapsule) of one column named after the
-        expression: pyarrow.table(expr), polars.DataFrame(expr). `requested_schema` is ignored."""
+        expression: pyarrow.table(expr), polars.DataFrame(expr). A `requested_schema` is
+        honoured as DataFrame.__arrow_c_stream__ honours it."""
         from . import interchange
         text = self.expression
         name = text[1:-1] if text.startswith("`") and text.endswith("`") else text
-        return interchange.export_stream(self.df, [(name, text)])
+        return interchange.export_stream_as(self.df, requested_schema, [(name, text)])
 
     @property
     def values(self):

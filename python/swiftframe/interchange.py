@@ -148,6 +148,43 @@ def export_stream(frame, columns=None, max_rows=0, copy=None):
     return _capsule_new(address, _STREAM_NAME, _destroy_stream_capsule)
 
 
+class _Holder:
+    """An object with __arrow_c_stream__ handing out one capsule (for pyarrow's from_stream)."""
+
+    def __init__(self, capsule):
+        self.capsule = capsule
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self.capsule
+
+
+def export_stream_as(frame, requested_schema, columns=None):
+    """export_stream(frame, columns), cast to `requested_schema` (a PyCapsule "arrow_schema",
+    the Arrow PyCapsule interface's request) by pyarrow's RecordBatchReader.cast, batch by
+    batch as the consumer reads. Without pyarrow, or without a request, the stream keeps
+    the frame's own types (the interface lets a producer ignore the request). A schema
+    the columns cannot be cast to (other names or count, types with no cast) is a
+    TypeError here; a value that does not convert (text to a number) fails when read."""
+    capsule = export_stream(frame, columns)
+    if requested_schema is None:
+        return capsule
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return capsule
+    reader = pa.RecordBatchReader.from_stream(_Holder(capsule))
+    target = pa.Schema._import_from_c_capsule(requested_schema)
+    if target.equals(reader.schema):
+        return reader.__arrow_c_stream__()
+    try:
+        cast = reader.cast(target)
+    except (ValueError, TypeError, NotImplementedError, pa.ArrowException) as e:
+        reader.close()
+        raise TypeError(f"cannot give the frame's stream the requested schema ({e}); the frame's columns are "
+                        f"{', '.join(f'{f.name}: {f.type}' for f in reader.schema)}") from None
+    return cast.__arrow_c_stream__()
+
+
 def _stream_capsule_of(obj, requested_schema=None):
     if hasattr(obj, "__arrow_c_stream__"):
         return obj.__arrow_c_stream__(requested_schema) if requested_schema is not None else obj.__arrow_c_stream__()
@@ -228,9 +265,12 @@ def _column_piece(child, dtype, owner):
     return values, valid
 
 
-def read_stream(capsule, keep=None):
+def read_stream(capsule, keep=None, pandas=False):
     """[(name, numpy array)] from a PyCapsule "arrow_array_stream" of the supported
-    dtypes; a column with missing values comes back as a numpy masked array."""
+    dtypes; a column with missing values comes back as a numpy masked array. With
+    `pandas`, a dictionary-encoded column comes back as a pandas Categorical and a
+    timestamp with a time zone as a zone-aware pandas Series, as pyarrow's to_pandas
+    makes them."""
     stream_address = _capsule_pointer(capsule, _STREAM_NAME)
     stream = ArrowArrayStream.from_address(stream_address)
 
@@ -239,6 +279,7 @@ def read_stream(capsule, keep=None):
         detail = ctypes.string_at(message).decode("utf-8", "replace") if message else f"errno {status}"
         raise OSError(status, f"Arrow stream {what} failed: {detail}")
 
+    zones = {}  # column -> time zone (with `pandas`)
     schema_address = _new_struct(ArrowSchema)
     try:
         status = stream.get_schema(stream_address, schema_address)
@@ -257,6 +298,8 @@ def read_stream(capsule, keep=None):
                     else ("dictionary", (types[0], values[1]))
             if types is None:
                 raise TypeError(f"column {name!r} has Arrow format {fmt!r}, which has no numpy dtype here")
+            if pandas and fmt[:2] == "ts" and fmt[4:]:
+                zones[i] = fmt[4:]
             columns.append((name, types))
         if schema.release:
             schema.release(schema_address)
@@ -278,14 +321,18 @@ def read_stream(capsule, keep=None):
                 if types[0] == "string":
                     pieces[j].append((_strings(child, types[1], batch), None))
                 elif types[0] == "dictionary":
-                    pieces[j].append((_decode(child, *types[1], batch), None))
+                    pieces[j].append((_codes(child, *types[1], batch) if pandas else _decode(child, *types[1], batch),
+                                      None))
                 else:
                     pieces[j].append(_column_piece(child, types[0], batch))
     finally:
         _free_struct(array_address)
 
     items = []
-    for (name, (stored, shown)), parts in zip(columns, pieces):
+    for j, ((name, (stored, shown)), parts) in enumerate(zip(columns, pieces)):
+        if stored == "dictionary" and pandas:
+            items.append((name, _categorical([p[0] for p in parts])))
+            continue
         if stored in ("string", "dictionary"):
             items.append((name, np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=object)))
             continue
@@ -301,8 +348,46 @@ def read_stream(capsule, keep=None):
             values, valid = np.empty(0, dtype=dtype), None
         if shown != stored:  # temporal: int32 days become datetime64[D]; int64 counts are viewed
             values = values.astype(shown) if shown.itemsize != stored.itemsize else values.view(shown)
+        if j in zones:  # UTC instants shown in their zone; missing ones NaT
+            import pandas as pd
+            if valid is not None:
+                values = np.where(valid, values, np.array("NaT", dtype=values.dtype))
+            items.append((name, pd.Series(values, name=name).dt.tz_localize("UTC").dt.tz_convert(zones[j])))
+            continue
         items.append((name, values if valid is None else np.ma.MaskedArray(values, mask=~valid)))
     return items
+
+
+def _codes(child, index_dtype, large, owner):
+    """(int64 codes, dictionary strings) of a dictionary-encoded child: -1 where the row is
+    missing or its dictionary entry is."""
+    indices, valid = _column_piece(child, index_dtype, owner)
+    words = _strings(child.dictionary.contents, large, owner)
+    codes = indices.astype(np.int64)
+    if valid is not None:
+        codes[~valid] = -1
+    return codes, words
+
+
+def _categorical(parts):
+    """A pandas Categorical from [(codes, dictionary strings)] of record batches: the
+    categories are the first batch's strings then each later batch's new ones, in order
+    (pyarrow's dictionary unification); missing dictionary entries are not categories."""
+    import pandas as pd
+    categories = pd.Index([], dtype=object)
+    codes = []
+    for batch_codes, words in parts:
+        present = ~pd.isna(words)
+        new = pd.unique(words[present])
+        new = new[~pd.Index(new, dtype=object).isin(categories)]
+        if len(new):
+            categories = categories.append(pd.Index(new, dtype=object))
+        remap = np.full(len(words) + 1, -1, dtype=np.int64)  # code -1 (the last slot) stays -1
+        remap[:-1][present] = categories.get_indexer(words[present])
+        codes.append(remap[batch_codes])
+    all_codes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+    return pd.Categorical.from_codes(all_codes, categories=pd.Index(categories.tolist()) if len(categories)
+                                     else pd.Index([], dtype=object))
 
 
 def _decode(child, index_dtype, large, owner):
@@ -339,11 +424,82 @@ def _strings(child, large, owner):
     return array.to_numpy(zero_copy_only=False)
 
 
-def to_items(frame, columns=None):
+def shared_dictionary(frame, name):
+    """(int64 offsets, bytes, presence bytes) of stored categorical `name`'s dictionary
+    when all its record batches share one, else None."""
+    count, offsets, valid, data, length = ctypes.c_int64(), ctypes.c_void_p(), ctypes.c_void_p(), \
+        ctypes.c_void_p(), ctypes.c_int64()
+    check(lib.sf_frame_dictionary(frame._handle, _native.encode(name), ctypes.byref(count), ctypes.byref(offsets),
+                                  ctypes.byref(valid), ctypes.byref(data), ctypes.byref(length)))
+    if count.value < 0:
+        return None
+    try:
+        n = count.value
+        words = np.frombuffer(ctypes.string_at(offsets.value, (n + 1) * 8), dtype=np.int64) if offsets.value \
+            else np.zeros(n + 1, dtype=np.int64)
+        present = np.frombuffer(ctypes.string_at(valid.value, n), dtype=np.uint8).astype(bool) if valid.value \
+            else np.ones(n, dtype=bool)
+        chars = ctypes.string_at(data.value, length.value) if data.value else b""
+    finally:
+        for p in (offsets, valid, data):
+            lib.sf_buffer_free(p)
+    return words, chars, present
+
+
+def dictionary_indices(frame, name, start, stop):
+    """(int32 indices, presence bytes, missing count) of categorical `name`, rows [start, stop)."""
+    indices = np.empty(stop - start, dtype=np.int32)
+    valid = np.empty(stop - start, dtype=np.uint8)
+    missing = ctypes.c_int64()
+    check(lib.sf_frame_dictionary_indices(frame._handle, _native.encode(name), start, stop,
+                                          indices.ctypes.data_as(ctypes.c_void_p),
+                                          valid.ctypes.data_as(ctypes.c_void_p), _native.NO_PROGRESS, None,
+                                          ctypes.byref(missing)))
+    return indices, valid, missing.value
+
+
+def _dictionary_words(dictionary):
+    """The strings of a shared dictionary (shared_dictionary) as a numpy object array,
+    None where an entry is missing, decoded by pyarrow."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise ImportError("reading string columns needs pyarrow: pip install pyarrow") from None
+    offsets, chars, present = dictionary
+    mask = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
+    array = pa.Array.from_buffers(pa.large_string(), len(present), [mask, pa.py_buffer(offsets), pa.py_buffer(chars)])
+    return array.to_numpy(zero_copy_only=False)
+
+
+def to_pandas_items(frame):
+    """[(name, array or pandas object)] of the visible columns for to_pandas_df: stored
+    categoricals whose record batches share a dictionary as pandas Categoricals (also
+    under a filter), other categoricals as Categoricals when they go out
+    dictionary-encoded, zoned timestamps zone-aware, the rest as to_items gives them."""
+    columns = frame._columns()
+    shared = {}
+    for c in columns:
+        if c["dtype"] in ("string", "large_string") and c["expression"] is None:
+            dictionary = shared_dictionary(frame, c["name"])
+            if dictionary is not None:
+                shared[c["name"]] = dictionary
+    from .expression import column_ref
+    others = [(c["name"], column_ref(c["name"])) for c in columns if c["name"] not in shared]
+    items = dict(read_stream(export_stream(frame, others, copy=False), keep=frame, pandas=True)) if others else {}
+    n = len(frame) if shared else 0
+    for name, dictionary in shared.items():
+        indices, valid, _ = dictionary_indices(frame, name, 0, n)
+        codes = indices.astype(np.int64)
+        codes[valid == 0] = -1
+        items[name] = _categorical([(codes, _dictionary_words(dictionary))])
+    return [(c["name"], items[c["name"]]) for c in columns]
+
+
+def to_items(frame, columns=None, pandas=False):
     """[(name, numpy array)] of the frame's visible columns (or `columns`, a list of
     (name, expression)), read through the Arrow C stream: a stored column of one
-    record batch comes back without a copy."""
-    return read_stream(export_stream(frame, columns, copy=False), keep=frame)
+    record batch comes back without a copy. `pandas`: as read_stream."""
+    return read_stream(export_stream(frame, columns, copy=False), keep=frame, pandas=pandas)
 
 
 def live_exports():

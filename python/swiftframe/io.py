@@ -49,9 +49,12 @@ def open(path):
 
 def concat(frames):
     """One frame over the rows of `frames`, in order, without copying their data (vaex's
-    ``vaex.concat``). Each frame must be as opened or made (no virtual columns, filter,
-    slice or column selection: add those to the result), and all must have the same
-    columns with the same dtypes in the same order. The frames stay usable."""
+    ``vaex.concat``). Frames with virtual columns, a filter or a column selection are
+    concatenated when all have the same ones (the same virtual column names and
+    expressions, the same filter, the same selected columns): the result keeps them over
+    all the rows. Otherwise a ValueError says what differs (e.g. "frame 2 has no virtual
+    column 'r'"). A sliced frame is refused: slice the result. All must have the same
+    stored columns with the same dtypes in the same order. The frames stay usable."""
     frames = list(frames)
     if not frames:
         raise ValueError("nothing to concatenate: the list of frames is empty")

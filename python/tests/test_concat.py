@@ -539,3 +539,78 @@ def test_temporal_and_categorical_mismatches_are_refused(tmp_path, change, messa
     with pytest.raises(ValueError, match=message) as info:
         sf.open(paths)
     assert "m1.arrow" in str(info.value)
+
+
+# Frames with the same virtual columns, filter and column selection ---------------------------
+
+def _derive(df, select=None):
+    df["r"] = np.sqrt(df.x ** 2 + df.f ** 2)
+    df["w"] = df.k - df.u
+    out = df[df.i > 0]
+    return out[select] if select else out
+
+
+def test_concat_keeps_the_same_virtual_columns_and_filter(files):
+    folder, paths, ref = files
+    frames = [_derive(sf.open(paths[0])), _derive(sf.open(paths[1])), _derive(sf.open(paths[2:]))]
+    df = sf.concat(frames)
+    keep = ref.valid["i"] & (ref.values["i"] > 0)
+    assert len(df) == keep.sum()
+    assert df.column_names == NAMES + ["r", "w"]
+    check_values(df, {n: v[keep] for n, v in ref.values.items()}, {n: v[keep] for n, v in ref.valid.items()})
+    x, f = ref.values["x"][keep], ref.values["f"][keep].astype(np.float64)
+    present = ref.valid["x"][keep]
+    r = df.evaluate("r")
+    np.testing.assert_array_equal(np.ma.getmaskarray(r), ~present)
+    np.testing.assert_allclose(np.ma.getdata(r)[present], np.sqrt(x ** 2 + f ** 2)[present], rtol=1e-6)
+    w = ref.values["k"][keep] - ref.values["u"][keep].astype(np.int64)
+    assert df.sum("w") == np.sum(w)
+    assert df.mean("r") == pytest.approx(np.nanmean(np.sqrt(x ** 2 + f ** 2)[present]), rel=1e-9)
+    # The inputs keep their own state.
+    assert len(frames[0]) == (ref.valid["i"][:ROWS[0]] & (ref.values["i"][:ROWS[0]] > 0)).sum()
+    # The same column selection is kept as well.
+    sel = sf.concat([_derive(sf.open(p), ["w", "x"]) for p in paths])
+    assert sel.column_names == ["w", "x"]
+    np.testing.assert_array_equal(sel.evaluate("w"), w)
+    # Virtual columns alone, no filter.
+    bare = [sf.open(p) for p in paths]
+    for b in bare:
+        b["z"] = b.k * 2
+    assert_values(sf.concat(bare).evaluate("z"), ref.values["k"] * 2)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.__setitem__("r", d.x + 1), "virtual column 'r' is"),
+    (lambda d: d.__setitem__("extra", d.x), r"frame 2 has virtual columns \('extra'\)"),
+    (lambda d: None, "frame 2 has no virtual column 'r'"),
+])
+def test_concat_names_the_virtual_column_that_differs(files, change, message):
+    folder, paths, ref = files
+    a = sf.open(paths[0])
+    a["r"] = a.x * 2
+    b = sf.open(paths[2])
+    if message != "frame 2 has no virtual column 'r'":
+        b["r"] = b.x * 2
+    change(b)
+    with pytest.raises(ValueError, match=message):
+        sf.concat([a, b])
+
+
+def test_concat_names_filters_and_selections_that_differ(files):
+    folder, paths, ref = files
+    a, b = sf.open(paths[0]), sf.open(paths[2])
+    with pytest.raises(ValueError, match=r"frame 2 has the filter '\(i > 1\)' and frame 1 the filter '\(i > 0\)'"):
+        sf.concat([a[a.i > 0], b[b.i > 1]])
+    with pytest.raises(ValueError, match="frame 2 has no filter"):
+        sf.concat([a[a.i > 0], b])
+    with pytest.raises(ValueError, match="frame 3 has a filter"):
+        sf.concat([a, b, b[b.i > 0]])
+    with pytest.raises(ValueError, match="column selection"):
+        sf.concat([a[["x", "i"]], b[["i", "x"]]])
+    with pytest.raises(ValueError, match=r"row range \(0\.\.<10\)"):
+        sf.concat([a[:10], b[:10]])
+    # A redefinition: the same text over different earlier definitions.
+    a["r"], b["r"] = a.x, b.x + 1
+    a["r"], b["r"] = a.r * 2, b.r * 2
+    with pytest.raises(ValueError, match="different earlier definitions of 'r'"):
+        sf.concat([a, b])

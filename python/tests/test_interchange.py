@@ -807,3 +807,97 @@ def test_zero_copy_export_of_a_row_range(tmp_path, rng):
     assert mapped_path(pa.table(part[part.x > 0]).column("x").chunks[0].buffers()[1].address) != str(path)
     np.testing.assert_array_equal(table.column("x").to_numpy(), x[3_000:9_500])
     np.testing.assert_array_equal(table.column("b").to_numpy(), b[3_000:9_500])
+
+
+# to_pandas_df: time zones and categoricals as pyarrow's to_pandas gives them --------------------
+
+def test_to_pandas_keeps_time_zones_and_categoricals(tmp_path, rng):
+    table = temporal_and_strings(rng, 30_000)
+    table = table.append_column("t_s", pa.array(rng.integers(-2**31, 2**31, 30_000), pa.int64())
+                                .cast(pa.timestamp("s", tz="America/New_York")))
+    df = sf.open(write_batches(tmp_path / "t.arrow", table, 7_000))
+    names = ["k", "t", "t_s", "tn", "cat"]
+    got = df[names].to_pandas_df()
+    expected = table.select(names).to_pandas()
+    assert str(got["t"].dtype) == "datetime64[us, Europe/Paris]" == str(expected["t"].dtype)
+    assert isinstance(got["cat"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(got, expected)
+    # The Arrow table keeps the zones and the dictionary too.
+    arrow = df[names].to_arrow_table()
+    assert arrow.schema.field("t").type == pa.timestamp("us", tz="Europe/Paris")
+    assert arrow.schema.field("t_s").type == pa.timestamp("s", tz="America/New_York")
+    assert pa.types.is_dictionary(arrow.schema.field("cat").type)
+    # Filtered: still zoned and categorical, over the same categories.
+    keep = table.column("k").to_numpy() > 0
+    sub = df[df.k > 0][names].to_pandas_df()
+    want = table.select(names).filter(pa.array(keep)).to_pandas()
+    pd.testing.assert_frame_equal(sub, want)
+    assert list(sub["cat"].cat.categories) == list(expected["cat"].cat.categories)
+
+
+def test_to_pandas_categoricals_with_different_dictionaries(tmp_path):
+    """Batches with different dictionaries (two files): categories unified as pyarrow's
+    to_pandas unifies them, first batch's first."""
+    a = pa.table({"c": pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 2, 0], pa.int32()),
+                                                      pa.array(["x", "y", "z"]))})
+    b = pa.table({"c": pa.DictionaryArray.from_arrays(pa.array([1, 0, 1, None], pa.int8()), pa.array(["w", "y"]))})
+    b = b.cast(a.schema)
+    paths = [write_batches(tmp_path / f"{k}.arrow", t, 10) for k, t in (("a", a), ("b", b))]
+    df = sf.concat([sf.open(str(p)) for p in paths])
+    got = df.to_pandas_df()
+    expected = pa.concat_tables([a, b]).to_pandas()
+    assert list(got["c"].cat.categories) == ["x", "y", "z", "w"]
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_to_pandas_categorical_with_a_missing_dictionary_entry(tmp_path):
+    """A missing dictionary entry (as vaex writes missing categoricals) is a missing value,
+    not a category (pyarrow's to_pandas refuses such a dictionary)."""
+    c = pa.DictionaryArray.from_arrays(pa.array([0, 2, 1, None, 2], pa.int32()), pa.array(["p", None, "q"]))
+    df = sf.open(str(write_batches(tmp_path / "m.arrow", pa.table({"c": c}), 10)))
+    got = df.to_pandas_df()["c"]
+    want = pd.Series(pd.Categorical(["p", "q", None, None, "q"], categories=["p", "q"]), name="c")
+    pd.testing.assert_series_equal(got, want, check_categorical=False)
+    np.testing.assert_array_equal(got.cat.codes.to_numpy(), [0, 1, -1, -1, 1])
+
+
+# __arrow_c_stream__(requested_schema) -------------------------------------------------------
+
+def test_requested_schema_is_honoured_by_casting(tmp_path, rng):
+    table = temporal_and_strings(rng, 20_000).select(["k", "tn", "s", "cat"])
+    df = sf.open(write_batches(tmp_path / "t.arrow", table, 6_000))
+    df["k2"] = df.k * 2
+    base = live()
+    target = pa.schema([("k", pa.float64()), ("tn", pa.timestamp("ns", tz="UTC")), ("s", pa.large_string()),
+                        ("cat", pa.string()), ("k2", pa.int32())])
+    got = pa.RecordBatchReader.from_stream(df, schema=target).read_all()
+    assert got.schema == target
+    expected = table.append_column("k2", pa.compute.multiply(table["k"], 2))
+    for field in target:
+        want = expected[field.name].cast(field.type)
+        assert got[field.name].combine_chunks().equals(want.combine_chunks()), field.name
+    # The frame's own schema asked for: the stream as it is (dictionary kept).
+    own = pa.RecordBatchReader.from_stream(df).schema
+    same = pa.RecordBatchReader.from_stream(df, schema=own).read_all()
+    assert same.schema == own and pa.types.is_dictionary(same.schema.field("cat").type)
+    # An expression's stream too, filtered.
+    sub = pa.RecordBatchReader.from_stream(df[df.k > 0].k2, schema=pa.schema([("k2", pa.int16())])).read_all()
+    keep = table["k"].to_numpy() > 0
+    np.testing.assert_array_equal(sub["k2"].to_numpy(), (table["k"].to_numpy() * 2)[keep].astype(np.int16))
+    # A value the cast would lose fails when read, as pyarrow's safe casts do.
+    with pytest.raises(pa.ArrowInvalid, match="lose data"):
+        pa.RecordBatchReader.from_stream(df[["tn"]], schema=pa.schema([("tn", pa.timestamp("s"))])).read_all()
+    del got, same, sub
+    gc.collect()
+    assert live() == base
+
+
+def test_requested_schema_that_cannot_be_cast_is_a_type_error(rng):
+    df = sf.from_arrays(a=np.arange(5), x=np.linspace(0, 1, 5))
+    base = live()
+    with pytest.raises(TypeError, match=r"requested schema .*field names.*a: int64, x: double"):
+        pa.RecordBatchReader.from_stream(df, schema=pa.schema([("a", pa.float64())]))
+    with pytest.raises(TypeError, match="requested schema"):
+        pa.RecordBatchReader.from_stream(df, schema=pa.schema([("a", pa.list_(pa.int8())), ("x", pa.float64())]))
+    gc.collect()
+    assert live() == base
