@@ -146,6 +146,12 @@ class Expression:
     def __len__(self):
         return len(self.df)
 
+    @property
+    def str(self):
+        """String methods, `df.s.str.lower()` (swiftframe.strings.StringMethods)."""
+        from .strings import StringMethods
+        return StringMethods(self)
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__" or kwargs:
             return NotImplemented
@@ -186,12 +192,6 @@ class Expression:
         if name not in _SCALAR_TYPES:
             raise TypeError(f"cannot cast to {name}; swiftframe computes with {sorted(_SCALAR_TYPES)}")
         return self._derive(f"{name}({self.expression})")
-
-    @property
-    def str(self):
-        """String methods, `df.s.str.lower()` (swiftframe.strings.StringMethods)."""
-        from .strings import StringMethods
-        return StringMethods(self)
 
     @property
     def dtype(self):
