@@ -32,7 +32,6 @@ extension TypeChecker {
     return TypedNode(.apply(FormatNumber(dtype: x.dtype)), .largeString, [x])
   }
 
-  // swiftlint:disable:next cyclomatic_complexity function_body_length
   private mutating func bindStrMethod(_ name: String, _ args: [Node]) throws(SFError) -> TypedNode? {
     /// Literal parameter `i` if given, else `fallback`.
     func optional<T>(_ i: Int, _ fallback: T, _ read: (Int) throws(SFError) -> T) throws(SFError) -> T {
