@@ -377,3 +377,44 @@ def test_every_latin_greek_cyrillic_character(method):
     bad = [(hex(ord(v[-1] if v[0] == "Σ" else v[0] if len(v) == 1 else v[1])), v, g, e)
            for v, g, e in zip(values, got, expected) if g != e]
     assert not bad, f"{len(bad)} mismatches, first {bad[:5]}"
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_random_patterns_and_templates_agree_with_python_re():
+    # Random patterns from regex syntax: where Python compiles one, swiftframe must
+    # compile it too and match the same rows; random re.sub templates likewise
+    # (groups by number and name, octal codes, escapes), through pandas' object
+    # str methods, which call Python's re.
+    rng = np.random.default_rng(21)
+    values = ["ab12", "x\n", "Straße", "aaa", "", "ΑΒΓ δεζ", "a.b", "2024-05-06", "😀a", "a{,2}b", "]b", None]
+    df = sf.from_arrow(pa.table({"s": pa.array(values, pa.string())}))
+    series = pd.Series(values, dtype=object)
+    alphabet = list("ab.()[]{}*+?|^$\\dwsSZ0123,:-é😀") + ["(?P<n>", "(?P=n)", "(?:", "(?=", "(?<=", "\\b", "\\1"]
+    compiled = 0
+    for _ in range(400):
+        pattern = "".join(alphabet[i] for i in rng.integers(0, len(alphabet), rng.integers(1, 8)))
+        try:
+            re.compile(pattern)
+        except re.error:
+            continue
+        compiled += 1
+        got = as_list(df.evaluate(df.s.str.contains(pattern)))
+        assert got == pandas_list(series.str.contains(pattern)), pattern
+    assert compiled > 100
+    patterns = [r"(a)(b)?", r"(?P<x>\w)", r"", r"x*", r"(\d+)-(\d+)", r"(.)", r"é|ß", r"\b"]
+    pieces = list("ab-") + ["\\1", "\\2", "\\g<1>", "\\g<x>", "\\g<0>", "\\n", "\\\\", "\\.", "\\0", "\\12", "\\101",
+                            "\\18", "\\01", "é", "$1"]
+    checked = 0
+    for _ in range(300):
+        pattern = patterns[rng.integers(0, len(patterns))]
+        template = "".join(pieces[i] for i in rng.integers(0, len(pieces), rng.integers(0, 4)))
+        n = int(rng.choice([-1, 1, 2]))
+        try:
+            expected = pandas_list(series.str.replace(pattern, template, n=n, regex=True))
+        except (re.error, IndexError):  # bad escape, unknown group
+            with pytest.raises(ValueError):
+                df.data_type(df.s.str.replace(pattern, template, n=n, regex=True))
+            continue
+        checked += 1
+        assert as_list(df.evaluate(df.s.str.replace(pattern, template, n=n, regex=True))) == expected, (pattern, template)
+    assert checked > 100

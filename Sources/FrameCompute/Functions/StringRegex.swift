@@ -188,8 +188,9 @@ final class MatchData {
   }
 }
 
-/// A replacement template of Python's re.sub: text, `\1`, `\g<1>`, `\g<name>` and
-/// the escapes `\n \t \r \f \v \a \b \\`; parsed once at bind time.
+/// A replacement template of Python's re.sub: text, `\1`, `\g<1>`, `\g<name>`, octal
+/// codes (`\0`, `\012`) and the escapes `\n \t \r \f \v \a \b \\`; parsed once at
+/// bind time.
 struct Template: Sendable {
   enum Part: Sendable {
     case text([UInt8])
@@ -212,10 +213,31 @@ struct Template: Sendable {
       guard let e = bytes.popFirst() else { throw bad("bad escape (end of pattern)") }
       switch e {
       case UInt8(ascii: "0")...UInt8(ascii: "9"):
-        guard e != UInt8(ascii: "0") else { throw bad("octal escapes are not supported") }
+        // As Python's sre: \0 plus up to two octal digits, or three octal digits, is
+        // an octal character code; otherwise one or two digits name a group.
+        func isOctal(_ d: UInt8?) -> Bool { d.map { $0 >= 48 && $0 <= 55 } ?? false }
+        func isDigit(_ d: UInt8?) -> Bool { d.map { $0 >= 48 && $0 <= 57 } ?? false }
+        var code: Int? = nil
         var k = Int(e - 48)
-        if let d = bytes.first, d >= 48, d <= 57 { k = k * 10 + Int(d - 48); bytes.removeFirst() }
-        try group(k)
+        if e == UInt8(ascii: "0") {
+          var v = 0
+          for _ in 0..<2 where isOctal(bytes.first) { v = v * 8 + Int(bytes.removeFirst() - 48) }
+          code = v
+        } else if isDigit(bytes.first) {
+          let second = bytes.removeFirst()
+          if isOctal(e), isOctal(second), isOctal(bytes.first) {
+            let v = Int(e - 48) * 64 + Int(second - 48) * 8 + Int(bytes.removeFirst() - 48)
+            guard v <= 0o377 else { throw bad("octal escape value \\\(String(v, radix: 8)) outside of range 0-0o377") }
+            code = v
+          } else {
+            k = k * 10 + Int(second - 48)
+          }
+        }
+        if let code {
+          text += Array(String(Character(Unicode.Scalar(UInt8(code)))).utf8)
+        } else {
+          try group(k)
+        }
       case UInt8(ascii: "g"):
         guard bytes.first == UInt8(ascii: "<"), let close = bytes.firstIndex(of: UInt8(ascii: ">")) else {
           throw bad("missing < or > in \\g<...>")
