@@ -8,8 +8,8 @@ tables of the Swift runtime, which may be newer than the Python's (a few charact
 that later Unicode versions gave case pairs or numeric values differ). Regular
 expressions are PCRE2's, which reads Python's syntax for the common subset
 (groups, (?P<name>...), lookaround, \d \w \s \b, lazy quantifiers, \Z, {,n});
-re.LOCALE is not supported, and \s omits Python's U+001C..U+001F. Replacement
-templates take \1, \g<1> and \g<name>, as re.sub's.
+re.LOCALE is not supported, and \S inside a class omits Python's U+001C..U+001F.
+Replacement templates take \1, \g<1> and \g<name>, as re.sub's.
 
 Casts: `expr.astype(str)` prints numbers as numpy's astype(str) does (NaN is 'nan',
 a value, where pandas would keep it missing); `s.astype('float64')` /

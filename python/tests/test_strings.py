@@ -282,14 +282,14 @@ def test_strings_to_numbers(tmp_path):
 @pytest.mark.filterwarnings("ignore:This pattern is interpreted as a regular expression")
 def test_regex_uses_python_syntax(tmp_path):
     path = tmp_path / "r.arrow"
-    values = ["ab12", "x\n", "Straße", "aaa", "", "ΑΒΓ δεζ", "a.b", "2024-05-06", "x\\e(y", "a*b", "STRASSE", "a{,2}b", "aa", "]b"]
+    values = ["ab12", "x\n", "Straße", "aaa", "", "ΑΒΓ δεζ", "a.b", "2024-05-06", "x\\e(y", "a*b", "STRASSE", "a{,2}b", "aa", "]b", "x\x1cy", "\x1f"]
     table = pa.table({"s": values})
     with pa.ipc.new_file(str(path), table.schema) as w:
         w.write_table(table)
     df = sf.open(str(path))
     series = pd.Series(values, dtype=object)
     for pattern in [r"\d+\Z", r"(?P<y>\d{4})-(?P=y)?", r"(?i)STRASSE|straße", r"\w+\s\w+", r"a(?=a)", r"^$",
-                    r"(?<=\.)b", r"\bδ", r"x$", r"^a{,2}$", r"[{,]", r"[]a]{,1}b", r"\{,2}"]:
+                    r"(?<=\.)b", r"\bδ", r"x$", r"^a{,2}$", r"[{,]", r"[]a]{,1}b", r"\{,2}", r"\s", r"\S\s\S", r"[\sa]b", r"^\S*$"]:
         assert as_list(df.evaluate(df.s.str.contains(pattern))) == pandas_list(series.str.contains(pattern)), pattern
     for plain in ["A.B", "\\E(", "ß$", "*"]:
         got = as_list(df.evaluate(df.s.str.contains(plain, case=False, regex=False)))

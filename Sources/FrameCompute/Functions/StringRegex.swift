@@ -5,10 +5,11 @@ import FrameStorage
 /// (UTF and Unicode properties: `\d`, `\w` and case folding are Unicode's, as in
 /// Python's `re` on str). Python's syntax is PCRE2's for the common subset
 /// (`(?P<name>…)`, `(?P=name)`, lookaround, lazy quantifiers); `\Z` and `{,n}` are
-/// rewritten to PCRE2's `\z` and `{0,n}`. Not supported: `re.LOCALE`; `\s` is
-/// Unicode's white space, without Python's extra U+001C…U+001F. Matching is safe on malformed UTF-8
-/// (PCRE2_MATCH_INVALID_UTF). The compiled code is read-only and shared by threads;
-/// each thread matches with its own `MatchData`, kept in its scratch.
+/// rewritten to PCRE2's `\z` and `{0,n}`, and `\s` takes Python's U+001C…U+001F.
+/// Not supported: `re.LOCALE`; `\S` inside a class uses PCRE2's white space.
+/// Matching is safe on malformed UTF-8 (PCRE2_MATCH_INVALID_UTF). The compiled code
+/// is read-only and shared by threads; each thread matches with its own `MatchData`,
+/// kept in its scratch.
 final class Regex: @unchecked Sendable {
   let code: OpaquePointer
   let captureCount: Int
@@ -53,7 +54,8 @@ final class Regex: @unchecked Sendable {
   deinit { pcre2_code_free_8(code) }
 
   /// Python's spelling rewritten to PCRE2's where they differ: `\Z` (end of text) is
-  /// PCRE2's `\z`, and `{,n}` outside a character class is `{0,n}`.
+  /// PCRE2's `\z`, `{,n}` outside a character class is `{0,n}`, and `\s` / `\S` take
+  /// Python's extra white space U+001C…U+001F (`\S` inside a class is left as is).
   static func translate(_ pattern: String) -> [UInt8] {
     let bytes = Array(pattern.utf8)
     var out: [UInt8] = []
@@ -64,8 +66,13 @@ final class Regex: @unchecked Sendable {
       let b = bytes[i]
       if b == UInt8(ascii: "\\"), i + 1 < bytes.count {
         let next = bytes[i + 1]
-        out.append(b)
-        out.append(!inClass && next == UInt8(ascii: "Z") ? UInt8(ascii: "z") : next)
+        switch next {
+        case UInt8(ascii: "Z") where !inClass: out += Array("\\z".utf8)
+        // Python's \s also takes U+001C…U+001F (str.isspace); PCRE2's does not.
+        case UInt8(ascii: "s"): out += Array((inClass ? "\\s\\x1c-\\x1f" : "[\\s\\x1c-\\x1f]").utf8)
+        case UInt8(ascii: "S") where !inClass: out += Array("[^\\s\\x1c-\\x1f]".utf8)
+        default: out += [b, next]
+        }
         i += 2
         continue
       }
