@@ -161,7 +161,7 @@ struct ParseNumber: VectorFunction {
         }
       }
       valid[i] = ok ? 1 : 0
-      if !ok { values.storeBytes(of: 0, toByteOffset: i * target.byteWidth, as: UInt8.self) }
+      if !ok { (values + i * target.byteWidth).initializeMemory(as: UInt8.self, repeating: 0, count: target.byteWidth) }
     }
     return out.vec(target, valid: UnsafePointer(valid))
   }
