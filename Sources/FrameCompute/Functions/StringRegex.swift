@@ -190,7 +190,8 @@ final class MatchData {
   func group(_ k: Int, _ length: Int) -> Range<Int>? {
     guard k >= 0, k < pairs, let o = pcre2_get_ovector_pointer_8(pointer) else { return nil }
     let a = o[2 * k], b = o[2 * k + 1]
-    guard a <= b, b <= length else { return nil }
+    // An unset group is PCRE2_UNSET (~0), which reads as -1 here.
+    guard a >= 0, a <= b, b <= length else { return nil }
     return a..<b
   }
 }
