@@ -14,10 +14,12 @@ let package = Package(
   targets: [
     // Debian's liblz4 and libzstd, for compressed Arrow IPC bodies.
     .systemLibrary(name: "CCodecs"),
+    // Debian's libpcre2-8 (libpcre2-dev), for the regular expressions of string functions.
+    .systemLibrary(name: "CPCRE2"),
     // libhdf5 (Debian's libhdf5-dev) for vaex's HDF5 files; flags from pkg-config `hdf5`.
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
     .target(name: "FrameStorage", dependencies: ["CCodecs", "CHDF5"]),
-    .target(name: "FrameCompute", dependencies: ["FrameStorage"], exclude: ["Aggregators/README.md"]),
+    .target(name: "FrameCompute", dependencies: ["FrameStorage", "CPCRE2"], exclude: ["Aggregators/README.md"]),
     .target(name: "SwiftFrame", dependencies: ["FrameCompute", "FrameStorage", "CSwiftFrame"]),
     // The public header as a Swift module: one copy of the C types (sf_scalar, sf_progress).
     .systemLibrary(name: "CSwiftFrame"),

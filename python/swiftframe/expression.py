@@ -190,6 +190,12 @@ class Expression:
     def __len__(self):
         return len(self.df)
 
+    @property
+    def str(self):
+        """String methods, `df.s.str.lower()` (swiftframe.strings.StringMethods)."""
+        from .strings import StringMethods
+        return StringMethods(self)
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__" or kwargs:
             return NotImplemented
@@ -235,7 +241,10 @@ class Expression:
         return values if dtype is None else values.astype(dtype)
 
     def astype(self, dtype):
-        """The values cast to `dtype` with numpy's astype rules (an expression `int16(x)`)."""
+        """The values cast to `dtype` with numpy's astype rules (an expression `int16(x)`;
+        `astype(str)` is `astype(x, 'str')`, strings as numpy prints the values)."""
+        if dtype is str or dtype in ("str", "string", "large_string"):
+            return self._derive(f"astype({self.expression}, 'str')")
         name = np.dtype(dtype).name
         if np.dtype(dtype).kind in "mM":  # datetime64[unit] / timedelta64[unit]
             unit, _ = np.datetime_data(np.dtype(dtype))

@@ -100,7 +100,7 @@ def test_evaluate_filtered_strings(frame, table):
     assert list(got) == list(table["s"].to_numpy(zero_copy_only=False)[keep])
 
 
-@pytest.mark.parametrize("bad, error", [("s == 1", TypeError), ("s + 'a' == 'b'", TypeError), ("x == 'a'", TypeError),
+@pytest.mark.parametrize("bad, error", [("s == 1", TypeError), ("s - 'a' == 'b'", TypeError), ("x == 'a'", TypeError),
                                         ("s < x", TypeError), ("sqrt(s)", TypeError), ("'a' == 'b'", TypeError)])
 def test_type_errors_before_any_pass(frame, bad, error):
     with pytest.raises(error):

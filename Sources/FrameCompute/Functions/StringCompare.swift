@@ -74,6 +74,7 @@ extension TypeChecker {
       }
     }
     guard isString(a) || isString(b) else { return nil }
+    if op == .add, let joined = try concatenation(a, b) { return joined }
     guard op.isComparison else {
       throw SFError(.type, "'\(op.rawValue)' is not supported between strings")
     }
@@ -86,6 +87,20 @@ extension TypeChecker {
       return TypedNode(.apply(StringCompare(op: op.swapped, constant: Array(s.utf8))), .bool, [y])
     default:
       throw SFError(.type, "'\(op.rawValue)' cannot compare \(describe(a)) with \(describe(b))")
+    }
+  }
+
+  /// `a + b` between strings (a column and a column or a string literal), or nil.
+  private func concatenation(_ a: Checked, _ b: Checked) throws(SFError) -> TypedNode? {
+    switch (a, b) {
+    case (.node(let x), .node(let y)) where x.dtype.isString && y.dtype.isString:
+      return TypedNode(.apply(Concat(separator: [], constant: nil, constantFirst: false)), .largeString, [x, y])
+    case (.node(let x), .weak(.string(let s))) where x.dtype.isString:
+      return TypedNode(.apply(Concat(separator: [], constant: Array(s.utf8), constantFirst: false)), .largeString, [x])
+    case (.weak(.string(let s)), .node(let y)) where y.dtype.isString:
+      return TypedNode(.apply(Concat(separator: [], constant: Array(s.utf8), constantFirst: true)), .largeString, [y])
+    default:
+      return nil
     }
   }
 

@@ -23,6 +23,9 @@ public final class Scratch {
   private var valueStorage: UnsafeMutableRawPointer?
   private var maskStorage: UnsafeMutablePointer<UInt8>?
   private var stringStorage: StringBuilder?
+  /// What a function keeps per thread across chunks (a regex's match data), made by
+  /// the function on first use and released with the scratch.
+  public var state: AnyObject?
 
   init() {}
 
@@ -97,8 +100,13 @@ public final class StringBuilder {
     row = 0
   }
 
+  @inline(__always)
   private func reserve(_ extra: Int) {
-    guard used + extra > capacity else { return }
+    if used + extra > capacity { grow(extra) }
+  }
+
+  @inline(never)
+  private func grow(_ extra: Int) {
     var grown = capacity * 2
     while grown < used + extra { grown *= 2 }
     let p = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 64)
@@ -115,6 +123,7 @@ public final class StringBuilder {
     used += s.count
   }
 
+  @inline(__always)
   public func append(_ byte: UInt8) {
     reserve(1)
     bytes.storeBytes(of: byte, toByteOffset: used, as: UInt8.self)
@@ -124,6 +133,9 @@ public final class StringBuilder {
   public func append<S: Sequence>(contentsOf s: S) where S.Element == UInt8 {
     for b in s { append(b) }
   }
+
+  /// Bytes appended in this chunk so far.
+  public var byteCount: Int { used }
 
   /// Ends the current row (an empty string if nothing was appended).
   public func endRow() {
