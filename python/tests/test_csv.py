@@ -453,7 +453,7 @@ def test_conversion_memory_stays_bounded(tmp_path):
         for _ in range(repeats):
             out.write(block)
     rows = repeats * n_block
-    env = dict(os.environ, SWIFTFRAME_THREADS="2")
+    env = dict(os.environ, SWIFTFRAME_THREADS="2", MALLOC_ARENA_MAX="1")  # count our memory, not arena slack
     base = subprocess.run([sys.executable, "-c", BASELINE_SCRIPT], capture_output=True, text=True, env=env)
     assert base.returncode == 0, base.stderr
     baseline = int(base.stdout.split()[0]) * 1024
