@@ -22,6 +22,19 @@ public enum Literal: Sendable, Equatable {
   case string(String)
 }
 
+extension Literal {
+  /// The literal as Python writes it, for messages.
+  public var text: String {
+    switch self {
+    case .int(let v): "\(v)"
+    case .uint(let v): "\(v)"
+    case .float(let v): "\(v)"
+    case .bool(let v): v ? "True" : "False"
+    case .string(let s): "'\(s)'"
+    }
+  }
+}
+
 public enum UnaryOp: String, Sendable {
   case negate = "-", plus = "+", invert = "~"
 }

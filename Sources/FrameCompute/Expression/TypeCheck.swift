@@ -155,22 +155,12 @@ public struct TypeChecker {
     var target = weakPromote(t, lit)
     if target.isInteger, !literalFits(lit, target) {
       guard comparison else {
-        throw SFError(.type, "Python integer \(literalText(lit)) out of bounds for \(target) in \(what)")
+        throw SFError(.type, "Python integer \(lit.text) out of bounds for \(target) in \(what)")
       }
       // numpy 2 compares an out-of-range Python int correctly: widen instead.
       target = literalFits(lit, .int64) && target != .uint64 ? .int64 : .float64
     }
     return (target, try constant(lit, target))
-  }
-
-  func literalText(_ lit: Literal) -> String {
-    switch lit {
-    case .int(let v): "\(v)"
-    case .uint(let v): "\(v)"
-    case .float(let v): "\(v)"
-    case .bool(let v): v ? "True" : "False"
-    case .string(let s): "'\(s)'"
-    }
   }
 
   func unary(_ op: UnaryOp, _ c: Checked) throws(SFError) -> Checked {
@@ -331,7 +321,7 @@ public struct TypeChecker {
       switch try typed(args[0]) {
       case .weak(let lit):
         if t.isInteger, !literalFits(lit, t) {
-          throw SFError(.type, "Python integer \(literalText(lit)) out of bounds for \(t)")
+          throw SFError(.type, "Python integer \(lit.text) out of bounds for \(t)")
         }
         return .node(try constant(lit, t))
       case .node(let n):

@@ -114,7 +114,7 @@ extension TypeChecker {
       guard case .constant(let scalar) = try constant(lit, t).op else { continue }
       var b = scalar.bits
       if t.isFloat { let d = Double(bitPattern: b); b = d.isNaN ? Double.nan.bitPattern : (d == 0 ? 0.0 : d).bitPattern }
-      guard seen.insert(b).inserted else { throw SFError(.argument, "\(name)() label \(literalText(lit)) is given twice") }
+      guard seen.insert(b).inserted else { throw SFError(.argument, "\(name)() label \(lit.text) is given twice") }
       bits.append(b)
     }
     return .fixed(t, bits)

@@ -123,7 +123,7 @@ extension TypeChecker {
       switch lit {
       case .int(let v): value = v
       case .uint(let v) where v <= UInt64(Int64.max): value = Int64(v)
-      default: throw SFError(.type, "\(name)() takes an integer count of units, not \(literalText(lit))")
+      default: throw SFError(.type, "\(name)() takes an integer count of units, not \(lit.text)")
       }
       if t == .date32, !(Int64(Int32.min)...Int64(Int32.max)).contains(value) {
         throw SFError(.type, "\(name)(\(value), 'D') is out of the range of dates")
@@ -158,7 +158,7 @@ extension TypeChecker {
     func describe(_ c: Checked) -> String {
       switch c {
       case .node(let n): "\(n.dtype)"
-      case .weak(let lit): "the Python value \(literalText(lit))"
+      case .weak(let lit): "the Python value \(lit.text)"
       }
     }
     let x = temporal(a), y = temporal(b)

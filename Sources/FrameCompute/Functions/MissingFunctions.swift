@@ -211,7 +211,7 @@ enum Keys: Sendable {
       var pairs: [([UInt8], Int)] = []
       for (lit, slot) in zip(literals, slots) {
         guard case .string(let s) = lit else {
-          throw SFError(.type, "\(what) of strings needs string values, got \(literalText(lit))")
+          throw SFError(.type, "\(what) of strings needs string values, got \(lit.text)")
         }
         pairs.append((Array(s.utf8), slot))
       }
@@ -240,16 +240,6 @@ enum Keys: Sendable {
       throw SFError(.type, "\(what) is not supported for \(t) values")
     }
     return .numbers(lookup)
-  }
-}
-
-private func literalText(_ lit: Literal) -> String {
-  switch lit {
-  case .int(let v): "\(v)"
-  case .uint(let v): "\(v)"
-  case .float(let v): "\(v)"
-  case .bool(let v): v ? "True" : "False"
-  case .string(let s): "'\(s)'"
   }
 }
 

@@ -107,7 +107,7 @@ extension TypeChecker {
   private func describe(_ c: Checked) -> String {
     switch c {
     case .node(let n): "a \(n.dtype) expression"
-    case .weak(let lit): "the literal \(literalText(lit))"
+    case .weak(let lit): "the literal \(lit.text)"
     }
   }
 }

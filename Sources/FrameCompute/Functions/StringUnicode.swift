@@ -155,23 +155,7 @@ final class UnicodeTables: @unchecked Sendable {
           extra += mapped
         }
       }
-      var f: UInt16 = 0
-      if p.isCased { f |= Flag.cased }
-      if p.isCaseIgnorable { f |= Flag.caseIgnorable }
-      if p.isLowercase { f |= Flag.lowercase }
-      if p.isUppercase { f |= Flag.uppercase }
-      switch p.generalCategory {
-      case .titlecaseLetter: f |= Flag.titlecase | Flag.letter
-      case .uppercaseLetter, .lowercaseLetter, .modifierLetter, .otherLetter: f |= Flag.letter
-      default: break
-      }
-      switch p.numericType {
-      case .decimal: f |= Flag.decimal | Flag.digit | Flag.numeric
-      case .digit: f |= Flag.digit | Flag.numeric
-      case .numeric: f |= Flag.numeric
-      default: break
-      }
-      flags[Int(c)] = f
+      flags[Int(c)] = UnicodeTables.flags(of: p)
     }
     (lower, upper, title) = (mappings[0], mappings[1], mappings[2])
     multi = .allocate(capacity: max(extra.count, 1))
@@ -183,6 +167,11 @@ final class UnicodeTables: @unchecked Sendable {
   func flags(_ c: UInt32) -> UInt16 {
     if c < UInt32(UnicodeTables.size) { return flags[Int(c)] }
     guard let p = properties(c) else { return 0 }
+    return UnicodeTables.flags(of: p)
+  }
+
+  /// The flags of a scalar from its Unicode properties.
+  static func flags(of p: Unicode.Scalar.Properties) -> UInt16 {
     var f: UInt16 = 0
     if p.isCased { f |= Flag.cased }
     if p.isCaseIgnorable { f |= Flag.caseIgnorable }
