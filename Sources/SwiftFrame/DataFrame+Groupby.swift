@@ -21,7 +21,7 @@ extension DataFrame {
     let (programs, selections, tasks) = try plan(requests + [Request(.count, nil)], s)
     let results = try aggregateGroups(sc, programs: programs, selections: selections, tasks: tasks, keys: groupKeys,
                                       progress: progress)
-    guard let sizes = results.last else { return try OwnedColumns(length: 0).frame }
+    guard let sizes = results.last else { return OwnedColumns(length: 0).frame }
     let kept = sizes.indices.filter { sizes[$0].bits != 0 }
     var columns = OwnedColumns(length: kept.count)
     var stride = groupKeys.reduce(1) { $0 * $1.groups }
