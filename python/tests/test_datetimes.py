@@ -574,3 +574,43 @@ def test_mutated_zone_files_never_crash(tmp_path, monkeypatch):
             assert all(0 <= h < 24 for h in hours)
             outcomes.add("ok")
     assert outcomes == {"ok", "error"}
+
+
+# Casts between datetimes and strings ---------------------------------------------------
+
+@pytest.mark.parametrize("unit", ["D", "s", "ms", "us", "ns"])
+def test_datetimes_to_strings_as_numpy_prints_them(unit):
+    rng = np.random.default_rng(12)
+    span = {"D": 10**5, "s": 10**10, "ms": 10**13, "us": 10**16, "ns": 4 * 10**18}[unit]
+    values = rng.integers(-span, span, 5000).astype(f"M8[{unit}]")
+    df = sf.from_arrays(t=values)
+    assert list(df.t.astype(str).values) == list(values.astype(str))
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_durations_to_strings_as_numpy_prints_them(unit):
+    values = np.random.default_rng(13).integers(-10**12, 10**12, 3000).astype(f"m8[{unit}]")
+    small = values[:100].astype(np.int64) % 1000
+    assert list(sf.from_arrays(d=small.astype(f"m8[{unit}]")).d.astype(str).values) == \
+        list(small.astype(f"m8[{unit}]").astype(str))
+    # numpy cuts longer ones to its fixed width (<U21): compare with its format uncut.
+    name = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}[unit]
+    assert list(sf.from_arrays(d=values).d.astype(str).values) == [f"{v} {name}" for v in values.astype(np.int64)]
+
+
+@pytest.mark.parametrize("unit", ["D", "s", "ms", "us", "ns"])
+def test_strings_to_datetimes_as_pandas_coerces(unit):
+    rng = np.random.default_rng(14)
+    stamps = rng.integers(-2 * 10**18, 2 * 10**18, 3000).astype("M8[ns]")
+    texts = list(np.datetime_as_string(stamps, unit="ns"))            # 2020-01-02T03:04:05.123456789
+    texts += [t.replace("T", " ")[:23] for t in texts[:500]]          # space and 3 fraction digits
+    texts += [t[:10] for t in texts[:500]]                            # dates
+    texts += ["not a date", "2020-02-30", "2020-01-01T25:00:00", "", None]  # (pandas also takes 2020-1-1)
+    df = sf.from_arrays(s=np.array(texts, dtype=object))
+    got = df.s.astype(f"datetime64[{unit}]").values
+    want = pd.to_datetime(pd.Series(texts), errors="coerce", format="ISO8601")
+    # numpy truncates finer digits toward negative infinity for a coarser unit: floor.
+    want_values = want.dt.floor({"D": "D", "s": "s", "ms": "ms", "us": "us", "ns": "ns"}[unit]).to_numpy()
+    missing = want.isna().to_numpy()
+    np.testing.assert_array_equal(np.ma.getmaskarray(got), missing)
+    np.testing.assert_array_equal(np.ma.getdata(got)[~missing].astype("M8[ns]"), want_values[~missing])

@@ -95,23 +95,5 @@ struct DatetimeStrftime: VectorFunction {
     }
   }
 
-  /// Decimal digits of `v`, zero-padded to `width`, without allocating.
-  private func number(_ v: Int64, _ width: Int, _ b: StringBuilder) {
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-      (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var m = v.magnitude
-    var n = 0
-    withUnsafeMutableBytes(of: &digits) { d in
-      repeat {
-        d[n] = UInt8(48 + m % 10)
-        m /= 10
-        n += 1
-      } while m > 0 && n < 20
-      if v < 0 { b.append(45) }
-      var pad = width - n
-      while pad > 0 { b.append(48); pad -= 1 }
-      while n > 0 { n -= 1; b.append(d[n]) }
-    }
-  }
+  private func number(_ v: Int64, _ width: Int, _ b: StringBuilder) { b.appendNumber(v, width: width) }
 }

@@ -132,6 +132,7 @@ extension TypeChecker {
     case .node(let n):
       if n.dtype == t { return n }
       if n.dtype.isInteger { return TypedNode(.cast, t, [n]) }
+      if n.dtype.isString, !isDuration { return TypedNode(.apply(ParseTemporal(target: t)), t, [n]) }
       if (isDuration && n.dtype.isDuration) || (!isDuration && n.dtype.isTimePoint) {
         return TypedNode(.apply(TemporalCast(from: n.dtype, to: t)), t, [n])
       }

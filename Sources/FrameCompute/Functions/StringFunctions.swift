@@ -20,12 +20,14 @@ extension TypeChecker {
     return nil
   }
 
-  /// `astype(x, 'str')`: numbers and bools as numpy's astype(str) prints them.
+  /// `astype(x, 'str')`: numbers, bools, dates, timestamps and durations as numpy's
+  /// astype(str) prints them.
   private mutating func bindAstypeString(_ args: [Node]) throws(SFError) -> TypedNode? {
     guard args.count == 2, case .weak(.string(let target)) = try typed(args[1]),
           ["str", "string", "large_string", "unicode", "object"].contains(target) else { return nil }
     let x = try operand(args[0])
     if x.dtype.isString { return x }
+    if x.dtype.isTemporal { return TypedNode(.apply(FormatTemporal(dtype: x.dtype)), .largeString, [x]) }
     guard x.dtype.isNumeric else {
       throw SFError(.type, "astype(): cannot format \(x.dtype) values as strings")
     }

@@ -150,6 +150,27 @@ public final class StringBuilder {
   }
 }
 
+extension StringBuilder {
+  /// The decimal digits of `v` (a minus sign first when negative), zero-padded to
+  /// `width`, without allocating.
+  public func appendNumber(_ v: Int64, width: Int = 0) {
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits
+    var m = v.magnitude
+    var n = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+      repeat {
+        d[n] = UInt8(48 + m % 10)
+        m /= 10
+        n += 1
+      } while m > 0
+      if v < 0 { append(45) }
+      var pad = width - n
+      while pad > 0 { append(48); pad -= 1 }
+      while n > 0 { n -= 1; append(d[n]) }
+    }
+  }
+}
+
 extension Vec {
   /// The bytes of string `i` of a string vector (offsets are absolute in `values`).
   @inline(__always)

@@ -232,65 +232,17 @@ enum CSVParse {
     return strtod(copy, nil)
   }
 
-  /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-  static func days(year: Int, month: Int, day: Int) -> Int {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let mp = (month + 9) % 12
-    let doy = (153 * mp + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    return era * 146097 + doe - 719468
-  }
-
-  @inline(__always)
-  static func number(_ f: CSVField, _ start: Int, _ count: Int) -> Int? {
-    var v = 0
-    for k in start..<(start + count) {
-      guard let d = digit(f[k]) else { return nil }
-      v = v * 10 + Int(d)
-    }
-    return v
-  }
-
   /// YYYY-MM-DD: days since the epoch.
   static func date(_ f: CSVField) -> Int32? {
-    guard f.count == 10 else { return nil }
-    return dateDays(f).map { Int32($0) }
-  }
-
-  private static func dateDays(_ f: CSVField) -> Int? {
-    guard f.count >= 10, f[4] == UInt8(ascii: "-"), f[7] == UInt8(ascii: "-"),
-          let y = number(f, 0, 4), let m = number(f, 5, 2), let d = number(f, 8, 2),
-          (1...12).contains(m), d >= 1 else { return nil }
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-    let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-    guard d <= lengths[m - 1] else { return nil }
-    return days(year: y, month: m, day: d)
+    guard f.count == 10, let (days, _) = ISO8601.parse(f) else { return nil }
+    return Int32(days)
   }
 
   /// YYYY-MM-DD, or YYYY-MM-DD[T ]HH:MM:SS[.f…] (up to 9 fraction digits,
   /// truncated to microseconds): microseconds since the epoch.
   static func timestamp(_ f: CSVField) -> Int64? {
-    guard let days = dateDays(f) else { return nil }
-    if f.count == 10 { return Int64(days) * 86_400_000_000 }
-    guard f.count >= 19, f[10] == UInt8(ascii: "T") || f[10] == UInt8(ascii: " "),
-          f[13] == UInt8(ascii: ":"), f[16] == UInt8(ascii: ":"),
-          let h = number(f, 11, 2), let mi = number(f, 14, 2), let s = number(f, 17, 2),
-          h < 24, mi < 60, s < 60 else { return nil }
-    var micros = 0
-    if f.count > 19 {
-      let digits = f.count - 20
-      guard f[19] == UInt8(ascii: "."), digits >= 1, digits <= 9, let frac = number(f, 20, digits) else { return nil }
-      var scale = 1
-      for _ in digits..<6 { scale *= 10 }
-      if digits <= 6 { micros = frac * scale } else {
-        var divisor = 1
-        for _ in 6..<digits { divisor *= 10 }
-        micros = frac / divisor
-      }
-    }
-    return (Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + s)) * 1_000_000 + Int64(micros)
+    guard let (days, nanos) = ISO8601.parse(f) else { return nil }
+    return Int64(days) * 86_400_000_000 + nanos / 1000
   }
 
   /// Whether the bytes are valid UTF-8 (Arrow's utf8 type requires it).
