@@ -142,6 +142,48 @@ class DataFrame:
         from .groupby import GroupBy, groupby
         return GroupBy(self, by) if agg is None else groupby(self, by, agg, progress)
 
+    def value_counts(self, expression, dropna=False, ascending=False):
+        """How often each value of `expression` occurs, as a pandas Series sorted by
+        count (most frequent first), as vaex and pandas give it; missing values and NaN
+        are counted as values unless `dropna`."""
+        import pandas as pd
+        from . import agg
+        from .groupby import groupby
+        counts = groupby(self, [expression], {"__count": agg.count()}).to_pandas_df()
+        key = counts.columns[0]
+        series = pd.Series(counts["__count"].to_numpy(), index=pd.Index(counts[key]).rename(None), name="count")
+        if dropna:
+            series = series[series.index.notna()]
+        return series.sort_values(ascending=ascending, kind="stable")
+
+    def describe(self):
+        """count, NA, mean, std, min and max of every column in one pass, as a pandas
+        DataFrame with one column per frame column (vaex's describe)."""
+        import pandas as pd
+        from .expression import column_ref
+        names = self.column_names
+        dtypes = self.dtypes
+        numeric = [n for n in names if dtypes[n] is not None and dtypes[n].kind in "biuf"]
+        temporal = [n for n in names if dtypes[n] is not None and dtypes[n].kind in "mM"]
+        requests = [("count", None)] + [("count", n) for n in names if dtypes[n] is not None]
+        requests += [(k, n) for n in numeric for k in ("mean", "std", "min", "max")]
+        requests += [(k, n) for n in temporal for k in ("min", "max")]
+        kinds = (ctypes.c_int32 * len(requests))(*[_native.AGGREGATES[k] for k, _ in requests])
+        texts = [None if n is None else column_ref(n) for _, n in requests]
+        out = (_native.Scalar * len(requests))()
+        check(lib.sf_frame_aggregate(self._handle, len(requests), kinds, _native.strings(texts), None,
+                                     _native.NO_PROGRESS, None, out))
+        results = {(k, n): _scalar(r) for (k, n), r in zip(requests, out)}
+        rows = results[("count", None)]
+        table = {}
+        for n in names:
+            dtype = dtypes[n]
+            count = results.get(("count", n))
+            table[n] = {"data_type": dtype, "count": count, "NA": None if count is None else rows - count,
+                        "mean": results.get(("mean", n)), "std": results.get(("std", n)),
+                        "min": results.get(("min", n)), "max": results.get(("max", n))}
+        return pd.DataFrame(table, index=["data_type", "count", "NA", "mean", "std", "min", "max"])
+
     # Distinct values and categoricals (categories.py)
 
     def unique(self, expression, dropna=False, dropnan=False, dropmissing=False, progress=None):

@@ -363,6 +363,7 @@ class Expression:
     def minmax(self, **kw): return self.df.minmax(self, **kw)
 
     def unique(self, **kw): return self.df.unique(self, **kw)
+    def value_counts(self, **kw): return self.df.value_counts(self, **kw)
     def nunique(self, **kw): return self.df.nunique(self, **kw)
 
     def evaluate(self, i1=None, i2=None):
