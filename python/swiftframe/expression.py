@@ -337,9 +337,10 @@ class Expression:
 
     @property
     def dt(self):
-        """Datetime fields and functions (`df.t.dt.year`), see swiftframe.datetimes."""
-        from .datetimes import DateTime
-        return DateTime(self)
+        """Datetime fields and functions (`df.t.dt.year`), see swiftframe.datetimes; on a
+        timedelta, its components as pandas' `.dt` gives them (`df.d.dt.total_seconds()`)."""
+        from .datetimes import DateTime, TimeDelta
+        return TimeDelta(self) if self.dtype.kind == "m" else DateTime(self)
 
     @property
     def td(self):
