@@ -19,7 +19,8 @@ def _axes(binby):
 
 def resolve_limits(df, axes, limits, selection=None):
     """[(low, high)] per axis from vaex's spellings: [lo, hi] (one axis), a list of
-    those, "minmax" (all axes, one pass), or a list mixing pairs and "minmax"."""
+    those, "minmax" (all axes, one pass), a percentage such as "99.7%" (the central
+    part of the values, from percentile_approx), or a list mixing them."""
     from .dataframe import _text
     n = len(axes)
     if limits is None or isinstance(limits, str):
@@ -30,9 +31,13 @@ def resolve_limits(df, axes, limits, selection=None):
     if len(limits) != n:
         raise ValueError(f"{len(limits)} limits given for {n} binby axes")
     wanted = [i for i, l in enumerate(limits) if l is None or (isinstance(l, str) and l == "minmax")]
+    limits = list(limits)
     for i, l in enumerate(limits):
         if isinstance(l, str) and l != "minmax":
-            raise ValueError(f"unknown limits {l!r}: give [low, high] or 'minmax'")
+            share = _percentage(l)
+            tail = (100 - share) / 2
+            lo, hi = percentile_approx(df, axes[i], [tail, 100 - tail], selection=selection)
+            limits[i] = (lo, hi if hi > lo else lo + 1.0)
     found = df.minmax([_text(axes[i]) for i in wanted], selection=selection) if wanted else []
     out = list(limits)
     for i, (lo, hi) in zip(wanted, found):
@@ -40,6 +45,54 @@ def resolve_limits(df, axes, limits, selection=None):
             raise ValueError(f"binby axis {_text(axes[i])!r} has no finite values to take limits from")
         out[i] = (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
     return [(float(lo), float(hi)) for lo, hi in out]
+
+
+def _percentage(text):
+    try:
+        share = float(text.rstrip("%")) if text.endswith("%") else None
+    except ValueError:
+        share = None
+    if share is None or not 0 < share <= 100:
+        raise ValueError(f"unknown limits {text!r}: give [low, high], 'minmax' or a percentage such as '99.7%'")
+    return share
+
+
+PERCENTILE_SHAPE = 1 << 16
+
+
+def percentile_approx(df, expression, percentage=50.0, selection=None, percentile_shape=PERCENTILE_SHAPE,
+                      percentile_limits="minmax"):
+    """vaex's percentile_approx: the values are counted on a fine grid of
+    `percentile_shape` cells over `percentile_limits` (default their min and max, one
+    pass each for the limits and the counts; infinite values are left out), and each
+    percentile is interpolated in
+    the cumulative counts. For a fraction q of n values, the result lies within one
+    cell, (max - min) / percentile_shape, of the sorted values at ranks floor(q n) - 1
+    … ceil(q n) (numpy's percentile lies there too). A list of percentages gives an array."""
+    many = np.ndim(percentage) > 0
+    wanted = np.atleast_1d(np.asarray(percentage, dtype=np.float64))
+    if ((wanted < 0) | (wanted > 100)).any():
+        raise ValueError(f"percentages must be in [0, 100], got {percentage}")
+    (lo, hi), = resolve_limits(df, [_finite(df, expression)], percentile_limits, selection)
+    hi += (hi - lo) * 1e-9  # the maximum itself inside the grid, whose cells are [low, high)
+    counts = aggregate(df, "count", expression, selection, [expression], [[lo, hi]], percentile_shape)
+    counts = counts.astype(np.float64)
+    total = counts.sum()
+    if total == 0:
+        out = np.full(len(wanted), np.nan)
+    else:
+        cumulative = np.concatenate([[0.0], np.cumsum(counts)]) / total
+        edges = np.linspace(lo, hi, percentile_shape + 1)
+        out = np.interp(wanted / 100, cumulative, edges)
+    return out if many else out[0]
+
+
+def _finite(df, expression):
+    """The expression with infinities left out (as NaN), so limits from its minimum and
+    maximum are finite; infinite values then fall outside every grid."""
+    from .dataframe import _text
+    text = _text(expression)
+    return f"where(isfinite({text}), {text}, nan)" if df.data_type(text).kind == "f" else text
 
 
 def aggregate(df, kind, expression, selection, binby, limits, shape):

@@ -272,6 +272,22 @@ class DataFrame:
     def max(self, expression, selection=None, binby=None, limits=None, shape=None):
         return self._aggregate("max", expression, selection, binby, limits, shape)
 
+    def percentile_approx(self, expression, percentage=50.0, selection=None, percentile_shape=None,
+                          percentile_limits="minmax"):
+        """Approximate percentiles (vaex's): within (max - min) / percentile_shape (2^16
+        cells by default) of numpy's; see swiftframe.binby.percentile_approx."""
+        from . import binby as grid
+        return grid.percentile_approx(self, expression, percentage, selection,
+                                      percentile_shape or grid.PERCENTILE_SHAPE, percentile_limits)
+
+    def median_approx(self, expression, selection=None, percentile_shape=None):
+        return self.percentile_approx(expression, 50.0, selection, percentile_shape)
+
+    def limits_percentage(self, expression, percentage=99.73, selection=None):
+        """[low, high] holding the central `percentage` percent of the values."""
+        from . import binby as grid
+        return grid.resolve_limits(self, [expression], f"{percentage}%", selection)[0]
+
     def minmax(self, expression, selection=None):
         """[min, max] in one pass (an array of pairs for a list of expressions)."""
         many = isinstance(expression, (list, tuple))

@@ -121,7 +121,8 @@ def test_minmax_limits_and_default_shape(data):
     (dict(binby="x", limits=[1, 1]), ValueError),
     (dict(binby="x", limits=[0, 1], shape=0), ValueError),
     (dict(binby=["x", "y"], limits=[[0, 1]]), ValueError),
-    (dict(binby="x", limits="99%"), ValueError),
+    (dict(binby="x", limits="150%"), ValueError),
+    (dict(binby="x", limits="most"), ValueError),
     (dict(binby="nope", limits=[0, 1]), NameError),
     (dict(binby="x", limits=[0, np.inf]), ValueError),
 ])
@@ -135,3 +136,30 @@ def test_string_axis_is_a_type_error():
     df = sf.from_arrays(s=np.array(["a", "b"], dtype=object), x=np.arange(2.0))
     with pytest.raises(TypeError):
         df.count(binby="s", limits=[0, 1])
+
+
+@pytest.mark.parametrize("column", ["x", "v", "i"])
+def test_percentile_approx_within_its_bound(data, column):
+    df, ref = data
+    values = ref[column][ref.present(column)].astype(np.float64)
+    values = np.sort(values[np.isfinite(values)])  # infinities are left out, as documented
+    n = len(values)
+    cell = (values[-1] - values[0]) / (1 << 16)
+    wanted = [0, 0.15, 1, 25, 50, 75, 99, 99.85, 100]
+    got = df.percentile_approx(column, wanted)
+    for q, g in zip(wanted, got):
+        k = q / 100 * n
+        low = values[max(0, int(np.floor(k)) - 1)]
+        high = values[min(n - 1, int(np.ceil(k)))]
+        assert low - cell <= g <= high + cell, (q, g, low, high)
+    assert df.median_approx(column) == pytest.approx(got[4])
+
+
+def test_percentage_limits(data):
+    df, ref = data
+    lo, hi = df.percentile_approx("y", [5, 95])
+    assert df.limits_percentage("y", 90) == pytest.approx((lo, hi))
+    np.testing.assert_array_equal(df.count(binby="y", limits="90%", shape=8),
+                                  df.count(binby="y", limits=[lo, hi], shape=8))
+    inside = df.count(binby="y", limits="90%", shape=1)[0]
+    assert inside == pytest.approx(0.9 * df.count("y"), rel=0.01)
