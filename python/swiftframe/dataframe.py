@@ -285,8 +285,16 @@ class DataFrame:
 
     def limits_percentage(self, expression, percentage=99.73, selection=None):
         """[low, high] holding the central `percentage` percent of the values."""
+        return self.limits(expression, f"{percentage}%", selection)
+
+    def limits(self, expression, value="minmax", selection=None):
+        """vaex's limits: [low, high] of `expression` from `value` ("minmax", a percentage
+        such as "99.7%", or [low, high] itself); an array of them for a list."""
         from . import binby as grid
-        return grid.resolve_limits(self, [expression], f"{percentage}%", selection)[0]
+        many = isinstance(expression, (list, tuple))
+        exprs = list(expression) if many else [expression]
+        found = np.array(grid.resolve_limits(self, exprs, value, selection))
+        return found if many else found[0]
 
     def minmax(self, expression, selection=None):
         """[min, max] in one pass (an array of pairs for a list of expressions)."""

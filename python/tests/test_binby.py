@@ -163,3 +163,13 @@ def test_percentage_limits(data):
                                   df.count(binby="y", limits=[lo, hi], shape=8))
     inside = df.count(binby="y", limits="90%", shape=1)[0]
     assert inside == pytest.approx(0.9 * df.count("y"), rel=0.01)
+
+
+def test_limits(data):
+    df, ref = data
+    y = ref["y"][ref.present("y")]
+    np.testing.assert_array_equal(df.limits("y"), [y.min(), y.max()])
+    np.testing.assert_allclose(df.limits(["y", "k"], "minmax"), [[y.min(), y.max()],
+                               [ref["k"][ref.present("k")].min(), ref["k"][ref.present("k")].max()]])
+    np.testing.assert_allclose(df.limits("y", "90%"), df.percentile_approx("y", [5, 95]))
+    np.testing.assert_array_equal(df.limits("y", [-1, 2]), [-1, 2])
