@@ -17,19 +17,25 @@ def _axes(binby):
     return list(binby) if isinstance(binby, (list, tuple)) else [binby]
 
 
+def _per_axis(limits, n):
+    """vaex's limits spelled per axis: one [lo, hi], a string or None for all axes, or a list."""
+    if limits is None or isinstance(limits, str):
+        return [limits] * n
+    if n == 1 and len(limits) == 2 and not isinstance(limits[0], (list, tuple, str, np.ndarray)) \
+            and limits[0] is not None:
+        return [limits]
+    if len(limits) != n:
+        raise ValueError(f"{len(limits)} limits given for {n} binby axes")
+    return list(limits)
+
+
 def resolve_limits(df, axes, limits, selection=None):
     """[(low, high)] per axis from vaex's spellings: [lo, hi] (one axis), a list of
     those, "minmax" (all axes, one pass), a percentage such as "99.7%" (the central
     part of the values, from percentile_approx), or a list mixing them."""
     from .dataframe import _text
     n = len(axes)
-    if limits is None or isinstance(limits, str):
-        limits = [limits] * n
-    elif n == 1 and len(limits) == 2 and not isinstance(limits[0], (list, tuple, str, np.ndarray)) \
-            and limits[0] is not None:
-        limits = [limits]
-    if len(limits) != n:
-        raise ValueError(f"{len(limits)} limits given for {n} binby axes")
+    limits = _per_axis(limits, n)
     wanted = [i for i, l in enumerate(limits) if l is None or (isinstance(l, str) and l == "minmax")]
     limits = list(limits)
     for i, l in enumerate(limits):
@@ -45,6 +51,31 @@ def resolve_limits(df, axes, limits, selection=None):
             raise ValueError(f"binby axis {_text(axes[i])!r} has no finite values to take limits from")
         out[i] = (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
     return [(float(lo), float(hi)) for lo, hi in out]
+
+
+def _categorical_axes(df, axes, per_axis, shape):
+    """Categorical axes (stored dictionaries, ordinal_encode, categorize) given without
+    limits bin by category, as vaex does: one cell per label, in label order. Returns the
+    axes (a stored categorical becomes its codes), per axis the (low, high) so fixed or
+    None, and the shape."""
+    from .categories import _definition, labels
+    from .expression import Expression, column_ref
+    out_axes, bounds, out_shape = [], [], list(shape)
+    for k, axis in enumerate(axes):
+        name = axis.expression if isinstance(axis, Expression) else axis
+        found = labels(df, name) if per_axis[k] is None and isinstance(name, str) and name in df.column_names else None
+        if found is None:
+            out_axes.append(axis)
+            bounds.append(None)
+            continue
+        words, offset = found
+        codes = column_ref(name)
+        if name not in df.virtual_columns:  # a stored dictionary: its strings, as codes
+            codes = _definition("ordinal_encode", name, [], list(words))
+        out_axes.append(codes)
+        bounds.append((offset - 0.5, offset + len(words) - 0.5))
+        out_shape[k] = len(words)
+    return out_axes, bounds, out_shape
 
 
 def _percentage(text):
@@ -105,7 +136,11 @@ def aggregate(df, kind, expression, selection, binby, limits, shape):
     shape = [int(shape)] * len(axes) if np.ndim(shape) == 0 else [int(s) for s in shape]
     if len(shape) != len(axes):
         raise ValueError(f"{len(shape)} shape entries for {len(axes)} binby axes")
-    bounds = resolve_limits(df, axes, limits, selection)
+    per_axis = _per_axis(limits, len(axes))
+    axes, bounds, shape = _categorical_axes(df, axes, per_axis, shape)
+    free = [k for k, b in enumerate(bounds) if b is None]
+    for k, found in zip(free, resolve_limits(df, [axes[k] for k in free], [per_axis[k] for k in free], selection)):
+        bounds[k] = found
     texts = [None if e is None else _text(e) for e in exprs]
     cells = int(np.prod(shape))
     kinds = (ctypes.c_int32 * len(texts))(*([_native.AGGREGATES[kind]] * len(texts)))

@@ -173,3 +173,26 @@ def test_limits(data):
                                [ref["k"][ref.present("k")].min(), ref["k"][ref.present("k")].max()]])
     np.testing.assert_allclose(df.limits("y", "90%"), df.percentile_approx("y", [5, 95]))
     np.testing.assert_array_equal(df.limits("y", [-1, 2]), [-1, 2])
+
+
+def test_categorical_axes_bin_by_category(tmp_path):
+    rng = np.random.default_rng(4)
+    labels = ["b", "a", "Zürich", "c"]
+    s = np.array(labels, dtype=object)[rng.integers(0, 4, 5000)]
+    s[rng.random(5000) < 0.05] = None
+    x = rng.standard_normal(5000)
+    import pyarrow as pa
+    path = tmp_path / "c.arrow"
+    table = pa.table({"s": pa.array(list(s)).dictionary_encode(), "x": x, "k": rng.integers(3, 6, 5000)})
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    df = sf.open(str(path))
+    order = df.category_labels("s")  # the dictionary's order
+    got = df.count(binby="s")
+    np.testing.assert_array_equal(got, [np.sum(s == w) for w in order])
+    means = df.mean("x", binby=["s", "x"], limits=[None, [-5, 5]], shape=[0, 1])[:, 0]
+    np.testing.assert_allclose(means, [x[s == w].mean() for w in order], rtol=1e-12)
+    enc = df.ordinal_encode("s")
+    np.testing.assert_array_equal(enc.count(binby="s"), [np.sum(s == w) for w in sorted(order)])
+    cat = df.categorize("k", min_value=3, labels=["three", "four", "five"])
+    np.testing.assert_array_equal(cat.count(binby="k"), [np.sum(table["k"].to_numpy() == v) for v in (3, 4, 5)])
