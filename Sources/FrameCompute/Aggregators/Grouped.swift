@@ -126,13 +126,19 @@ final class GroupedMoments<T: ColumnValue>: GroupedAggregator {
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
-    for i in 0..<count where !p[i].isNaN {
-      guard let g = routed(ids, mask, i) else { continue }
-      let x = p[i].doubleValue
-      n[g] += 1
-      let d = x - mean[g]
-      mean[g] += d / n[g]
-      m2[g] += d * (x - mean[g])
+    n.withUnsafeMutableBufferPointer { n in
+      mean.withUnsafeMutableBufferPointer { mean in
+        m2.withUnsafeMutableBufferPointer { m2 in
+          for i in 0..<count where !p[i].isNaN {
+            guard let g = routed(ids, mask, i) else { continue }
+            let x = p[i].doubleValue
+            n[g] += 1
+            let d = x - mean[g]
+            mean[g] += d / n[g]
+            m2[g] += d * (x - mean[g])
+          }
+        }
+      }
     }
   }
 
@@ -176,9 +182,14 @@ final class GroupedExtreme<T: ColumnValue>: GroupedAggregator {
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
-    for i in 0..<count where !p[i].isNaN {
-      guard let g = routed(ids, mask, i) else { continue }
-      if !has[g] || better(p[i], than: best[g]) { best[g] = p[i]; has[g] = true }
+    let isMax = self.isMax
+    best.withUnsafeMutableBufferPointer { best in
+      has.withUnsafeMutableBufferPointer { has in
+        for i in 0..<count where !p[i].isNaN {
+          guard let g = routed(ids, mask, i) else { continue }
+          if !has[g] || (isMax ? p[i] > best[g] : p[i] < best[g]) { best[g] = p[i]; has[g] = true }
+        }
+      }
     }
   }
 
