@@ -85,6 +85,16 @@ final class GroupedSum<T: ColumnValue>: GroupedAggregator {
     ints = T.isFloatingPoint ? [] : Array(repeating: 0, count: groups)
   }
 
+  @_specialize(where T == Int8)
+  @_specialize(where T == Int16)
+  @_specialize(where T == Int32)
+  @_specialize(where T == Int64)
+  @_specialize(where T == UInt8)
+  @_specialize(where T == UInt16)
+  @_specialize(where T == UInt32)
+  @_specialize(where T == UInt64)
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count n: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
@@ -123,6 +133,16 @@ final class GroupedMoments<T: ColumnValue>: GroupedAggregator {
     m2 = n
   }
 
+  @_specialize(where T == Int8)
+  @_specialize(where T == Int16)
+  @_specialize(where T == Int32)
+  @_specialize(where T == Int64)
+  @_specialize(where T == UInt8)
+  @_specialize(where T == UInt16)
+  @_specialize(where T == UInt32)
+  @_specialize(where T == UInt64)
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
@@ -179,6 +199,16 @@ final class GroupedExtreme<T: ColumnValue>: GroupedAggregator {
 
   @inline(__always) private func better(_ a: T, than b: T) -> Bool { isMax ? a > b : a < b }
 
+  @_specialize(where T == Int8)
+  @_specialize(where T == Int16)
+  @_specialize(where T == Int32)
+  @_specialize(where T == Int64)
+  @_specialize(where T == UInt8)
+  @_specialize(where T == UInt16)
+  @_specialize(where T == UInt32)
+  @_specialize(where T == UInt64)
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
