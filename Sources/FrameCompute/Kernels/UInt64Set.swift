@@ -1,9 +1,11 @@
 /// A set of 64-bit values with open addressing and a multiplicative hash: several
 /// times faster than Set<UInt64>, whose SipHash dominates a distinct-values pass. Each
 /// value gets a dense id in insertion order, so the set doubles as a value -> id map.
+/// A slot holds the value beside its id, so a probe touches one cache line.
 public struct UInt64Set: Sendable {
-  /// Slots hold id + 1 (0 is empty); the count is a power of two, `shift` = 64 - log2.
-  private var slots: [Int32] = Array(repeating: 0, count: 64)
+  private struct Slot { var value: UInt64; var id: Int32 }  // id -1: empty
+  private var slots: [Slot] = Array(repeating: Slot(value: 0, id: -1), count: 64)
+  /// 64 - log2(slots.count): the hash's top bits index the table.
   private var shift: UInt64 = 58
   public private(set) var values: [UInt64] = []
 
@@ -17,42 +19,51 @@ public struct UInt64Set: Sendable {
   /// The id of `v` if it is in the set.
   @inline(__always)
   public func find(_ v: UInt64) -> Int? {
-    let mask = slots.count - 1
-    var i = home(v)
-    while true {
-      let s = slots[i]
-      if s == 0 { return nil }
-      if values[Int(s) - 1] == v { return Int(s) - 1 }
-      i = (i + 1) & mask
+    slots.withUnsafeBufferPointer { s in
+      let mask = s.count - 1
+      var i = home(v)
+      while true {
+        let slot = s[i]
+        if slot.id < 0 { return nil }
+        if slot.value == v { return Int(slot.id) }
+        i = (i + 1) & mask
+      }
     }
   }
 
   /// The id of `v`, inserting it if new.
   @discardableResult
   public mutating func insert(_ v: UInt64) -> Int {
-    let mask = slots.count - 1
-    var i = home(v)
-    while true {
-      let s = slots[i]
-      if s == 0 { break }
-      if values[Int(s) - 1] == v { return Int(s) - 1 }
-      i = (i + 1) & mask
-    }
     let id = values.count
+    let start = home(v)
+    let (found, inserted) = slots.withUnsafeMutableBufferPointer { s -> (Int, Bool) in
+      let mask = s.count - 1
+      var i = start
+      while true {
+        let slot = s[i]
+        if slot.id < 0 {
+          s[i] = Slot(value: v, id: Int32(truncatingIfNeeded: id))
+          return (id, true)
+        }
+        if slot.value == v { return (Int(slot.id), false) }
+        i = (i + 1) & mask
+      }
+    }
+    guard inserted else { return found }
     values.append(v)
-    slots[i] = Int32(truncatingIfNeeded: id + 1)
     if values.count * 2 > slots.count { grow() }
     return id
   }
 
   private mutating func grow() {
-    slots = Array(repeating: 0, count: slots.count * 2)
+    var bigger = Array(repeating: Slot(value: 0, id: -1), count: slots.count * 2)
     shift -= 1
-    let mask = slots.count - 1
+    let mask = bigger.count - 1
     for (id, v) in values.enumerated() {
       var i = home(v)
-      while slots[i] != 0 { i = (i + 1) & mask }
-      slots[i] = Int32(truncatingIfNeeded: id + 1)
+      while bigger[i].id >= 0 { i = (i + 1) & mask }
+      bigger[i] = Slot(value: v, id: Int32(truncatingIfNeeded: id))
     }
+    slots = bigger
   }
 }
