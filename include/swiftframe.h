@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 #define SF_ABI_VERSION_MAJOR 0
-#define SF_ABI_VERSION_MINOR 2
+#define SF_ABI_VERSION_MINOR 3
 #define SF_ABI_VERSION_PATCH 0
 
 /* Status codes. */

@@ -627,6 +627,74 @@ static void test_empty_and_small_frames(void) {
   }
 }
 
+/* ------------------------------------------------------------- grids and groups */
+
+static void test_grids_and_groups(sf_frame* frame) {
+  /* count(x) and sum(k) on a 20-cell grid of x over [-10, 10), against a plain loop. */
+  enum { CELLS = 20 };
+  int64_t counts[CELLS] = {0};
+  int64_t sums[CELLS] = {0};
+  for (int64_t i = 0; i < N; i++) {
+    if (isnan(xs[i])) continue;
+    double position = (xs[i] + 10.0) / 20.0 * CELLS;
+    if (position < 0 || position >= CELLS) continue;
+    counts[(int)position]++;
+    sums[(int)position] = (int64_t)((uint64_t)sums[(int)position] + (uint64_t)(int64_t)ks[i]);
+  }
+  const int32_t kinds[2] = {SF_AGG_COUNT, SF_AGG_SUM};
+  const char* const expressions[2] = {"x", "k"};
+  const char* const binby[1] = {"x"};
+  const double low[1] = {-10.0}, high[1] = {10.0};
+  const int64_t shape[1] = {CELLS};
+  sf_scalar grid[2 * CELLS];
+  if (CHECK_STATUS(sf_frame_aggregate_binned(frame, 2, kinds, expressions, NULL, 1, binby, low, high, shape, NULL,
+                                             NULL, grid), SF_OK)) {
+    int same = 1;
+    for (int c = 0; c < CELLS; c++) same &= i64(grid[c]) == counts[c] && i64(grid[CELLS + c]) == sums[c];
+    CHECK(same);
+  }
+  const int64_t bad_shape[1] = {0};
+  CHECK_ERROR(sf_frame_aggregate_binned(frame, 2, kinds, expressions, NULL, 1, binby, low, high, bad_shape, NULL,
+                                        NULL, grid), SF_ERR_ARGUMENT, "shape");
+
+  /* groupby flag: count of rows and sum of k per group, against a plain loop. */
+  int64_t rows[2] = {0, 0}, ksum[2] = {0, 0};
+  for (int64_t i = 0; i < N; i++) {
+    rows[flag(i)]++;
+    ksum[flag(i)] = (int64_t)((uint64_t)ksum[flag(i)] + (uint64_t)(int64_t)ks[i]);
+  }
+  const char* const keys[1] = {"flag"};
+  const char* const names[2] = {"n", "total"};
+  const int32_t group_kinds[2] = {SF_AGG_COUNT, SF_AGG_SUM};
+  const char* const group_expressions[2] = {NULL, "k"};
+  sf_frame* groups = NULL;
+  if (CHECK_STATUS(sf_frame_groupby(frame, 1, keys, keys, 2, group_kinds, group_expressions, NULL, names, NULL, NULL,
+                                    &groups), SF_OK)) {
+    int64_t n = 0, n_out[2] = {0}, total_out[2] = {0};
+    uint8_t key_out[2] = {0};
+    CHECK_STATUS(sf_frame_length(groups, NULL, NULL, &n), SF_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK_STATUS(sf_frame_evaluate(groups, "flag", 0, 2, SF_DTYPE_BOOL, key_out, NULL, NULL, NULL, NULL), SF_OK);
+    CHECK_STATUS(sf_frame_evaluate(groups, "n", 0, 2, SF_DTYPE_INT64, n_out, NULL, NULL, NULL, NULL), SF_OK);
+    CHECK_STATUS(sf_frame_evaluate(groups, "total", 0, 2, SF_DTYPE_INT64, total_out, NULL, NULL, NULL, NULL), SF_OK);
+    CHECK(key_out[0] == 0 && key_out[1] == 1); /* sorted by key */
+    CHECK(n_out[0] == rows[0] && n_out[1] == rows[1]);
+    CHECK(total_out[0] == ksum[0] && total_out[1] == ksum[1]);
+    sf_frame_release(groups);
+  }
+  CHECK_ERROR(sf_frame_groupby(frame, 1, (const char* const[]){"nope"}, keys, 2, group_kinds, group_expressions, NULL,
+                               names, NULL, NULL, &groups), SF_ERR_NAME, "nope");
+
+  /* unique: the two flags, as a frame. */
+  sf_frame* distinct = NULL;
+  if (CHECK_STATUS(sf_frame_unique(frame, "flag", NULL, NULL, &distinct), SF_OK)) {
+    int64_t n = 0;
+    CHECK_STATUS(sf_frame_length(distinct, NULL, NULL, &n), SF_OK);
+    CHECK_EQ_INT(n, 2);
+    sf_frame_release(distinct);
+  }
+}
+
 int main(void) {
   make_data();
   make_references();
@@ -642,6 +710,7 @@ int main(void) {
   test_progress(frame);
   test_threads(frame);
   test_empty_and_small_frames();
+  test_grids_and_groups(frame);
 
   sf_frame_release(frame);
   printf("%d passed, %d failed\n", passed, failed);
