@@ -62,4 +62,23 @@ final class DataFrameTests: XCTestCase {
     XCTAssertThrowsError(try df.addVirtualColumn("a", "b")) { XCTAssertEqual(($0 as? SFError)?.code, .expression) }
     XCTAssertEqual(try df.virtualExpression("a"), "x + 1", "a failed definition leaves the frame unchanged")
   }
+
+  func testBinbyGroupbyAndUnique() throws {
+    var rng = SystemRandomNumberGenerator()
+    let x = (0..<n).map { _ in Double.random(in: -10...10, using: &rng) }
+    let k = (0..<n).map { _ in Int64.random(in: 0..<7, using: &rng) }
+    let df = try DataFrame([("x", x)])
+    let keys = try DataFrame([("k", k)])
+    // Cells of x over [-10, 10) in 4 bins, counted by hand.
+    var cells = [Int64](repeating: 0, count: 4)
+    for v in x { let c = Int((v + 10) / 20 * 4); if c >= 0 && c < 4 { cells[c] += 1 } }
+    let grid = try df.aggregate([DataFrame.Request(.count, "x")], binby: [DataFrame.Axis("x", low: -10, high: 10, bins: 4)])
+    XCTAssertEqual(grid[0].map { Int64(bitPattern: $0.bits) }, cells)
+    // Groups of k: one row per distinct key, sorted, with the count of each.
+    let groups = try keys.groupby(["k"], [DataFrame.Request(.count, nil)], resultNames: ["n"])
+    let expected = (0..<7).map { key in Int64(k.filter { $0 == Int64(key) }.count) }
+    XCTAssertEqual(try groups.values("k", as: Int64.self), Array(0..<7).map(Int64.init))
+    XCTAssertEqual(try groups.values("n", as: Int64.self), expected)
+    XCTAssertEqual(try keys.unique("k").values("values", as: Int64.self), Array(0..<7).map(Int64.init))
+  }
 }
