@@ -1,7 +1,8 @@
 """Aggregations for groupby, as vaex spells them: `sf.agg.mean("x")`,
 `sf.agg.count()`, each with an optional `selection`."""
 
-_KINDS = ("count", "sum", "mean", "std", "var", "min", "max")
+_KINDS = ("count", "sum", "mean", "std", "var", "min", "max", "first", "last", "any", "all", "skew", "kurtosis",
+          "nunique")
 
 
 class Aggregation:
@@ -35,3 +36,10 @@ def std(expression, selection=None): return Aggregation("std", expression, selec
 def var(expression, selection=None): return Aggregation("var", expression, selection)
 def min(expression, selection=None): return Aggregation("min", expression, selection)  # noqa: A001
 def max(expression, selection=None): return Aggregation("max", expression, selection)  # noqa: A001
+def first(expression, selection=None): return Aggregation("first", expression, selection)
+def last(expression, selection=None): return Aggregation("last", expression, selection)
+def any(expression, selection=None): return Aggregation("any", expression, selection)  # noqa: A001
+def all(expression, selection=None): return Aggregation("all", expression, selection)  # noqa: A001
+def skew(expression, selection=None): return Aggregation("skew", expression, selection)
+def kurtosis(expression, selection=None): return Aggregation("kurtosis", expression, selection)
+def nunique(expression, selection=None): return Aggregation("nunique", expression, selection)

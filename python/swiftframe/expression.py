@@ -361,6 +361,12 @@ class Expression:
     def min(self, **kw): return self.df.min(self, **kw)
     def max(self, **kw): return self.df.max(self, **kw)
     def minmax(self, **kw): return self.df.minmax(self, **kw)
+    def first(self, **kw): return self.df.first(self, **kw)
+    def last(self, **kw): return self.df.last(self, **kw)
+    def any(self, **kw): return self.df.any(self, **kw)
+    def all(self, **kw): return self.df.all(self, **kw)
+    def skew(self, **kw): return self.df.skew(self, **kw)
+    def kurtosis(self, **kw): return self.df.kurtosis(self, **kw)
 
     def unique(self, **kw): return self.df.unique(self, **kw)
     def nunique(self, **kw): return self.df.nunique(self, **kw)

@@ -73,6 +73,7 @@ func aggregateGrouped(_ scan: Scan, programs: [Program], selections: [Program], 
       for k in keys.indices { keyValues.append(try w.value(w.extraStart + k)) }
       ids(keyValues, n, s.ids)
     }
+    (s.aggregators[t] as? RowOrdered)?.begin(row: w.chunkRow)
     s.aggregators[t].add(v, mask: mask, ids: UnsafePointer(s.ids), count: n)
   }
   guard let first = states.first else { return empty.map { $0.finish() } }

@@ -70,6 +70,9 @@ final class PassWorker {
 
   deinit { masks.deallocate() }
 
+  /// The table row of the current chunk's first row.
+  var chunkRow: Int { chunk?.row ?? 0 }
+
   func mask(_ i: Int) -> UnsafeMutablePointer<UInt8> { masks + i * chunkRows }
 
   /// The filter as a byte mask for `chunk` (missing counts as false); nil keeps all rows.
@@ -98,7 +101,8 @@ public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], 
   }
   let empty = try fresh()  // checked before the pass; each worker then makes its own states
   let states = try runTasks(scan, programs: programs, selections: selections, tasks: tasks, threads: threads,
-                            progress: progress, makeState: { (try? fresh()) ?? [] }) { (states, _, t, v, mask, n) in
+                            progress: progress, makeState: { (try? fresh()) ?? [] }) { (states, w, t, v, mask, n) in
+    (states[t] as? RowOrdered)?.begin(row: w.chunkRow)
     states[t].add(v, mask: mask, count: n)
   }
   guard let first = states.first else { return empty.map { $0.finish() } }
