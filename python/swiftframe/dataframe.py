@@ -253,6 +253,25 @@ class DataFrame:
         """Whether every value is true (non-zero), missing and NaN skipped; True when empty."""
         return self._aggregate("all", expression, selection, binby, limits, shape)
 
+    def covariance(self, x, y, selection=None, binby=None, limits=None, shape=None):
+        """The covariance of x and y (ddof=0, as vaex's covar) over the rows where both are
+        present and not NaN. Lists of expressions pair up: x[i] with y[i]."""
+        from .agg import pair_text
+        if isinstance(x, (list, tuple)):
+            return self._aggregate("covariance", [pair_text(a, b) for a, b in zip(x, y, strict=True)],
+                                   selection, binby, limits, shape)
+        return self._aggregate("covariance", pair_text(x, y), selection, binby, limits, shape)
+
+    covar = covariance  # vaex's name
+
+    def correlation(self, x, y, selection=None, binby=None, limits=None, shape=None):
+        """Pearson's correlation of x and y over the rows where both are present and not NaN."""
+        from .agg import pair_text
+        if isinstance(x, (list, tuple)):
+            return self._aggregate("correlation", [pair_text(a, b) for a, b in zip(x, y, strict=True)],
+                                   selection, binby, limits, shape)
+        return self._aggregate("correlation", pair_text(x, y), selection, binby, limits, shape)
+
     def skew(self, expression, selection=None, binby=None, limits=None, shape=None):
         """scipy.stats.skew's default (biased) skewness, as vaex: m3 / m2**1.5."""
         return self._aggregate("skew", expression, selection, binby, limits, shape)

@@ -367,6 +367,8 @@ class Expression:
     def all(self, **kw): return self.df.all(self, **kw)
     def skew(self, **kw): return self.df.skew(self, **kw)
     def kurtosis(self, **kw): return self.df.kurtosis(self, **kw)
+    def covariance(self, y, **kw): return self.df.covariance(self, y, **kw)
+    def correlation(self, y, **kw): return self.df.correlation(self, y, **kw)
 
     def unique(self, **kw): return self.df.unique(self, **kw)
     def nunique(self, **kw): return self.df.nunique(self, **kw)

@@ -267,3 +267,92 @@ def test_bad_input():
         df.nunique("x", dropna=False, selection="x > 0")
     with pytest.raises(ValueError, match="unknown aggregation"):
         sf.agg.Aggregation("median", "x")
+
+
+# covariance (ddof=0, vaex's covar) and correlation of two expressions, over the rows
+# where both are present and not NaN (pandas' pairwise-complete rule) -----------------
+
+PAIRS = [("x", "f"), ("i", "big"), ("f", "nz"), ("x", "i")]
+
+
+def pair_rows(ref, a, b, selection):
+    return rows(ref, a, selection) & rows(ref, b, None)
+
+
+def pair_reference(stat, x, y):
+    if len(x) == 0:
+        return np.nan
+    dx = x.astype(np.float64) - x.astype(np.float64).mean()
+    dy = y.astype(np.float64) - y.astype(np.float64).mean()
+    if stat == "covariance":
+        return np.mean(dx * dy)
+    d = np.sqrt(np.sum(dx * dx) * np.sum(dy * dy))
+    return np.sum(dx * dy) / d if d > 0 else np.nan
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("stat", ["covariance", "correlation"])
+def test_pair_scalar(data, stat, selection):
+    df, ref = data
+    for a, b in PAIRS:
+        keep = pair_rows(ref, a, b, selection)
+        want = pair_reference(stat, ref[a][keep], ref[b][keep])
+        assert_scalar(getattr(df, stat)(a, b, selection=selection), want)
+    got = getattr(df, stat)([a for a, _ in PAIRS], [b for _, b in PAIRS], selection=selection)
+    want = [pair_reference(stat, ref[a][pair_rows(ref, a, b, selection)], ref[b][pair_rows(ref, a, b, selection)])
+            for a, b in PAIRS]
+    assert_values(got, np.array(want))
+
+
+def test_pair_against_pandas(data):
+    """pandas' cov (ddof=0) and corr drop the rows where either side is missing or NaN."""
+    import pandas as pd
+    df, ref = data
+    x = pd.Series(ref.masked("x").astype(np.float64).filled(np.nan))
+    f = pd.Series(ref.masked("f").astype(np.float64).filled(np.nan))
+    assert_scalar(df.covariance("x", "f"), x.cov(f, ddof=0))
+    assert_scalar(df.correlation("x", "f"), x.corr(f))
+    assert_scalar(df.x.correlation(df.f), x.corr(f))
+    assert_scalar(df.covar("f", "x"), f.cov(x, ddof=0))
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("stat", ["covariance", "correlation"])
+def test_pair_binby(data, stat, selection):
+    df, ref = data
+    y = ref["y"]
+    cell = np.floor((y + 1) * BINS / 2)
+    in_grid = ref.present("y") & ~np.isnan(y) & (cell >= 0) & (cell < BINS)
+    for a, b in PAIRS:
+        got = getattr(df, stat)(a, b, binby="y", limits=[-1, 1], shape=BINS, selection=selection)
+        keep = pair_rows(ref, a, b, selection) & in_grid
+        want = [pair_reference(stat, ref[a][keep & (cell == c)], ref[b][keep & (cell == c)]) for c in range(BINS)]
+        assert_values(got, np.array(want))
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("stat", ["covariance", "correlation"])
+def test_pair_groupby(data, stat, selection):
+    df, ref = data
+    groups = groups_of(ref)
+    agg = {f"{a}_{b}": getattr(sf.agg, stat)(a, b, selection=selection) for a, b in PAIRS}
+    got = df.groupby("k", agg=agg).to_pandas_df()
+    for a, b in PAIRS:
+        keep = pair_rows(ref, a, b, selection)
+        want = [pair_reference(stat, ref[a][keep & g], ref[b][keep & g]) for _, g in groups]
+        assert_values(got[f"{a}_{b}"].to_numpy(dtype=float), np.array(want))
+    # the default name joins both expressions
+    got = df.groupby("k", agg=[sf.agg.correlation("x", "f")]).to_pandas_df()
+    assert "x_f_correlation" in got.columns
+
+
+def test_pair_bad_input():
+    df = sf.from_arrays(s=np.array(["a", "b"], dtype=object), x=np.array([1.0, 2.0]))
+    with pytest.raises(Exception, match="not supported"):
+        df.correlation("x", "s")
+    with pytest.raises(TypeError, match="two expressions"):
+        sf.agg.Aggregation("covariance", "x")
+    with pytest.raises(TypeError, match="two expressions"):
+        df.groupby("x", agg={"x": "correlation"})
+    with pytest.raises(ValueError, match="two expressions"):
+        df._aggregate("covariance", "x", None)  # the C boundary checks the pair too

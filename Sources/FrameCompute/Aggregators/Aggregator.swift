@@ -3,7 +3,7 @@ import FrameStorage
 /// The statistics a pass computes. Raw values are the SF_AGG_* codes of the C header.
 public enum AggregateKind: Int32, Sendable {
   case count = 0, sum, mean, variance, std, min, max
-  case first = 7, last, any, all, skew, kurtosis, nunique
+  case first = 7, last, any, all, skew, kurtosis, nunique, covariance, correlation
 }
 
 /// A partial state of one statistic on one thread (see README.md).

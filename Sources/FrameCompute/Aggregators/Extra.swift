@@ -18,6 +18,7 @@ func makeExtraGrouped(_ kind: AggregateKind, dtype: DType, groups: Int) -> Group
       case .any, .all: GroupedTruth<T>(groups: groups, isAll: kind == .all)
       case .skew, .kurtosis: GroupedHigherMoments<T>(groups: groups, kurtosis: kind == .kurtosis)
       case .nunique: GroupedDistinct<T>(groups: groups)
+      case .covariance, .correlation: GroupedCoMoments(groups: groups, correlation: kind == .correlation)
       default: nil
       }
     }
@@ -227,4 +228,104 @@ final class GroupedDistinct<T: ColumnValue>: GroupedAggregator {
   }
 
   func finish() -> [Scalar] { sets.map { .int64(Int64($0.count)) } }
+}
+
+/// A state over two expressions (covariance, correlation): given the chunk's values of
+/// the second before each `add`. The pass's mask already drops rows where it is missing.
+protocol Paired: AnyObject {
+  func pair(with second: Vec)
+}
+
+extension SingleGroup: Paired {
+  func pair(with second: Vec) { (inner as? Paired)?.pair(with: second) }
+}
+
+/// Whether `kind` takes a second expression.
+public func takesTwoExpressions(_ kind: AggregateKind) -> Bool { kind == .covariance || kind == .correlation }
+
+/// The values of a numeric vector as float64, into `out` (room for `v.count`).
+private func loadDoubles(_ v: Vec, into out: UnsafeMutablePointer<Double>) {
+  struct Load: DTypeVisitor {
+    let v: Vec, out: UnsafeMutablePointer<Double>
+    func visit<T: ColumnValue>(_: T.Type) {
+      let p = v.values.assumingMemoryBound(to: T.self)
+      for i in 0..<v.count { out[i] = p[i].doubleValue }
+    }
+  }
+  _ = try? v.dtype.visit(Load(v: v, out: out))
+}
+
+/// covariance (ddof = 0, as vaex's covar) and Pearson's correlation of x and y per
+/// group, over the rows where both are present and not NaN (pandas' pairwise-complete
+/// rule). State: n, the means, the co-moment C = Σ dx·dy and M2 of each, updated per
+/// row and merged with the pairwise formulas of Chan et al. / Pébay, in float64.
+final class GroupedCoMoments: GroupedAggregator, Paired {
+  let correlation: Bool
+  var n: [Double], mx: [Double], my: [Double], c: [Double], m2x: [Double], m2y: [Double]
+  private var second: Vec?
+  private var xs: UnsafeMutablePointer<Double>, ys: UnsafeMutablePointer<Double>, capacity: Int
+
+  init(groups: Int, correlation: Bool) {
+    self.correlation = correlation
+    n = Array(repeating: 0, count: groups)
+    (mx, my, c, m2x, m2y) = (n, n, n, n, n)
+    capacity = chunkRows
+    xs = .allocate(capacity: capacity)
+    ys = .allocate(capacity: capacity)
+  }
+
+  deinit {
+    xs.deallocate()
+    ys.deallocate()
+  }
+
+  func pair(with second: Vec) { self.second = second }
+
+  func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count: Int) {
+    guard let values, let second, values.count >= count, second.count >= count else { return }
+    if count > capacity {
+      xs.deallocate()
+      ys.deallocate()
+      capacity = count
+      xs = .allocate(capacity: capacity)
+      ys = .allocate(capacity: capacity)
+    }
+    loadDoubles(values, into: xs)
+    loadDoubles(second, into: ys)
+    for i in 0..<count where !xs[i].isNaN && !ys[i].isNaN {
+      guard let g = group(ids, mask, i) else { continue }
+      let x = xs[i], y = ys[i], n1 = n[g] + 1
+      let dx = x - mx[g], dy = y - my[g]
+      mx[g] += dx / n1
+      my[g] += dy / n1
+      c[g] += dx * (y - my[g])
+      m2x[g] += dx * (x - mx[g])
+      m2y[g] += dy * (y - my[g])
+      n[g] = n1
+    }
+    self.second = nil
+  }
+
+  func merge(_ other: GroupedAggregator) {
+    guard let o = other as? GroupedCoMoments else { return }
+    for g in n.indices where o.n[g] > 0 {
+      let na = n[g], nb = o.n[g], nt = na + nb
+      let dx = o.mx[g] - mx[g], dy = o.my[g] - my[g], w = na * nb / nt
+      c[g] += o.c[g] + dx * dy * w
+      m2x[g] += o.m2x[g] + dx * dx * w
+      m2y[g] += o.m2y[g] + dy * dy * w
+      mx[g] += dx * nb / nt
+      my[g] += dy * nb / nt
+      n[g] = nt
+    }
+  }
+
+  func finish() -> [Scalar] {
+    n.indices.map { g in
+      guard n[g] > 0 else { return .float64(.nan) }
+      if !correlation { return .float64(c[g] / n[g]) }
+      let d = (m2x[g] * m2y[g]).squareRoot()
+      return .float64(d > 0 ? c[g] / d : .nan)
+    }
+  }
 }
