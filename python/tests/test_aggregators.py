@@ -356,3 +356,37 @@ def test_pair_bad_input():
         df.groupby("x", agg={"x": "correlation"})
     with pytest.raises(ValueError, match="two expressions"):
         df._aggregate("covariance", "x", None)  # the C boundary checks the pair too
+
+
+VAEX_STATS = """
+import json, sys, numpy as np, vaex
+df = vaex.open(sys.argv[1])
+out = {
+    "skew": float(df.skew("x")), "kurtosis": float(df.kurtosis("x")),
+    "covar": float(df.covar("x", "y")), "correlation": float(df.correlation("x", "y")),
+    "skew_binby": df.skew("x", binby="y", limits=[-2, 2], shape=4).tolist(),
+    "kurtosis_binby": df.kurtosis("x", binby="y", limits=[-2, 2], shape=4).tolist(),
+}
+print(json.dumps(out))
+"""
+
+
+def test_matches_vaex(tmp_path):
+    """vaex's own skew, kurtosis, covar and correlation (power sums, so within 1e-7)."""
+    import pyarrow as pa
+    from test_vaex import vaex
+    rng = np.random.default_rng(5)
+    x = rng.gamma(2.0, 1.5, 50_000)
+    y = 0.3 * x + rng.standard_normal(50_000)
+    path = tmp_path / "v.arrow"
+    table = pa.table({"x": x, "y": y})
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    want = vaex(VAEX_STATS, path)
+    df = sf.open(str(path))
+    assert_scalar(df.skew("x"), want["skew"], rtol=1e-7)
+    assert_scalar(df.kurtosis("x"), want["kurtosis"], rtol=1e-7)
+    assert_scalar(df.covar("x", "y"), want["covar"], rtol=1e-7)
+    assert_scalar(df.correlation("x", "y"), want["correlation"], rtol=1e-7)
+    assert_values(df.skew("x", binby="y", limits=[-2, 2], shape=4), np.array(want["skew_binby"]), rtol=1e-7)
+    assert_values(df.kurtosis("x", binby="y", limits=[-2, 2], shape=4), np.array(want["kurtosis_binby"]), rtol=1e-7)
