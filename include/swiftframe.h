@@ -55,7 +55,9 @@ enum {
  * missing nor NaN; the others skip missing and NaN values. */
 enum {
   SF_AGG_COUNT = 0, SF_AGG_SUM = 1, SF_AGG_MEAN = 2, SF_AGG_VAR = 3,
-  SF_AGG_STD = 4, SF_AGG_MIN = 5, SF_AGG_MAX = 6
+  SF_AGG_STD = 4, SF_AGG_MIN = 5, SF_AGG_MAX = 6, SF_AGG_FIRST = 7, SF_AGG_LAST = 8,
+  SF_AGG_ANY = 9, SF_AGG_ALL = 10, SF_AGG_SKEW = 11, SF_AGG_KURTOSIS = 12, SF_AGG_NUNIQUE = 13,
+  SF_AGG_COVARIANCE = 14, SF_AGG_CORRELATION = 15
 };
 
 /* An open frame: a table plus virtual columns, a filter and a row range.
@@ -191,7 +193,8 @@ int32_t sf_frame_unique(const sf_frame* frame, const char* expression, sf_progre
 int32_t sf_frame_category_labels(const sf_frame* frame, const char* name, int64_t* offset, sf_frame** out);
 
 /* Computes n statistics in one pass. kinds[i] is an SF_AGG_*; expressions[i] is
- * its expression (NULL only for SF_AGG_COUNT: count rows); selections may be NULL,
+ * its expression (NULL only for SF_AGG_COUNT: count rows; for SF_AGG_COVARIANCE and
+ * SF_AGG_CORRELATION two expressions joined by one 0x1F byte); selections may be NULL,
  * or hold n entries each NULL or a boolean expression. All inputs are borrowed for
  * the call; out is caller-owned room for n results, written only on SF_OK.
  * Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE, SF_ERR_IO,

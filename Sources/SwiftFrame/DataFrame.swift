@@ -233,11 +233,14 @@ public final class DataFrame: @unchecked Sendable {
     public let kind: AggregateKind
     public let expression: String?
     public let selection: String?
+    /// The second expression of covariance and correlation.
+    public let second: String?
 
-    public init(_ kind: AggregateKind, _ expression: String?, selection: String? = nil) {
+    public init(_ kind: AggregateKind, _ expression: String?, selection: String? = nil, second: String? = nil) {
       self.kind = kind
       self.expression = expression
       self.selection = selection
+      self.second = second
     }
   }
 
@@ -277,15 +280,16 @@ public final class DataFrame: @unchecked Sendable {
     var programs: [Program] = [], selections: [Program] = []
     var programIndex: [String: Int] = [:], selectionIndex: [String: Int] = [:]
     var tasks: [AggregateTask] = []
+    func program(_ text: String) throws(SFError) -> Int {
+      if let i = programIndex[text] { return i }
+      programs.append(try compile(text, s))
+      programIndex[text] = programs.count - 1
+      return programs.count - 1
+    }
     for r in requests {
-      var e: Int? = nil, sel: Int? = nil
-      if let text = r.expression {
-        if let i = programIndex[text] { e = i } else {
-          programs.append(try compile(text, s))
-          e = programs.count - 1
-          programIndex[text] = e
-        }
-      }
+      var e: Int? = nil, sel: Int? = nil, second: Int? = nil
+      if let text = r.expression { e = try program(text) }
+      if let text = r.second { second = try program(text) }
       if let text = r.selection {
         if let i = selectionIndex[text] { sel = i } else {
           selections.append(try compile(text, s))
@@ -293,7 +297,7 @@ public final class DataFrame: @unchecked Sendable {
           selectionIndex[text] = sel
         }
       }
-      tasks.append(AggregateTask(kind: r.kind, expression: e, selection: sel))
+      tasks.append(AggregateTask(kind: r.kind, expression: e, selection: sel, second: second))
     }
     return (programs, selections, tasks)
   }

@@ -184,9 +184,15 @@ private func aggregateRequests(_ n: Int32, _ kinds: UnsafePointer<Int32>?,
   var requests: [DataFrame.Request] = []
   for i in 0..<Int(n) {
     guard let kind = AggregateKind(rawValue: kinds[i]) else { throw .argument("unknown statistic code \(kinds[i])") }
-    let e = expressions[i].map { String(cString: $0) }
+    var e = expressions[i].map { String(cString: $0) }
     guard e != nil || kind == .count else { throw .argument("expressions[\(i)] is NULL") }
-    requests.append(DataFrame.Request(kind, e, selection: selections?[i].map { String(cString: $0) }))
+    var second: String? = nil
+    if takesTwoExpressions(kind), let text = e {  // "x\u{1F}y": the two expressions
+      let parts = text.split(separator: "\u{1F}", omittingEmptySubsequences: false)
+      guard parts.count == 2 else { throw .argument("\(kind) needs two expressions separated by a 0x1F byte") }
+      (e, second) = (String(parts[0]), String(parts[1]))
+    }
+    requests.append(DataFrame.Request(kind, e, selection: selections?[i].map { String(cString: $0) }, second: second))
   }
   return requests
 }

@@ -38,7 +38,9 @@ def numpy_dtype_named(name):
     return np.dtype(object) if name in ("string", "large_string") else np.dtype(name)
 
 # SF_AGG_* codes.
-AGGREGATES = {"count": 0, "sum": 1, "mean": 2, "var": 3, "std": 4, "min": 5, "max": 6}
+AGGREGATES = {"count": 0, "sum": 1, "mean": 2, "var": 3, "std": 4, "min": 5, "max": 6,
+              "first": 7, "last": 8, "any": 9, "all": 10, "skew": 11, "kurtosis": 12, "nunique": 13,
+              "covariance": 14, "correlation": 15}
 
 # SF_ERR_* status codes and the Python exceptions they raise (see DESIGN.md).
 ERRORS = {1: ValueError, 2: SyntaxError, 3: TypeError, 4: OSError, 5: ValueError,

@@ -191,9 +191,16 @@ class DataFrame:
         from .categories import unique
         return unique(self, expression, dropna, dropnan, dropmissing, progress)
 
-    def nunique(self, expression, dropna=False):
-        """How many distinct values `expression` has (missing and NaN count unless dropna)."""
-        return len(self.unique(expression, dropna=dropna))
+    def nunique(self, expression, dropna=None, selection=None, binby=None, limits=None, shape=None):
+        """How many distinct values `expression` has (missing and NaN count unless dropna).
+        With dropna, a selection or binby (per cell), the nunique statistic counts in one
+        pass, skipping missing and NaN (dropna=False is refused with a selection or binby).
+        Exact: a hash set per cell, memory growing with the distinct values."""
+        if selection is None and binby is None and not dropna:
+            return len(self.unique(expression))
+        if dropna is not None and not dropna:
+            raise ValueError("nunique with a selection or binby skips missing and NaN values: pass dropna=True")
+        return self._aggregate("nunique", expression, selection, binby, limits, shape)
 
     def ordinal_encode(self, column, values=None, inplace=False):
         """`column` as integer codes into its sorted distinct values (or `values`), a categorical."""
@@ -295,6 +302,49 @@ class DataFrame:
         exprs = list(expression) if many else [expression]
         found = np.array(grid.resolve_limits(self, exprs, value, selection))
         return found if many else found[0]
+
+    def first(self, expression, selection=None, binby=None, limits=None, shape=None):
+        """The value of the first row (in row order) where it is neither missing nor NaN."""
+        return self._aggregate("first", expression, selection, binby, limits, shape)
+
+    def last(self, expression, selection=None, binby=None, limits=None, shape=None):
+        """The value of the last row (in row order) where it is neither missing nor NaN."""
+        return self._aggregate("last", expression, selection, binby, limits, shape)
+
+    def any(self, expression, selection=None, binby=None, limits=None, shape=None):
+        """Whether any value is true (non-zero), missing and NaN skipped; False when empty."""
+        return self._aggregate("any", expression, selection, binby, limits, shape)
+
+    def all(self, expression, selection=None, binby=None, limits=None, shape=None):
+        """Whether every value is true (non-zero), missing and NaN skipped; True when empty."""
+        return self._aggregate("all", expression, selection, binby, limits, shape)
+
+    def covariance(self, x, y, selection=None, binby=None, limits=None, shape=None):
+        """The covariance of x and y (ddof=0, as vaex's covar) over the rows where both are
+        present and not NaN. Lists of expressions pair up: x[i] with y[i]."""
+        from .agg import pair_text
+        if isinstance(x, (list, tuple)):
+            return self._aggregate("covariance", [pair_text(a, b) for a, b in zip(x, y, strict=True)],
+                                   selection, binby, limits, shape)
+        return self._aggregate("covariance", pair_text(x, y), selection, binby, limits, shape)
+
+    covar = covariance  # vaex's name
+
+    def correlation(self, x, y, selection=None, binby=None, limits=None, shape=None):
+        """Pearson's correlation of x and y over the rows where both are present and not NaN."""
+        from .agg import pair_text
+        if isinstance(x, (list, tuple)):
+            return self._aggregate("correlation", [pair_text(a, b) for a, b in zip(x, y, strict=True)],
+                                   selection, binby, limits, shape)
+        return self._aggregate("correlation", pair_text(x, y), selection, binby, limits, shape)
+
+    def skew(self, expression, selection=None, binby=None, limits=None, shape=None):
+        """scipy.stats.skew's default (biased) skewness, as vaex: m3 / m2**1.5."""
+        return self._aggregate("skew", expression, selection, binby, limits, shape)
+
+    def kurtosis(self, expression, selection=None, binby=None, limits=None, shape=None):
+        """scipy.stats.kurtosis' default (biased, excess) kurtosis, as vaex: m4 / m2**2 - 3."""
+        return self._aggregate("kurtosis", expression, selection, binby, limits, shape)
 
     def minmax(self, expression, selection=None):
         """[min, max] in one pass (an array of pairs for a list of expressions)."""

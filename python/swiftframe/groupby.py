@@ -71,7 +71,7 @@ def groupby(df, by, agg=None, progress=None):
         raise ValueError(f"result column names repeat: {key_names + names}")
     n = len(items)
     kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[a.kind] for _, a in items])
-    exprs = [None if a.expression is None else _text(a.expression) for _, a in items]
+    exprs = [a.text() for _, a in items]
     selections = [None if a.selection is None else _text(a.selection) for _, a in items]
     out = ctypes.c_void_p()
     callback, errors = _native.progress_callback(progress)
@@ -123,3 +123,10 @@ class _GroupedColumn:
     def var(self): return self._one("var")
     def min(self): return self._one("min")
     def max(self): return self._one("max")
+    def first(self): return self._one("first")
+    def last(self): return self._one("last")
+    def any(self): return self._one("any")
+    def all(self): return self._one("all")
+    def skew(self): return self._one("skew")
+    def kurtosis(self): return self._one("kurtosis")
+    def nunique(self): return self._one("nunique")

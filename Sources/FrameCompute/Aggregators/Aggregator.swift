@@ -3,6 +3,7 @@ import FrameStorage
 /// The statistics a pass computes. Raw values are the SF_AGG_* codes of the C header.
 public enum AggregateKind: Int32, Sendable {
   case count = 0, sum, mean, variance, std, min, max
+  case first = 7, last, any, all, skew, kurtosis, nunique, covariance, correlation
 }
 
 /// A partial state of one statistic on one thread (see README.md).
@@ -18,9 +19,11 @@ public protocol Aggregator: AnyObject {
 public func makeAggregator(_ kind: AggregateKind, dtype: DType?) throws(SFError) -> Aggregator {
   guard let dtype else { return CountAggregator(rowsOnly: true) }
   if kind == .count { return CountAggregator(rowsOnly: false) }
-  if dtype.isString || (dtype.isTemporal && kind != .min && kind != .max) {
+  let orderOnly: Set<AggregateKind> = [.min, .max, .first, .last, .nunique]
+  if dtype.isString || (dtype.isTemporal && !orderOnly.contains(kind)) {
     throw SFError(.type, "\(kind) of a \(dtype) expression is not supported")
   }
+  if let extra = makeExtraGrouped(kind, dtype: dtype, groups: 1) { return SingleGroup(extra) }
   struct Make: DTypeVisitor {
     let kind: AggregateKind, dtype: DType
     func visit<T: ColumnValue>(_: T.Type) -> Aggregator {
@@ -29,6 +32,7 @@ public func makeAggregator(_ kind: AggregateKind, dtype: DType?) throws(SFError)
       case .sum: SumAggregator<T>(dtype: dtype)
       case .mean, .variance, .std: MomentsAggregator<T>(kind: kind)
       case .min, .max: ExtremeAggregator<T>(dtype: dtype, isMax: kind == .max)
+      default: CountAggregator(rowsOnly: false)  // unreachable: the other kinds are made above
       }
     }
   }

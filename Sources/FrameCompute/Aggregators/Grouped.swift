@@ -18,6 +18,7 @@ public func makeGroupedAggregator(_ kind: AggregateKind, dtype: DType?, groups: 
   _ = try makeAggregator(kind, dtype: dtype)  // the same type rules, one place
   guard let dtype else { return GroupedCount(groups: groups, rowsOnly: true) }
   if kind == .count { return GroupedCount(groups: groups, rowsOnly: false) }
+  if let extra = makeExtraGrouped(kind, dtype: dtype, groups: groups) { return extra }
   struct Make: DTypeVisitor {
     let kind: AggregateKind, dtype: DType, groups: Int
     func visit<T: ColumnValue>(_: T.Type) -> GroupedAggregator {
@@ -26,6 +27,7 @@ public func makeGroupedAggregator(_ kind: AggregateKind, dtype: DType?, groups: 
       case .sum: GroupedSum<T>(groups: groups, dtype: dtype)
       case .mean, .variance, .std: GroupedMoments<T>(groups: groups, kind: kind)
       case .min, .max: GroupedExtreme<T>(groups: groups, dtype: dtype, isMax: kind == .max)
+      default: GroupedCount(groups: groups, rowsOnly: false)  // unreachable: made above
       }
     }
   }

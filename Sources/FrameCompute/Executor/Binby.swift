@@ -73,6 +73,8 @@ func aggregateGrouped(_ scan: Scan, programs: [Program], selections: [Program], 
       for k in keys.indices { keyValues.append(try w.value(w.extraStart + k)) }
       ids(keyValues, n, s.ids)
     }
+    (s.aggregators[t] as? RowOrdered)?.begin(row: w.chunkRow)
+    if let second = tasks[t].second { (s.aggregators[t] as? Paired)?.pair(with: try w.value(second)) }
     s.aggregators[t].add(v, mask: mask, ids: UnsafePointer(s.ids), count: n)
   }
   guard let first = states.first else { return empty.map { $0.finish() } }

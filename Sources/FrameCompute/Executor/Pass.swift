@@ -7,11 +7,14 @@ public struct AggregateTask: Sendable {
   public let kind: AggregateKind
   public let expression: Int?
   public let selection: Int?
+  /// The second expression of covariance and correlation (an index into the programs).
+  public let second: Int?
 
-  public init(kind: AggregateKind, expression: Int?, selection: Int?) {
+  public init(kind: AggregateKind, expression: Int?, selection: Int?, second: Int? = nil) {
     self.kind = kind
     self.expression = expression
     self.selection = selection
+    self.second = second
   }
 }
 
@@ -70,6 +73,9 @@ final class PassWorker {
 
   deinit { masks.deallocate() }
 
+  /// The table row of the current chunk's first row.
+  var chunkRow: Int { chunk?.row ?? 0 }
+
   func mask(_ i: Int) -> UnsafeMutablePointer<UInt8> { masks + i * chunkRows }
 
   /// The filter as a byte mask for `chunk` (missing counts as false); nil keeps all rows.
@@ -98,7 +104,9 @@ public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], 
   }
   let empty = try fresh()  // checked before the pass; each worker then makes its own states
   let states = try runTasks(scan, programs: programs, selections: selections, tasks: tasks, threads: threads,
-                            progress: progress, makeState: { (try? fresh()) ?? [] }) { (states, _, t, v, mask, n) in
+                            progress: progress, makeState: { (try? fresh()) ?? [] }) { (states, w, t, v, mask, n) throws(SFError) in
+    (states[t] as? RowOrdered)?.begin(row: w.chunkRow)
+    if let s = tasks[t].second { (states[t] as? Paired)?.pair(with: try w.value(s)) }
     states[t].add(v, mask: mask, count: n)
   }
   guard let first = states.first else { return empty.map { $0.finish() } }
@@ -122,6 +130,14 @@ func runTasks<State>(_ scan: Scan, programs: [Program], selections: [Program], t
   let chunks = scan.chunks
   for sel in selections where sel.dtype != .bool {
     throw SFError(.type, "a selection must be a boolean expression, got \(sel.dtype)")
+  }
+  for task in tasks where takesTwoExpressions(task.kind) != (task.second != nil) {
+    throw SFError(.argument, "\(task.kind) takes \(takesTwoExpressions(task.kind) ? "two expressions" : "one expression")")
+  }
+  for task in tasks {
+    guard let s = task.second else { continue }
+    let dtype = programs[s].dtype
+    guard dtype.isNumeric, !dtype.isTemporal else { throw SFError(.type, "\(task.kind) of a \(dtype) expression is not supported") }
   }
   // Masks: 0 filter, 1 filter ∧ selection, 2 … per-task combination with validity.
   let all = programs + selections + extra
@@ -147,6 +163,9 @@ func runTasks<State>(_ scan: Scan, programs: [Program], selections: [Program], t
       }
       let v = try task.expression.map { e throws(SFError) in try w.value(e) }
       if let valid = v?.valid {
+        if let m = mask { andMasks(m, valid, w.mask(2), n); mask = UnsafePointer(w.mask(2)) } else { mask = valid }
+      }
+      if let s = task.second, let valid = try w.value(s).valid {
         if let m = mask { andMasks(m, valid, w.mask(2), n); mask = UnsafePointer(w.mask(2)) } else { mask = valid }
       }
       try add(state, w, t, v, mask, n)
