@@ -18,11 +18,9 @@ def _frame(handle):
 
 
 def _values(frame, name):
-    """A one-column frame's values: numbers as a numpy array, strings as an object array."""
-    values = frame.evaluate(name)
-    if isinstance(values, np.ma.MaskedArray):
-        values = values.astype(object).filled(None) if values.dtype.kind not in "fc" else values
-    return values
+    """A one-column frame's values: numbers as a numpy array (masked where missing),
+    strings as an object array (None where missing)."""
+    return frame.evaluate(name)
 
 
 def unique(df, expression, dropna=False, dropnan=False, dropmissing=False, progress=None):

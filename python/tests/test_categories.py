@@ -174,3 +174,16 @@ def test_redefined_column_exports_its_latest_definition(tmp_path, rng=np.random.
 def test_errors(frame, action, error):
     with pytest.raises(error):
         action(frame)
+
+
+def test_unique_of_integers_with_missing_values(tmp_path):
+    path = tmp_path / "i.arrow"
+    table = pa.table({"i": pa.array([1, 2, 3, 2, 7], pa.int32(), mask=np.array([0, 1, 0, 0, 0], bool))})
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    df = sf.open(str(path))
+    got = df.unique("i")
+    assert isinstance(got, np.ma.MaskedArray) and list(got.mask) == [False] * 4 + [True]
+    np.testing.assert_array_equal(got.data[:4], [1, 2, 3, 7])
+    np.testing.assert_array_equal(df.unique("i", dropna=True), [1, 2, 3, 7])
+    assert df.nunique("i") == 5 and df.nunique("i", dropna=True) == 4
