@@ -1,17 +1,11 @@
 """Statistics on N-d grids (vaex's `binby=`, `limits=`, `shape=`): the engine bins
 every row in one pass; this module resolves limits, calls it, and shapes the results."""
 
-import ctypes
-
 import numpy as np
 
 from . import _native
-from ._native import check, lib
 
 DEFAULT_SHAPE = 128  # vaex's default
-
-_SCALAR = np.dtype([("dtype", "<i4"), ("is_null", "<i4"), ("bits", "<u8")])
-
 
 def _axes(binby):
     return list(binby) if isinstance(binby, (list, tuple)) else [binby]
@@ -42,31 +36,36 @@ def resolve_limits(df, axes, limits, selection=None):
     return [(float(lo), float(hi)) for lo, hi in out]
 
 
-def aggregate(df, kind, expression, selection, binby, limits, shape):
+def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False):
     """`kind` of `expression` (or of several) over the grid; an ndarray shaped
-    [expressions,] shape..."""
+    [selections,] [expressions,] shape... (a Promise of it with `delay`)."""
+    from . import tasks
+    return tasks.submit(df, task(df, kind, expression, selection, binby, limits, shape), delay)
+
+
+def task(df, kind, expression, selection, binby, limits, shape):
+    """The binned Task of a statistic call: one request per selection and expression.
+    Limits left to "minmax" are found now (a pass), over the selection when there is one."""
+    from . import tasks
     from .dataframe import _text
     many = isinstance(expression, (list, tuple))
     exprs = list(expression) if many else [expression]
+    sels, stacked = tasks.selection_list(selection)
     axes = _axes(binby)
     shape = [int(shape)] * len(axes) if np.ndim(shape) == 0 else [int(s) for s in shape]
     if len(shape) != len(axes):
         raise ValueError(f"{len(shape)} shape entries for {len(axes)} binby axes")
-    bounds = resolve_limits(df, axes, limits, selection)
+    bounds = resolve_limits(df, axes, limits, None if stacked else sels[0])
     texts = [None if e is None else _text(e) for e in exprs]
-    cells = int(np.prod(shape))
-    kinds = (ctypes.c_int32 * len(texts))(*([_native.AGGREGATES[kind]] * len(texts)))
-    selections = None if selection is None else _native.strings([_text(selection)] * len(texts))
-    out = (_native.Scalar * (len(texts) * cells))()
-    n = len(axes)
-    check(lib.sf_frame_aggregate_binned(df._handle, len(texts), kinds, _native.strings(texts), selections, n,
-                                        _native.strings([_text(a) for a in axes]),
-                                        (ctypes.c_double * n)(*[b[0] for b in bounds]),
-                                        (ctypes.c_double * n)(*[b[1] for b in bounds]),
-                                        (ctypes.c_int64 * n)(*shape), _native.NO_PROGRESS, None, out))
-    raw = np.frombuffer(out, dtype=_SCALAR).reshape(len(texts), cells)
-    grids = [_values(row).reshape(shape) for row in raw]
-    return np.stack(grids) if many else grids[0]
+    requests = [(kind, t, sel) for sel in sels for t in texts]
+
+    def finish(raw):
+        grids = np.stack([_values(row).reshape(shape) for row in raw])
+        grids = grids.reshape([len(sels), len(texts)] + shape)
+        if not many:
+            grids = grids[:, 0]
+        return grids if stacked else grids[0]
+    return tasks.Task(requests, finish, ([_text(a) for a in axes], bounds, shape))
 
 
 def _values(row):
