@@ -144,6 +144,48 @@ class DataFrame:
         from .groupby import GroupBy, groupby
         return GroupBy(self, by) if agg is None else groupby(self, by, agg, progress)
 
+    def value_counts(self, expression, dropna=False, ascending=False):
+        """How often each value of `expression` occurs, as a pandas Series sorted by
+        count (most frequent first), as vaex and pandas give it; missing values and NaN
+        are counted as values unless `dropna`."""
+        import pandas as pd
+        from . import agg
+        from .groupby import groupby
+        counts = groupby(self, [expression], {"__count": agg.count()}).to_pandas_df()
+        key = counts.columns[0]
+        series = pd.Series(counts["__count"].to_numpy(), index=pd.Index(counts[key]).rename(None), name="count")
+        if dropna:
+            series = series[series.index.notna()]
+        return series.sort_values(ascending=ascending, kind="stable")
+
+    def describe(self):
+        """count, NA, mean, std, min and max of every column in one pass, as a pandas
+        DataFrame with one column per frame column (vaex's describe)."""
+        import pandas as pd
+        from .expression import column_ref
+        names = self.column_names
+        dtypes = self.dtypes
+        numeric = [n for n in names if dtypes[n] is not None and dtypes[n].kind in "biuf"]
+        temporal = [n for n in names if dtypes[n] is not None and dtypes[n].kind in "mM"]
+        requests = [("count", None)] + [("count", n) for n in names if dtypes[n] is not None]
+        requests += [(k, n) for n in numeric for k in ("mean", "std", "min", "max")]
+        requests += [(k, n) for n in temporal for k in ("min", "max")]
+        kinds = (ctypes.c_int32 * len(requests))(*[_native.AGGREGATES[k] for k, _ in requests])
+        texts = [None if n is None else column_ref(n) for _, n in requests]
+        out = (_native.Scalar * len(requests))()
+        check(lib.sf_frame_aggregate(self._handle, len(requests), kinds, _native.strings(texts), None,
+                                     _native.NO_PROGRESS, None, out))
+        results = {(k, n): _scalar(r) for (k, n), r in zip(requests, out)}
+        rows = results[("count", None)]
+        table = {}
+        for n in names:
+            dtype = dtypes[n]
+            count = results.get(("count", n))
+            table[n] = {"data_type": dtype, "count": count, "NA": None if count is None else rows - count,
+                        "mean": results.get(("mean", n)), "std": results.get(("std", n)),
+                        "min": results.get(("min", n)), "max": results.get(("max", n))}
+        return pd.DataFrame(table, index=["data_type", "count", "NA", "mean", "std", "min", "max"])
+
     # Distinct values and categoricals (categories.py)
 
     def unique(self, expression, dropna=False, dropnan=False, dropmissing=False, progress=None):
@@ -235,6 +277,30 @@ class DataFrame:
 
     def max(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
         return self._aggregate("max", expression, selection, binby, limits, shape, delay)
+
+    def percentile_approx(self, expression, percentage=50.0, selection=None, percentile_shape=None,
+                          percentile_limits="minmax"):
+        """Approximate percentiles (vaex's): within (max - min) / percentile_shape (2^16
+        cells by default) of numpy's; see swiftframe.binby.percentile_approx."""
+        from . import binby as grid
+        return grid.percentile_approx(self, expression, percentage, selection,
+                                      percentile_shape or grid.PERCENTILE_SHAPE, percentile_limits)
+
+    def median_approx(self, expression, selection=None, percentile_shape=None):
+        return self.percentile_approx(expression, 50.0, selection, percentile_shape)
+
+    def limits_percentage(self, expression, percentage=99.73, selection=None):
+        """[low, high] holding the central `percentage` percent of the values."""
+        return self.limits(expression, f"{percentage}%", selection)
+
+    def limits(self, expression, value="minmax", selection=None):
+        """vaex's limits: [low, high] of `expression` from `value` ("minmax", a percentage
+        such as "99.7%", or [low, high] itself); an array of them for a list."""
+        from . import binby as grid
+        many = isinstance(expression, (list, tuple))
+        exprs = list(expression) if many else [expression]
+        found = np.array(grid.resolve_limits(self, exprs, value, selection))
+        return found if many else found[0]
 
     def minmax(self, expression, selection=None, delay=False):
         """[min, max] in one pass (an array of pairs for a list of expressions; stacked

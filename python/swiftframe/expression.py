@@ -337,9 +337,10 @@ class Expression:
 
     @property
     def dt(self):
-        """Datetime fields and functions (`df.t.dt.year`), see swiftframe.datetimes."""
-        from .datetimes import DateTime
-        return DateTime(self)
+        """Datetime fields and functions (`df.t.dt.year`), see swiftframe.datetimes; on a
+        timedelta, its components as pandas' `.dt` gives them (`df.d.dt.total_seconds()`)."""
+        from .datetimes import DateTime, TimeDelta
+        return TimeDelta(self) if self.dtype.kind == "m" else DateTime(self)
 
     @property
     def td(self):
@@ -363,6 +364,7 @@ class Expression:
     def minmax(self, **kw): return self.df.minmax(self, **kw)
 
     def unique(self, **kw): return self.df.unique(self, **kw)
+    def value_counts(self, **kw): return self.df.value_counts(self, **kw)
     def nunique(self, **kw): return self.df.nunique(self, **kw)
 
     def evaluate(self, i1=None, i2=None):

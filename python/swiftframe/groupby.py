@@ -8,6 +8,32 @@ from . import _native, agg as _agg, tasks as _tasks
 from ._native import check, lib
 
 
+_TIME_UNITS = {"D": "D", "h": "h", "m": "min", "min": "min", "s": "s", "ms": "ms", "us": "us", "ns": "ns"}
+
+
+class BinnerTime:
+    """A datetime groupby key binned to `every` × `resolution` (vaex's BinnerTime):
+    `df.groupby(sf.BinnerTime(df.t, "D"), agg=...)` groups by day. Bins are counted
+    from 1970-01-01 (in local time for a zoned column). Resolutions: D, h, m (minutes),
+    s, ms, us, ns; calendar months and years are not fixed widths and not supported."""
+
+    def __init__(self, expression, resolution="D", df=None, every=1):
+        if resolution not in _TIME_UNITS:
+            raise ValueError(f"BinnerTime resolution {resolution!r}: use one of {', '.join(_TIME_UNITS)}")
+        if int(every) < 1:
+            raise ValueError(f"BinnerTime every must be at least 1, got {every}")
+        self.expression = expression
+        self.freq = f"{int(every)}{_TIME_UNITS[resolution]}"
+
+    def key(self):
+        """(expression text, name) of the binned key."""
+        from .dataframe import _text
+        from .expression import Expression
+        text = _text(self.expression)
+        name = self.expression.expression if isinstance(self.expression, Expression) else str(self.expression)
+        return f"dt_floor({text}, '{self.freq}')", name
+
+
 def _aggregations(agg):
     """[(name, Aggregation)] from vaex's forms: an Aggregation or a name ("count"), a
     list of those, or a dict {name: Aggregation} / {column: "sum" | ["min", "max"]}."""
@@ -36,8 +62,9 @@ def groupby(df, by, agg=None, progress=None):
     from .dataframe import DataFrame, _text
     from .expression import Expression
     keys = list(by) if isinstance(by, (list, tuple)) else [by]
-    key_texts = [_text(k) for k in keys]
-    key_names = [k.expression if isinstance(k, Expression) else str(k) for k in keys]
+    key_texts = [k.key()[0] if isinstance(k, BinnerTime) else _text(k) for k in keys]
+    key_names = [k.key()[1] if isinstance(k, BinnerTime) else k.expression if isinstance(k, Expression) else str(k)
+                 for k in keys]
     items = _aggregations(agg)
     names = [n for n, _ in items]
     if len(set(names + key_names)) != len(names) + len(key_names):

@@ -121,7 +121,8 @@ def test_minmax_limits_and_default_shape(data):
     (dict(binby="x", limits=[1, 1]), ValueError),
     (dict(binby="x", limits=[0, 1], shape=0), ValueError),
     (dict(binby=["x", "y"], limits=[[0, 1]]), ValueError),
-    (dict(binby="x", limits="99%"), ValueError),
+    (dict(binby="x", limits="150%"), ValueError),
+    (dict(binby="x", limits="most"), ValueError),
     (dict(binby="nope", limits=[0, 1]), NameError),
     (dict(binby="x", limits=[0, np.inf]), ValueError),
 ])
@@ -135,3 +136,63 @@ def test_string_axis_is_a_type_error():
     df = sf.from_arrays(s=np.array(["a", "b"], dtype=object), x=np.arange(2.0))
     with pytest.raises(TypeError):
         df.count(binby="s", limits=[0, 1])
+
+
+@pytest.mark.parametrize("column", ["x", "v", "i"])
+def test_percentile_approx_within_its_bound(data, column):
+    df, ref = data
+    values = ref[column][ref.present(column)].astype(np.float64)
+    values = np.sort(values[np.isfinite(values)])  # infinities are left out, as documented
+    n = len(values)
+    cell = (values[-1] - values[0]) / (1 << 16)
+    wanted = [0, 0.15, 1, 25, 50, 75, 99, 99.85, 100]
+    got = df.percentile_approx(column, wanted)
+    for q, g in zip(wanted, got):
+        k = q / 100 * n
+        low = values[max(0, int(np.floor(k)) - 1)]
+        high = values[min(n - 1, int(np.ceil(k)))]
+        assert low - cell <= g <= high + cell, (q, g, low, high)
+    assert df.median_approx(column) == pytest.approx(got[4])
+
+
+def test_percentage_limits(data):
+    df, ref = data
+    lo, hi = df.percentile_approx("y", [5, 95])
+    assert df.limits_percentage("y", 90) == pytest.approx((lo, hi))
+    np.testing.assert_array_equal(df.count(binby="y", limits="90%", shape=8),
+                                  df.count(binby="y", limits=[lo, hi], shape=8))
+    inside = df.count(binby="y", limits="90%", shape=1)[0]
+    assert inside == pytest.approx(0.9 * df.count("y"), rel=0.01)
+
+
+def test_limits(data):
+    df, ref = data
+    y = ref["y"][ref.present("y")]
+    np.testing.assert_array_equal(df.limits("y"), [y.min(), y.max()])
+    np.testing.assert_allclose(df.limits(["y", "k"], "minmax"), [[y.min(), y.max()],
+                               [ref["k"][ref.present("k")].min(), ref["k"][ref.present("k")].max()]])
+    np.testing.assert_allclose(df.limits("y", "90%"), df.percentile_approx("y", [5, 95]))
+    np.testing.assert_array_equal(df.limits("y", [-1, 2]), [-1, 2])
+
+
+def test_categorical_axes_bin_by_category(tmp_path):
+    rng = np.random.default_rng(4)
+    labels = ["b", "a", "Zürich", "c"]
+    s = np.array(labels, dtype=object)[rng.integers(0, 4, 5000)]
+    s[rng.random(5000) < 0.05] = None
+    x = rng.standard_normal(5000)
+    import pyarrow as pa
+    path = tmp_path / "c.arrow"
+    table = pa.table({"s": pa.array(list(s)).dictionary_encode(), "x": x, "k": rng.integers(3, 6, 5000)})
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    df = sf.open(str(path))
+    order = df.category_labels("s")  # the dictionary's order
+    got = df.count(binby="s")
+    np.testing.assert_array_equal(got, [np.sum(s == w) for w in order])
+    means = df.mean("x", binby=["s", "x"], limits=[None, [-5, 5]], shape=[0, 1])[:, 0]
+    np.testing.assert_allclose(means, [x[s == w].mean() for w in order], rtol=1e-12)
+    enc = df.ordinal_encode("s")
+    np.testing.assert_array_equal(enc.count(binby="s"), [np.sum(s == w) for w in sorted(order)])
+    cat = df.categorize("k", min_value=3, labels=["three", "four", "five"])
+    np.testing.assert_array_equal(cat.count(binby="k"), [np.sum(table["k"].to_numpy() == v) for v in (3, 4, 5)])

@@ -614,3 +614,14 @@ def test_strings_to_datetimes_as_pandas_coerces(unit):
     missing = want.isna().to_numpy()
     np.testing.assert_array_equal(np.ma.getmaskarray(got), missing)
     np.testing.assert_array_equal(np.ma.getdata(got)[~missing].astype("M8[ns]"), want_values[~missing])
+
+
+def test_dt_on_a_timedelta_gives_its_components_as_pandas():
+    """The issue's own example: `df.distance / df.duration.dt.total_seconds()`."""
+    seconds = np.random.default_rng(15).integers(1, 10**6, 1000)
+    duration = seconds.astype("m8[s]")
+    distance = np.random.default_rng(16).random(1000)
+    df = sf.from_arrays(distance=distance, duration=duration)
+    df["speed"] = df.distance / df.duration.dt.total_seconds()
+    np.testing.assert_allclose(df.speed.values, distance / pd.Series(duration).dt.total_seconds().to_numpy(), rtol=1e-15)
+    np.testing.assert_array_equal(df.duration.dt.days.values, pd.Series(duration).dt.days.to_numpy())

@@ -1,7 +1,7 @@
 """Evaluating an expression over 50 M rows uses memory that does not grow with the
-rows: `mean(sqrt(x**2 + y**2))` runs in a child process under an RLIMIT_DATA far
-below the size of the data, and its anonymous memory is the same for 5 M and 50 M
-rows. The file repeats one block of random rows, so numpy computes the expected
+rows: `mean(sqrt(x**2 + y**2))`, a 256x256 binby count and a 1000-group groupby run in
+a child process under an RLIMIT_DATA far below the size of the data, and its
+anonymous memory is the same for 5 M and 50 M rows. The file repeats one block of random rows, so numpy computes the expected
 mean on the block alone."""
 
 import os
@@ -23,6 +23,9 @@ SCRIPT = textwrap.dedent("""
     df = sf.open(sys.argv[1])
     r = df.mean("sqrt(x**2 + y**2)")
     s = df.sum("sqrt(x**2 + y**2)", selection="x > y")
+    grid = df.count(binby=["x", "y"], limits=[[-5, 5], [-5, 5]], shape=256)
+    groups = df.groupby("int64(abs(x) * 100) % 1000", agg={"n": sf.agg.count()})
+    print(int(grid.sum()), int(grid[128, 128]), len(groups), int(groups["n"].sum()))
     with open("/proc/self/status") as f:
         anon = [l.split()[1] for l in f if l.startswith("RssAnon")][0]
     print(len(df), repr(float(r)), repr(float(s)), anon)
@@ -54,8 +57,9 @@ def run(path, limit):
     out = subprocess.run([sys.executable, "-c", SCRIPT, str(path), str(limit)], capture_output=True, text=True,
                          env=env, timeout=600)
     assert out.returncode == 0, out.stderr
-    n, mean, total, anon = out.stdout.split()
-    return int(n), float(mean), float(total), int(anon) * 1024
+    grid_line, line = out.stdout.strip().splitlines()
+    n, mean, total, anon = line.split()
+    return int(n), float(mean), float(total), int(anon) * 1024, [int(v) for v in grid_line.split()]
 
 
 def test_expression_memory_does_not_grow_with_rows(tmp_path, block):
@@ -65,6 +69,9 @@ def test_expression_memory_does_not_grow_with_rows(tmp_path, block):
     x, y = block
     r = np.sqrt(x ** 2 + y ** 2)
     expected_mean, expected_sum = r.mean(), r[x > y].sum()
+    cells, _, _ = np.histogram2d(x, y, bins=256, range=[[-5, 5], [-5, 5]])  # same cells: no value on an edge
+    expected_inside, expected_center = int(cells.sum()), int(cells[128, 128])
+    expected_groups = len(np.unique((np.abs(x) * 100).astype(np.int64) % 1000))
     results = {}
     for repeats in (5, 50):
         path = tmp_path / f"xy{repeats}.arrow"
@@ -79,9 +86,11 @@ def test_expression_memory_does_not_grow_with_rows(tmp_path, block):
                                     text=True, env=env, timeout=600)
             assert failed.returncode != 0 and "MemoryError" in failed.stderr
         path.unlink()
-        n, mean, total, _ = results[repeats]
+        n, mean, total, _, (inside, center, groups, grouped) = results[repeats]
         assert n == repeats * BLOCK
         assert mean == pytest.approx(expected_mean, rel=1e-9)
         assert total == pytest.approx(expected_sum * repeats, rel=1e-9)
-    # 10x the rows, the same anonymous memory (scratch buffers per thread and chunk).
+        assert inside == repeats * expected_inside and center == repeats * expected_center
+        assert groups == expected_groups and grouped == n
+    # 10x the rows, the same anonymous memory (scratch buffers per thread and chunk, grids).
     assert results[50][3] - results[5][3] < (8 << 20), results

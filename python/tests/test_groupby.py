@@ -134,3 +134,19 @@ def test_many_groups():
 def test_errors(frame, action, error):
     with pytest.raises(error):
         action(frame)
+
+
+@pytest.mark.parametrize("resolution, every, freq", [("D", 1, "D"), ("h", 6, "6h"), ("m", 30, "30min")])
+def test_binner_time(resolution, every, freq):
+    rng = np.random.default_rng(9)
+    t = (np.datetime64("2021-03-01") + rng.integers(0, 10 * 86400, 20_000).astype("m8[s]")).astype("M8[us]")
+    x = rng.standard_normal(20_000)
+    df = sf.from_arrays(t=t, x=x)
+    got = df.groupby(sf.BinnerTime(df.t, resolution, every=every), agg={"n": sf.agg.count(),
+                                                                         "m": sf.agg.mean("x")}).to_pandas_df()
+    want = pd.DataFrame({"t": t, "x": x}).groupby(pd.Series(t).dt.floor(freq).rename("t"))["x"].agg(["count", "mean"])
+    np.testing.assert_array_equal(got["t"].to_numpy(), want.index.to_numpy().astype("M8[us]"))
+    np.testing.assert_array_equal(got["n"].to_numpy(), want["count"].to_numpy())
+    np.testing.assert_allclose(got["m"].to_numpy(), want["mean"].to_numpy(), rtol=1e-9)
+    with pytest.raises(ValueError):
+        sf.BinnerTime(df.t, "M")

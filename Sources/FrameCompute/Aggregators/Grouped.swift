@@ -85,6 +85,16 @@ final class GroupedSum<T: ColumnValue>: GroupedAggregator {
     ints = T.isFloatingPoint ? [] : Array(repeating: 0, count: groups)
   }
 
+  @_specialize(where T == Int8)
+  @_specialize(where T == Int16)
+  @_specialize(where T == Int32)
+  @_specialize(where T == Int64)
+  @_specialize(where T == UInt8)
+  @_specialize(where T == UInt16)
+  @_specialize(where T == UInt32)
+  @_specialize(where T == UInt64)
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count n: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
@@ -123,16 +133,32 @@ final class GroupedMoments<T: ColumnValue>: GroupedAggregator {
     m2 = n
   }
 
+  @_specialize(where T == Int8)
+  @_specialize(where T == Int16)
+  @_specialize(where T == Int32)
+  @_specialize(where T == Int64)
+  @_specialize(where T == UInt8)
+  @_specialize(where T == UInt16)
+  @_specialize(where T == UInt32)
+  @_specialize(where T == UInt64)
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
-    for i in 0..<count where !p[i].isNaN {
-      guard let g = routed(ids, mask, i) else { continue }
-      let x = p[i].doubleValue
-      n[g] += 1
-      let d = x - mean[g]
-      mean[g] += d / n[g]
-      m2[g] += d * (x - mean[g])
+    n.withUnsafeMutableBufferPointer { n in
+      mean.withUnsafeMutableBufferPointer { mean in
+        m2.withUnsafeMutableBufferPointer { m2 in
+          for i in 0..<count where !p[i].isNaN {
+            guard let g = routed(ids, mask, i) else { continue }
+            let x = p[i].doubleValue
+            n[g] += 1
+            let d = x - mean[g]
+            mean[g] += d / n[g]
+            m2[g] += d * (x - mean[g])
+          }
+        }
+      }
     }
   }
 
@@ -173,12 +199,27 @@ final class GroupedExtreme<T: ColumnValue>: GroupedAggregator {
 
   @inline(__always) private func better(_ a: T, than b: T) -> Bool { isMax ? a > b : a < b }
 
+  @_specialize(where T == Int8)
+  @_specialize(where T == Int16)
+  @_specialize(where T == Int32)
+  @_specialize(where T == Int64)
+  @_specialize(where T == UInt8)
+  @_specialize(where T == UInt16)
+  @_specialize(where T == UInt32)
+  @_specialize(where T == UInt64)
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
-    for i in 0..<count where !p[i].isNaN {
-      guard let g = routed(ids, mask, i) else { continue }
-      if !has[g] || better(p[i], than: best[g]) { best[g] = p[i]; has[g] = true }
+    let isMax = self.isMax
+    best.withUnsafeMutableBufferPointer { best in
+      has.withUnsafeMutableBufferPointer { has in
+        for i in 0..<count where !p[i].isNaN {
+          guard let g = routed(ids, mask, i) else { continue }
+          if !has[g] || (isMax ? p[i] > best[g] : p[i] < best[g]) { best[g] = p[i]; has[g] = true }
+        }
+      }
     }
   }
 

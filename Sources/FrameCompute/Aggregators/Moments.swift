@@ -9,6 +9,16 @@ final class MomentsAggregator<T: ColumnValue>: Aggregator {
 
   init(kind: AggregateKind) { self.kind = kind }
 
+  @_specialize(where T == Int8)
+  @_specialize(where T == Int16)
+  @_specialize(where T == Int32)
+  @_specialize(where T == Int64)
+  @_specialize(where T == UInt8)
+  @_specialize(where T == UInt16)
+  @_specialize(where T == UInt32)
+  @_specialize(where T == UInt64)
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, count: Int) {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
