@@ -87,15 +87,15 @@ class Promise:
             raise self._value
         return self._value
 
-    def then(self, on_fulfilled):
+    def then(self, on_fulfilled, on_rejected=None):
         child = Promise(self._df)
 
         def run(state, value):
-            if state == "rejected":
+            if state == "rejected" and on_rejected is None:
                 child._settle("rejected", value)
                 return
             try:
-                child._settle("fulfilled", on_fulfilled(value))
+                child._settle("fulfilled", (on_fulfilled if state == "fulfilled" else on_rejected)(value))
             except Exception as e:  # the callback's error rejects the child
                 child._settle("rejected", e)
         if self._state == "pending":
@@ -126,18 +126,19 @@ def submit(df, task, delay):
 
 def execute(df):
     """Runs every task pending on `df`: scalar ones in one pass, binned ones in one pass
-    per distinct grid; resolves their promises (all rejected with the error if a pass fails)."""
-    pending, df._pending = df._pending, []
-    if not pending:
-        return
-    try:
-        values = _run([t for t, _ in pending], df)
-    except Exception as e:
-        for _, p in pending:
-            p._settle("rejected", e)
-        raise
-    for (_, p), v in zip(pending, values):
-        p._settle("fulfilled", v)
+    per distinct grid; resolves their promises (all rejected with the error if a pass
+    fails). Tasks that resolving promises adds (binned statistics waiting for their
+    limits) run in a next round."""
+    while df._pending:
+        pending, df._pending = df._pending, []
+        try:
+            values = _run([t for t, _ in pending], df)
+        except Exception as e:
+            for _, p in pending:
+                p._settle("rejected", e)
+            raise
+        for (_, p), v in zip(pending, values):
+            p._settle("fulfilled", v)
 
 
 def _run(tasks, df):

@@ -449,3 +449,35 @@ def test_promise_get_then_and_errors():
     assert s.get() == 100 and r.isPending
     other.execute()
     assert r.get() == 50
+
+
+def test_delayed_binby_with_minmax_limits(data):
+    """Delayed limits: the min and max of every axis come in the pass of the pending
+    scalar statistics, then one pass per grid."""
+    df, ref = data
+    df = fresh(df)
+    df.select("k >= 4", name="hot")
+    hot = truth(ref, "k >= 4")
+    everything = np.ones(len(ref), dtype=bool)
+    before = sf.pass_count()
+    a = df.count(binby="y", shape=10, delay=True)  # limits default to minmax
+    b = df.mean("v", binby=["x", "k"], limits=["minmax", [0, 7]], shape=[6, 7], selection="hot", delay=True)
+    c = df.sum("i", selection="hot", delay=True)
+    assert sf.pass_count() == before
+    df.execute()
+    assert sf.pass_count() == before + 3  # the limits and the sum, then two grids
+    y, x = ref["y"], ref["x"]
+    np.testing.assert_array_equal(a.get(), binned(ref, None, everything, [("y", np.min(y), np.max(y), 10)]))
+    xlo, xhi = np.nanmin(x[hot]), np.nanmax(x[hot])  # limits under the selection, as without delay
+    np.testing.assert_allclose(b.get(), binned(ref, "v", hot, [("x", xlo, xhi, 6), ("k", 0.0, 7.0, 7)], "mean"),
+                               rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(b.get(), df.mean("v", binby=["x", "k"], limits=["minmax", [0, 7]], shape=[6, 7],
+                                                selection="hot"), rtol=1e-12, equal_nan=True)
+    assert c.get() == reference(ref, "sum", "i", hot)
+    # An axis without finite values rejects its promise.
+    empty = df[df.x > 1e300]
+    p = empty.count(binby="y", delay=True)
+    empty.execute()
+    assert p.isRejected
+    with pytest.raises(ValueError, match="no finite values"):
+        p.get()
