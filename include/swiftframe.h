@@ -151,6 +151,26 @@ int32_t sf_frame_columns_json(const sf_frame* frame, char** out);
  * SF_ERR_EXPRESSION, SF_ERR_TYPE, SF_ERR_NAME (the frame is unchanged on error). */
 int32_t sf_frame_add_virtual_column(sf_frame* frame, const char* name, const char* expression);
 
+/* Named selections (vaex's df.select): modes for sf_frame_select. */
+enum {
+  SF_SELECT_REPLACE = 0, SF_SELECT_AND = 1, SF_SELECT_OR = 2, SF_SELECT_XOR = 3,
+  SF_SELECT_SUBTRACT = 4
+};
+
+/* Sets (SF_SELECT_REPLACE) or combines with its current expression the named selection
+ * `name` and the boolean `expression` (both copied; subtract: current & ~new; with no
+ * current selection and/or/xor take expression, subtract ~expression). Statistics
+ * name it in their selections[]. Reads no data. Errors: SF_ERR_ARGUMENT,
+ * SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE. */
+int32_t sf_frame_select(sf_frame* frame, const char* name, const char* expression, int32_t mode);
+
+/* Removes the named selection (name borrowed); no error when there is none. */
+int32_t sf_frame_select_nothing(sf_frame* frame, const char* name);
+
+/* The named selections as a JSON object {"name": "expression"}. On SF_OK *out is owned
+ * by the caller: free it with sf_string_free(). */
+int32_t sf_frame_selections_json(const sf_frame* frame, char** out);
+
 /* A new frame over the rows where the boolean `expression` (copied) is true,
  * combined with the frame's own filter. Reads no data. On SF_OK *out is owned by the
  * caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT,
@@ -195,7 +215,8 @@ int32_t sf_frame_category_labels(const sf_frame* frame, const char* name, int64_
 /* Computes n statistics in one pass. kinds[i] is an SF_AGG_*; expressions[i] is
  * its expression (NULL only for SF_AGG_COUNT: count rows; for SF_AGG_COVARIANCE and
  * SF_AGG_CORRELATION two expressions joined by one 0x1F byte); selections may be NULL,
- * or hold n entries each NULL or a boolean expression. All inputs are borrowed for
+ * or hold n entries each NULL, a selection name (sf_frame_select) or a boolean
+ * expression. All inputs are borrowed for
  * the call; out is caller-owned room for n results, written only on SF_OK.
  * Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE, SF_ERR_IO,
  * SF_ERR_CANCELLED. */

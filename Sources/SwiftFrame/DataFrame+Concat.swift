@@ -13,9 +13,10 @@ extension DataFrame {
 
   /// One frame over the rows of `frames`, in order, without copying their data.
   ///
-  /// The frames may carry virtual columns, a filter and a column selection when they
-  /// all carry the same ones (virtual columns of the same names and definitions, the
-  /// same filter text, the same selected columns): the result keeps them, over all the
+  /// The frames may carry virtual columns, a filter, named selections and a column
+  /// selection when they all carry the same ones (virtual columns of the same names and
+  /// definitions, the same filter text, the same named selections, the same selected
+  /// columns): the result keeps them, over all the
   /// rows. A row range (a slice) is refused: slice the result instead. Frames that
   /// differ are refused with an `.argument` error saying what differs. The tables must
   /// agree as `Table.concatenating` requires. The result keeps every frame's data
@@ -38,7 +39,7 @@ extension DataFrame {
     // Every table has the same fields in the same order, so the virtual columns' parsed
     // expressions (which may name stored fields by index) mean the same over the result.
     let state = FrameState(virtuals: reference.virtuals, filter: reference.filter, rows: 0..<table.rowCount,
-                           visible: reference.visible, counts: nil)
+                           visible: reference.visible, selections: reference.selections, counts: nil)
     return DataFrame(table: table, state: state)
   }
 
@@ -68,6 +69,10 @@ extension DataFrame {
     case (let f?, nil): return "frame \(k) has no filter and frame 1 has the filter '\(f)'"
     case (let f?, let g?) where f != g: return "frame \(k) has the filter '\(g)' and frame 1 the filter '\(f)'"
     default: break
+    }
+    for name in Set(a.selections.keys).union(b.selections.keys).sorted() where a.selections[name] != b.selections[name] {
+      return "selection '\(name)' is \(a.selections[name].map { "'\($0)'" } ?? "not defined") in frame 1 but "
+        + "\(b.selections[name].map { "'\($0)'" } ?? "not defined") in frame \(k)"
     }
     switch (a.visible, b.visible) {
     case (nil, let c?): return "frame \(k) shows a column selection (\(quoted(c))) and frame 1 all columns"

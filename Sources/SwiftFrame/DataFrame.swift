@@ -7,7 +7,7 @@ import Synchronization
 /// statistics run one parallel pass over the rows. Safe to share between threads.
 public final class DataFrame: @unchecked Sendable {
   public let table: Table
-  private let state: Mutex<FrameState>
+  let state: Mutex<FrameState>
 
   struct VirtualColumn {
     let name: String
@@ -20,6 +20,8 @@ public final class DataFrame: @unchecked Sendable {
     var filter: String?
     var rows: Range<Int>
     var visible: [String]?
+    /// Named selections: name → boolean expression (DataFrame+Selections.swift).
+    var selections: [String: String] = [:]
     /// Rows passing the filter per chunk, once a pass has counted them.
     var counts: [Int]?
   }
@@ -292,7 +294,7 @@ public final class DataFrame: @unchecked Sendable {
       if let text = r.second { second = try program(text) }
       if let text = r.selection {
         if let i = selectionIndex[text] { sel = i } else {
-          selections.append(try compile(text, s))
+          selections.append(try compile(try selectionExpression(text, s), s))
           sel = selections.count - 1
           selectionIndex[text] = sel
         }

@@ -41,6 +41,7 @@ def numpy_dtype_named(name):
 AGGREGATES = {"count": 0, "sum": 1, "mean": 2, "var": 3, "std": 4, "min": 5, "max": 6,
               "first": 7, "last": 8, "any": 9, "all": 10, "skew": 11, "kurtosis": 12, "nunique": 13,
               "covariance": 14, "correlation": 15}
+SELECTION_MODES = {"replace": 0, "and": 1, "or": 2, "xor": 3, "subtract": 4}  # SF_SELECT_*
 
 # SF_ERR_* status codes and the Python exceptions they raise (see DESIGN.md).
 ERRORS = {1: ValueError, 2: SyntaxError, 3: TypeError, 4: OSError, 5: ValueError,
@@ -97,6 +98,9 @@ _SIGNATURES = {
     "sf_frame_copy": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_frame_columns_json": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_frame_add_virtual_column": (_i32, [_p, _s, _s]),
+    "sf_frame_select": (_i32, [_p, _s, _s, _i32]),
+    "sf_frame_select_nothing": (_i32, [_p, _s]),
+    "sf_frame_selections_json": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_frame_filter": (_i32, [_p, _s, ctypes.POINTER(_p)]),
     "sf_frame_select_columns": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_p)]),
     "sf_frame_slice": (_i32, [_p, _i64, _i64, ctypes.POINTER(_p)]),

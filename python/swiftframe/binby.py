@@ -1,16 +1,11 @@
 """Statistics on N-d grids (vaex's `binby=`, `limits=`, `shape=`): the engine bins
 every row in one pass; this module resolves limits, calls it, and shapes the results."""
 
-import ctypes
-
 import numpy as np
 
 from . import _native
-from ._native import check, lib
 
 DEFAULT_SHAPE = 128  # vaex's default
-
-_SCALAR = np.dtype([("dtype", "<i4"), ("is_null", "<i4"), ("bits", "<u8")])
 
 
 def _axes(binby):
@@ -47,10 +42,16 @@ def resolve_limits(df, axes, limits, selection=None):
     found = df.minmax([_text(axes[i]) for i in wanted], selection=selection) if wanted else []
     out = list(limits)
     for i, (lo, hi) in zip(wanted, found):
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            raise ValueError(f"binby axis {_text(axes[i])!r} has no finite values to take limits from")
-        out[i] = (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
+        out[i] = _from_minmax(axes[i], lo, hi)
     return [(float(lo), float(hi)) for lo, hi in out]
+
+
+def _from_minmax(axis, lo, hi):
+    """An axis' (low, high) from its min and max (an empty axis gets one unit of width)."""
+    from .dataframe import _text
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"binby axis {_text(axis)!r} has no finite values to take limits from")
+    return (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
 
 
 def _categorical_axes(df, axes, per_axis, shape):
@@ -126,12 +127,16 @@ def _finite(df, expression):
     return f"where(isfinite({text}), {text}, nan)" if df.data_type(text).kind == "f" else text
 
 
-def aggregate(df, kind, expression, selection, binby, limits, shape):
+def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False):
     """`kind` of `expression` (or of several) over the grid; an ndarray shaped
-    [expressions,] shape..."""
+    [selections,] [expressions,] shape... (a Promise of it with `delay`). Delayed, limits
+    left to "minmax" are delayed too: execute() finds them in the pass of the other
+    pending scalar statistics, then bins in one more pass per grid."""
+    from . import tasks
     from .dataframe import _text
     many = isinstance(expression, (list, tuple))
     exprs = list(expression) if many else [expression]
+    sels, stacked = tasks.selection_list(selection)
     axes = _axes(binby)
     shape = [int(shape)] * len(axes) if np.ndim(shape) == 0 else [int(s) for s in shape]
     if len(shape) != len(axes):
@@ -139,22 +144,42 @@ def aggregate(df, kind, expression, selection, binby, limits, shape):
     per_axis = _per_axis(limits, len(axes))
     axes, bounds, shape = _categorical_axes(df, axes, per_axis, shape)
     free = [k for k, b in enumerate(bounds) if b is None]
-    for k, found in zip(free, resolve_limits(df, [axes[k] for k in free], [per_axis[k] for k in free], selection)):
-        bounds[k] = found
+    limit_selection = None if stacked else sels[0]
     texts = [None if e is None else _text(e) for e in exprs]
-    cells = int(np.prod(shape))
-    kinds = (ctypes.c_int32 * len(texts))(*([_native.AGGREGATES[kind]] * len(texts)))
-    selections = None if selection is None else _native.strings([_text(selection)] * len(texts))
-    out = (_native.Scalar * (len(texts) * cells))()
-    n = len(axes)
-    check(lib.sf_frame_aggregate_binned(df._handle, len(texts), kinds, _native.strings(texts), selections, n,
-                                        _native.strings([_text(a) for a in axes]),
-                                        (ctypes.c_double * n)(*[b[0] for b in bounds]),
-                                        (ctypes.c_double * n)(*[b[1] for b in bounds]),
-                                        (ctypes.c_int64 * n)(*shape), _native.NO_PROGRESS, None, out))
-    raw = np.frombuffer(out, dtype=_SCALAR).reshape(len(texts), cells)
-    grids = [_values(row).reshape(shape) for row in raw]
-    return np.stack(grids) if many else grids[0]
+
+    def task():
+        def finish(raw):
+            grids = np.stack([_values(row).reshape(shape) for row in raw])
+            grids = grids.reshape([len(sels), len(texts)] + shape)
+            if not many:
+                grids = grids[:, 0]
+            return grids if stacked else grids[0]
+        requests = [(kind, t, sel) for sel in sels for t in texts]
+        return tasks.Task(requests, finish, ([_text(a) for a in axes], list(bounds), shape))
+
+    def is_minmax(k):
+        return per_axis[k] is None or (isinstance(per_axis[k], str) and per_axis[k] == "minmax")
+    wanted = [k for k in free if is_minmax(k)]
+    if delay and wanted and not any(isinstance(per_axis[k], str) for k in free if not is_minmax(k)):
+        for k in free:
+            if not is_minmax(k):  # [low, high]: no pass
+                bounds[k] = resolve_limits(df, [axes[k]], [per_axis[k]])[0]
+        promise = tasks.Promise(df)
+        found = df.minmax([_text(axes[k]) for k in wanted], selection=limit_selection, delay=True)
+
+        def with_limits(pairs):
+            try:
+                for k, (lo, hi) in zip(wanted, np.reshape(pairs, (len(wanted), 2))):
+                    bounds[k] = _from_minmax(axes[k], lo, hi)
+                df._pending.append((task(), promise))
+            except Exception as e:  # no finite values on an axis: the statistic's error
+                promise._settle("rejected", e)
+        found.then(with_limits, lambda error: promise._settle("rejected", error))
+        return promise
+    for k, found in zip(free, resolve_limits(df, [axes[k] for k in free], [per_axis[k] for k in free],
+                                                limit_selection)):
+        bounds[k] = found
+    return tasks.submit(df, task(), delay)
 
 
 def _values(row):

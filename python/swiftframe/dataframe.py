@@ -23,6 +23,8 @@ class DataFrame:
         self._handle = ctypes.c_void_p(handle)
         # Arrays whose memory the engine reads in place (numpy inputs).
         self._keep = tuple(keep)
+        # (Task, Promise) of statistics made with delay=True, run by execute().
+        self._pending = []
 
     def __del__(self):
         handle = getattr(self, "_handle", None)
@@ -238,46 +240,50 @@ class DataFrame:
     # Statistics (vaex's spellings). A list of expressions gives a numpy array,
     # computed with every other statistic of the call in one pass.
 
-    def _aggregate(self, kind, expression, selection, binby=None, limits=None, shape=None):
+    def _aggregate(self, kind, expression, selection, binby=None, limits=None, shape=None, delay=False):
         if binby is not None:
             from . import binby as grid
             return grid.aggregate(self, kind, expression, selection, binby, limits,
-                                  grid.DEFAULT_SHAPE if shape is None else shape)
+                                  grid.DEFAULT_SHAPE if shape is None else shape, delay)
+        from . import tasks
         many = isinstance(expression, (list, tuple))
-        exprs = list(expression) if many else [expression]
-        texts = [None if e is None else _text(e) for e in exprs]
-        kinds = (ctypes.c_int32 * len(texts))(*([_native.AGGREGATES[kind]] * len(texts)))
-        selections = None if selection is None else _native.strings([_text(selection)] * len(texts))
-        out = (_native.Scalar * len(texts))()
-        check(lib.sf_frame_aggregate(self._handle, len(texts), kinds, _native.strings(texts), selections,
-                                     _native.NO_PROGRESS, None, out))
-        values = [_scalar(r) for r in out]
-        return np.array(values) if many else values[0]
+        texts = [None if e is None else _text(e) for e in (list(expression) if many else [expression])]
+        sels, stacked = tasks.selection_list(selection)
 
-    def count(self, expression=None, selection=None, binby=None, limits=None, shape=None):
+        def finish(results):
+            values = [_scalar(r) for r in results]
+            if not stacked:
+                return np.array(values) if many else values[0]
+            return np.array(values).reshape(len(sels), len(texts)) if many else np.array(values)
+        return tasks.submit(self, tasks.Task([(kind, t, sel) for sel in sels for t in texts], finish), delay)
+
+    def count(self, expression=None, selection=None, binby=None, limits=None, shape=None, delay=False):
         """Rows (no expression), or values neither missing nor NaN. With `binby` (an
         expression or a list), `limits` ([low, high], one per axis, or "minmax") and
         `shape` (an int or one per axis): the statistic per cell of that grid, as vaex.
-        The other statistics take the same arguments."""
-        return self._aggregate("count", expression, selection, binby, limits, shape)
+        `selection`: None, True (the "default" selection), a selection name, a boolean
+        expression, or a list of those (results stacked on a leading axis). `delay=True`
+        returns a Promise and waits for `execute()`, which computes every pending
+        statistic in one pass. The other statistics take the same arguments."""
+        return self._aggregate("count", expression, selection, binby, limits, shape, delay)
 
-    def sum(self, expression, selection=None, binby=None, limits=None, shape=None):
-        return self._aggregate("sum", expression, selection, binby, limits, shape)
+    def sum(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
+        return self._aggregate("sum", expression, selection, binby, limits, shape, delay)
 
-    def mean(self, expression, selection=None, binby=None, limits=None, shape=None):
-        return self._aggregate("mean", expression, selection, binby, limits, shape)
+    def mean(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
+        return self._aggregate("mean", expression, selection, binby, limits, shape, delay)
 
-    def std(self, expression, selection=None, binby=None, limits=None, shape=None):
-        return self._aggregate("std", expression, selection, binby, limits, shape)
+    def std(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
+        return self._aggregate("std", expression, selection, binby, limits, shape, delay)
 
-    def var(self, expression, selection=None, binby=None, limits=None, shape=None):
-        return self._aggregate("var", expression, selection, binby, limits, shape)
+    def var(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
+        return self._aggregate("var", expression, selection, binby, limits, shape, delay)
 
-    def min(self, expression, selection=None, binby=None, limits=None, shape=None):
-        return self._aggregate("min", expression, selection, binby, limits, shape)
+    def min(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
+        return self._aggregate("min", expression, selection, binby, limits, shape, delay)
 
-    def max(self, expression, selection=None, binby=None, limits=None, shape=None):
-        return self._aggregate("max", expression, selection, binby, limits, shape)
+    def max(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
+        return self._aggregate("max", expression, selection, binby, limits, shape, delay)
 
     def percentile_approx(self, expression, percentage=50.0, selection=None, percentile_shape=None,
                           percentile_limits="minmax"):
@@ -303,61 +309,119 @@ class DataFrame:
         found = np.array(grid.resolve_limits(self, exprs, value, selection))
         return found if many else found[0]
 
-    def first(self, expression, selection=None, binby=None, limits=None, shape=None):
+    def first(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
         """The value of the first row (in row order) where it is neither missing nor NaN."""
-        return self._aggregate("first", expression, selection, binby, limits, shape)
+        return self._aggregate("first", expression, selection, binby, limits, shape, delay)
 
-    def last(self, expression, selection=None, binby=None, limits=None, shape=None):
+    def last(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
         """The value of the last row (in row order) where it is neither missing nor NaN."""
-        return self._aggregate("last", expression, selection, binby, limits, shape)
+        return self._aggregate("last", expression, selection, binby, limits, shape, delay)
 
-    def any(self, expression, selection=None, binby=None, limits=None, shape=None):
+    def any(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
         """Whether any value is true (non-zero), missing and NaN skipped; False when empty."""
-        return self._aggregate("any", expression, selection, binby, limits, shape)
+        return self._aggregate("any", expression, selection, binby, limits, shape, delay)
 
-    def all(self, expression, selection=None, binby=None, limits=None, shape=None):
+    def all(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
         """Whether every value is true (non-zero), missing and NaN skipped; True when empty."""
-        return self._aggregate("all", expression, selection, binby, limits, shape)
+        return self._aggregate("all", expression, selection, binby, limits, shape, delay)
 
-    def covariance(self, x, y, selection=None, binby=None, limits=None, shape=None):
+    def covariance(self, x, y, selection=None, binby=None, limits=None, shape=None, delay=False):
         """The covariance of x and y (ddof=0, as vaex's covar) over the rows where both are
         present and not NaN. Lists of expressions pair up: x[i] with y[i]."""
         from .agg import pair_text
         if isinstance(x, (list, tuple)):
             return self._aggregate("covariance", [pair_text(a, b) for a, b in zip(x, y, strict=True)],
-                                   selection, binby, limits, shape)
-        return self._aggregate("covariance", pair_text(x, y), selection, binby, limits, shape)
+                                   selection, binby, limits, shape, delay)
+        return self._aggregate("covariance", pair_text(x, y), selection, binby, limits, shape, delay)
 
     covar = covariance  # vaex's name
 
-    def correlation(self, x, y, selection=None, binby=None, limits=None, shape=None):
+    def correlation(self, x, y, selection=None, binby=None, limits=None, shape=None, delay=False):
         """Pearson's correlation of x and y over the rows where both are present and not NaN."""
         from .agg import pair_text
         if isinstance(x, (list, tuple)):
             return self._aggregate("correlation", [pair_text(a, b) for a, b in zip(x, y, strict=True)],
-                                   selection, binby, limits, shape)
-        return self._aggregate("correlation", pair_text(x, y), selection, binby, limits, shape)
+                                   selection, binby, limits, shape, delay)
+        return self._aggregate("correlation", pair_text(x, y), selection, binby, limits, shape, delay)
 
-    def skew(self, expression, selection=None, binby=None, limits=None, shape=None):
+    def skew(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
         """scipy.stats.skew's default (biased) skewness, as vaex: m3 / m2**1.5."""
-        return self._aggregate("skew", expression, selection, binby, limits, shape)
+        return self._aggregate("skew", expression, selection, binby, limits, shape, delay)
 
-    def kurtosis(self, expression, selection=None, binby=None, limits=None, shape=None):
+    def kurtosis(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
         """scipy.stats.kurtosis' default (biased, excess) kurtosis, as vaex: m4 / m2**2 - 3."""
-        return self._aggregate("kurtosis", expression, selection, binby, limits, shape)
+        return self._aggregate("kurtosis", expression, selection, binby, limits, shape, delay)
 
-    def minmax(self, expression, selection=None):
-        """[min, max] in one pass (an array of pairs for a list of expressions)."""
+    def minmax(self, expression, selection=None, delay=False):
+        """[min, max] in one pass (an array of pairs for a list of expressions; stacked
+        on a leading axis for a list of selections)."""
+        from . import tasks
         many = isinstance(expression, (list, tuple))
-        exprs = list(expression) if many else [expression]
-        texts = [_text(e) for e in exprs for _ in (0, 1)]
-        kinds = (ctypes.c_int32 * len(texts))(*[_native.AGGREGATES[k] for _ in exprs for k in ("min", "max")])
-        selections = None if selection is None else _native.strings([_text(selection)] * len(texts))
-        out = (_native.Scalar * len(texts))()
-        check(lib.sf_frame_aggregate(self._handle, len(texts), kinds, _native.strings(texts), selections,
-                                     _native.NO_PROGRESS, None, out))
-        pairs = np.array([_scalar(r) for r in out]).reshape(len(exprs), 2)
-        return pairs if many else pairs[0]
+        texts = [_text(e) for e in (list(expression) if many else [expression])]
+        sels, stacked = tasks.selection_list(selection)
+
+        def finish(results):
+            pairs = np.array([_scalar(r) for r in results]).reshape(len(sels), len(texts), 2)
+            if not many:
+                pairs = pairs[:, 0]
+            return pairs if stacked else pairs[0]
+        requests = [(k, t, sel) for sel in sels for t in texts for k in ("min", "max")]
+        return tasks.submit(self, tasks.Task(requests, finish), delay)
+
+    def execute(self):
+        """Computes every statistic made with delay=True on this frame and resolves their
+        promises: the scalar ones in one pass, the binned ones in one pass per grid."""
+        from . import tasks
+        tasks.execute(self)
+
+    # Selections (vaex's): named boolean expressions that statistics take as `selection=`
+
+    def select(self, boolean_expression, mode="replace", name="default"):
+        """Sets the selection `name` to `boolean_expression`, or combines them by `mode`:
+        "and", "or", "xor", "subtract" (current and not new). Reads no data."""
+        if mode not in _native.SELECTION_MODES:
+            raise ValueError(f"unknown selection mode {mode!r}; use one of {', '.join(_native.SELECTION_MODES)}")
+        if not isinstance(name, str):
+            raise TypeError(f"a selection name is a string, not {type(name).__name__}")
+        check(lib.sf_frame_select(self._handle, encode(name), encode(_text(boolean_expression)),
+                                  _native.SELECTION_MODES[mode]))
+
+    def select_box(self, spaces, limits, mode="replace", name="default"):
+        """Selects the rows inside the box: low <= expression <= high per expression."""
+        spaces = list(spaces)
+        if len(spaces) != len(limits) or not spaces:
+            raise ValueError(f"{len(limits)} limits for {len(spaces)} expressions")
+        terms = []
+        for e, pair in zip(spaces, limits):
+            if len(pair) != 2:
+                raise ValueError(f"limits per expression are [low, high], got {pair!r}")
+            lo, hi = sorted(float(v) for v in pair)
+            terms.append(f"(({_text(e)}) >= {lo!r}) & (({_text(e)}) <= {hi!r})")
+        self.select(" & ".join(f"({t})" for t in terms), mode=mode, name=name)
+
+    def select_rectangle(self, x, y, limits, mode="replace", name="default"):
+        """select_box over two expressions: limits [[xmin, xmax], [ymin, ymax]]."""
+        self.select_box([x, y], limits, mode=mode, name=name)
+
+    def select_circle(self, x, y, xc, yc, r, mode="replace", name="default", inclusive=True):
+        """Selects the rows within distance r of (xc, yc) (on the circle too when inclusive)."""
+        op = "<=" if inclusive else "<"
+        xc, yc, r = float(xc), float(yc), float(r)
+        self.select(f"((({_text(x)}) - {xc!r}) ** 2 + (({_text(y)}) - {yc!r}) ** 2) {op} {r * r!r}",
+                    mode=mode, name=name)
+
+    def select_nothing(self, name="default"):
+        """Removes the selection `name`."""
+        check(lib.sf_frame_select_nothing(self._handle, encode(name)))
+
+    def has_selection(self, name="default"):
+        from . import tasks
+        return name in tasks.selections(self)
+
+    def get_selection(self, name="default"):
+        """The boolean expression of selection `name`, or None."""
+        from . import tasks
+        return tasks.selections(self).get(name)
 
     # Values
 

@@ -4,7 +4,7 @@ every statistic in one more pass; the result is a swiftframe DataFrame."""
 
 import ctypes
 
-from . import _native, agg as _agg
+from . import _native, agg as _agg, tasks as _tasks
 from ._native import check, lib
 
 
@@ -72,7 +72,7 @@ def groupby(df, by, agg=None, progress=None):
     n = len(items)
     kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[a.kind] for _, a in items])
     exprs = [a.text() for _, a in items]
-    selections = [None if a.selection is None else _text(a.selection) for _, a in items]
+    selections = [_tasks.selection_text(a.selection) for _, a in items]
     out = ctypes.c_void_p()
     callback, errors = _native.progress_callback(progress)
     status = lib.sf_frame_groupby(df._handle, len(keys), _native.strings(key_texts), _native.strings(key_names), n,

@@ -1,0 +1,185 @@
+"""Statistics as tasks, vaex's `delay=True`: a statistic call becomes requests (kind,
+expression, selection) for the engine plus a function that shapes the results. Run
+at once, a task costs one pass; delayed, it waits on its frame until `df.execute()`,
+which runs every pending scalar task in one sf_frame_aggregate and the binned ones in
+one call per distinct grid, then resolves their promises."""
+
+import ctypes
+import json
+
+import numpy as np
+
+from . import _native
+from ._native import check, lib
+
+_SCALAR = np.dtype([("dtype", "<i4"), ("is_null", "<i4"), ("bits", "<u8")])
+
+
+def selection_text(selection):
+    """The engine's text for one selection: None (all rows), a selection name (True is
+    "default") or a boolean expression."""
+    from .dataframe import _text
+    from .expression import Expression
+    if selection is None or selection is False:
+        return None
+    if selection is True:
+        return "default"
+    if isinstance(selection, (str, Expression)):
+        return _text(selection)
+    raise TypeError(f"a selection is None, True, a selection name or a boolean expression, "
+                    f"not {type(selection).__name__}")
+
+
+def selection_list(selection):
+    """([texts], stacked): a list of selections stacks its results on a leading axis."""
+    if isinstance(selection, (list, tuple)):
+        if not selection:
+            raise ValueError("an empty list of selections")
+        return [selection_text(s) for s in selection], True
+    return [selection_text(selection)], False
+
+
+def selections(df):
+    """The frame's named selections: {name: boolean expression}."""
+    out = ctypes.c_void_p()
+    check(lib.sf_frame_selections_json(df._handle, ctypes.byref(out)))
+    return json.loads(_native.take_string(out))
+
+
+class Task:
+    """`requests` [(kind, expression text or None, selection text or None)], computed
+    together; `finish` turns their results (a list of sf_scalar for a scalar task, an
+    array [request, cell] of them for a binned one) into the user's value. `grid` is
+    None or (axis texts, bounds, shape)."""
+
+    def __init__(self, requests, finish, grid=None):
+        self.requests = requests
+        self.finish = finish
+        self.grid = grid
+
+    def key(self):
+        return None if self.grid is None else (tuple(self.grid[0]), tuple(self.grid[1]), tuple(self.grid[2]))
+
+
+class Promise:
+    """A value a delayed statistic will have after its frame's `execute()` (vaex's
+    promise, without threads): `.get()` returns it (executing the frame's pending tasks
+    first if needed) or raises the error the pass raised; `.then(f)` is a promise of
+    f(value)."""
+
+    def __init__(self, df):
+        self._df = df
+        self._state = "pending"
+        self._value = None
+        self._callbacks = []
+
+    @property
+    def isPending(self): return self._state == "pending"  # noqa: N802 (vaex's spelling)
+    @property
+    def isFulfilled(self): return self._state == "fulfilled"  # noqa: N802
+    @property
+    def isRejected(self): return self._state == "rejected"  # noqa: N802
+
+    def get(self):
+        if self._state == "pending":
+            self._df.execute()
+        if self._state == "rejected":
+            raise self._value
+        return self._value
+
+    def then(self, on_fulfilled, on_rejected=None):
+        child = Promise(self._df)
+
+        def run(state, value):
+            if state == "rejected" and on_rejected is None:
+                child._settle("rejected", value)
+                return
+            try:
+                child._settle("fulfilled", (on_fulfilled if state == "fulfilled" else on_rejected)(value))
+            except Exception as e:  # the callback's error rejects the child
+                child._settle("rejected", e)
+        if self._state == "pending":
+            self._callbacks.append(run)
+        else:
+            run(self._state, self._value)
+        return child
+
+    def _settle(self, state, value):
+        self._state, self._value = state, value
+        callbacks, self._callbacks = self._callbacks, []
+        for run in callbacks:
+            run(state, value)
+
+    def __repr__(self):
+        return f"<Promise {self._state}>"
+
+
+def submit(df, task, delay):
+    """Runs `task` now (one pass) and returns its value, or queues it on `df` and
+    returns a Promise."""
+    if not delay:
+        return _run([task], df)[0]
+    promise = Promise(df)
+    df._pending.append((task, promise))
+    return promise
+
+
+def execute(df):
+    """Runs every task pending on `df`: scalar ones in one pass, binned ones in one pass
+    per distinct grid; resolves their promises (all rejected with the error if a pass
+    fails). Tasks that resolving promises adds (binned statistics waiting for their
+    limits) run in a next round."""
+    while df._pending:
+        pending, df._pending = df._pending, []
+        try:
+            values = _run([t for t, _ in pending], df)
+        except Exception as e:
+            for _, p in pending:
+                p._settle("rejected", e)
+            raise
+        for (_, p), v in zip(pending, values):
+            p._settle("fulfilled", v)
+
+
+def _run(tasks, df):
+    """The finished values of `tasks`, in order: one pass for the scalar ones, one per grid."""
+    values = [None] * len(tasks)
+    groups = {}
+    for i, t in enumerate(tasks):
+        groups.setdefault(t.key(), []).append(i)
+    for key, members in groups.items():
+        requests = [r for i in members for r in tasks[i].requests]
+        results = _scalars(df, requests) if key is None else _binned(df, requests, tasks[members[0]].grid)
+        k = 0
+        for i in members:
+            n = len(tasks[i].requests)
+            values[i] = tasks[i].finish(results[k:k + n])
+            k += n
+    return values
+
+
+def _arrays(requests):
+    kinds = (ctypes.c_int32 * max(1, len(requests)))(*[_native.AGGREGATES[k] for k, _, _ in requests])
+    exprs = _native.strings([e for _, e, _ in requests])
+    sels = [s for _, _, s in requests]
+    return kinds, exprs, (_native.strings(sels) if any(s is not None for s in sels) else None)
+
+
+def _scalars(df, requests):
+    kinds, exprs, sels = _arrays(requests)
+    out = (_native.Scalar * max(1, len(requests)))()
+    check(lib.sf_frame_aggregate(df._handle, len(requests), kinds, exprs, sels, _native.NO_PROGRESS, None, out))
+    return list(out)[:len(requests)]
+
+
+def _binned(df, requests, grid):
+    axes, bounds, shape = grid
+    kinds, exprs, sels = _arrays(requests)
+    cells = int(np.prod(shape))
+    n = len(axes)
+    out = (_native.Scalar * max(1, len(requests) * cells))()
+    check(lib.sf_frame_aggregate_binned(df._handle, len(requests), kinds, exprs, sels, n, _native.strings(axes),
+                                        (ctypes.c_double * n)(*[b[0] for b in bounds]),
+                                        (ctypes.c_double * n)(*[b[1] for b in bounds]),
+                                        (ctypes.c_int64 * n)(*shape), _native.NO_PROGRESS, None, out))
+    return np.frombuffer(out, dtype=_SCALAR)[:len(requests) * cells].reshape(len(requests), cells)
