@@ -26,14 +26,6 @@ func makeExtraGrouped(_ kind: AggregateKind, dtype: DType, groups: Int) -> Group
   return try? dtype.visit(Make(kind: kind, dtype: dtype, groups: groups))
 }
 
-/// Row i's group, or nil when it has none or the mask drops it.
-@inline(__always)
-private func group(_ ids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ i: Int) -> Int? {
-  let g = ids[i]
-  guard g >= 0, mask.map({ $0[i] != 0 }) ?? true else { return nil }
-  return Int(g)
-}
-
 /// A single-state aggregator made of a grouped one with one group.
 final class SingleGroup: Aggregator, RowOrdered {
   let inner: GroupedAggregator
@@ -103,7 +95,7 @@ final class GroupedFirstLast<T: ColumnValue>: GroupedAggregator, RowOrdered {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
     for i in 0..<count where !p[i].isNaN {
-      guard let g = group(ids, mask, i) else { continue }
+      guard let g = routed(ids, mask, i) else { continue }
       if takes(base + i, over: row[g]) { value[g] = p[i]; row[g] = base + i }
     }
   }
@@ -148,7 +140,7 @@ final class GroupedTruth<T: ColumnValue>: GroupedAggregator {
     let zero = T.make(integer: 0)
     state.withUnsafeMutableBufferPointer { s in
       for i in 0..<count where !p[i].isNaN {
-        guard let g = group(ids, mask, i) else { continue }
+        guard let g = routed(ids, mask, i) else { continue }
         let truth: UInt8 = p[i] != zero ? 1 : 0
         s[g] = isAll ? s[g] & truth : s[g] | truth
       }
@@ -191,7 +183,7 @@ final class GroupedHigherMoments<T: ColumnValue>: GroupedAggregator {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
     for i in 0..<count where !p[i].isNaN {
-      guard let g = group(ids, mask, i) else { continue }
+      guard let g = routed(ids, mask, i) else { continue }
       let x = p[i].doubleValue
       let n0 = n[g], n1 = n0 + 1
       let delta = x - mean[g], dn = delta / n1, dn2 = dn * dn, term = delta * dn * n0
@@ -254,7 +246,7 @@ final class GroupedDistinct<T: ColumnValue>: GroupedAggregator {
     guard let values else { return }
     let p = values.values.assumingMemoryBound(to: T.self)
     for i in 0..<count where !p[i].isNaN {
-      guard let g = group(ids, mask, i) else { continue }
+      guard let g = routed(ids, mask, i) else { continue }
       sets[g].insert(key(p[i]))
     }
   }
@@ -333,7 +325,7 @@ final class GroupedCoMoments: GroupedAggregator, Paired {
     loadDoubles(values, into: xs)
     loadDoubles(second, into: ys)
     for i in 0..<count where !xs[i].isNaN && !ys[i].isNaN {
-      guard let g = group(ids, mask, i) else { continue }
+      guard let g = routed(ids, mask, i) else { continue }
       let x = xs[i], y = ys[i], n1 = n[g] + 1
       let dx = x - mx[g], dy = y - my[g]
       mx[g] += dx / n1

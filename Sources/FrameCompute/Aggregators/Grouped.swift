@@ -34,9 +34,9 @@ public func makeGroupedAggregator(_ kind: AggregateKind, dtype: DType?, groups: 
   return try dtype.visit(Make(kind: kind, dtype: dtype, groups: groups))
 }
 
-/// Whether row i counts: routed to a group, not masked out.
+/// Row i's group, or nil when it has none (outside the grid) or the mask drops it.
 @inline(__always)
-private func routed(_ ids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ i: Int) -> Int? {
+func routed(_ ids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ i: Int) -> Int? {
   let g = ids[i]
   guard g >= 0, mask.map({ $0[i] != 0 }) ?? true else { return nil }
   return Int(g)
