@@ -91,7 +91,7 @@ final class ArrowCorpusTests: XCTestCase {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sf-mutated-\(getpid()).arrow").path
     defer { unlink(path) }
     func attempt(_ bytes: [UInt8]) {
-      FileManager.default.createFile(atPath: path, contents: Data(bytes))
+      XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
       openAndTouch(path)
     }
     for length in stride(from: 0, to: original.count, by: 7) { attempt(Array(original[0..<length])) }
