@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 #define SF_ABI_VERSION_MAJOR 0
-#define SF_ABI_VERSION_MINOR 3
+#define SF_ABI_VERSION_MINOR 4
 #define SF_ABI_VERSION_PATCH 0
 
 /* Status codes. */
@@ -213,15 +213,16 @@ int32_t sf_frame_unique(const sf_frame* frame, const char* expression, sf_progre
 int32_t sf_frame_category_labels(const sf_frame* frame, const char* name, int64_t* offset, sf_frame** out);
 
 /* Computes n statistics in one pass. kinds[i] is an SF_AGG_*; expressions[i] is
- * its expression (NULL only for SF_AGG_COUNT: count rows; for SF_AGG_COVARIANCE and
- * SF_AGG_CORRELATION two expressions joined by one 0x1F byte); selections may be NULL,
- * or hold n entries each NULL, a selection name (sf_frame_select) or a boolean
- * expression. All inputs are borrowed for
- * the call; out is caller-owned room for n results, written only on SF_OK.
+ * its expression (NULL only for SF_AGG_COUNT: count rows); seconds may be NULL, or
+ * hold n entries each NULL or the second expression of a statistic of two
+ * (SF_AGG_COVARIANCE, SF_AGG_CORRELATION; required there, refused elsewhere);
+ * selections may be NULL, or hold n entries each NULL, a selection name
+ * (sf_frame_select) or a boolean expression. All inputs are borrowed for the call; out is caller-owned room for n results, written only on SF_OK.
  * Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE, SF_ERR_IO,
  * SF_ERR_CANCELLED. */
 int32_t sf_frame_aggregate(const sf_frame* frame, int32_t n, const int32_t* kinds, const char* const* expressions,
-                           const char* const* selections, sf_progress progress, void* ctx, sf_scalar* out);
+                           const char* const* seconds, const char* const* selections, sf_progress progress,
+                           void* ctx, sf_scalar* out);
 
 /* The statistics of sf_frame_aggregate over the cells of an N-d grid, in one pass:
  * axis a bins expression binby[a] into shape[a] equal cells over [low[a], high[a])
@@ -232,20 +233,22 @@ int32_t sf_frame_aggregate(const sf_frame* frame, int32_t n, const int32_t* kind
  * sf_frame_aggregate, and SF_ERR_ARGUMENT for bad limits or shapes (or more than
  * 2^31 cells). */
 int32_t sf_frame_aggregate_binned(const sf_frame* frame, int32_t n, const int32_t* kinds,
-                                  const char* const* expressions, const char* const* selections, int32_t axes,
+                                  const char* const* expressions, const char* const* seconds,
+                                  const char* const* selections, int32_t axes,
                                   const char* const* binby, const double* low, const double* high,
                                   const int64_t* shape, sf_progress progress, void* ctx, sf_scalar* out);
 
 /* Groups the rows by the values of keys[0..keys_count) (expressions; missing and NaN
- * each a group of their own) and computes n statistics (kinds, expressions and
- * selections as in sf_frame_aggregate) per group. On SF_OK *out is a new frame owned
+ * each a group of their own) and computes n statistics (kinds, expressions, seconds
+ * and selections as in sf_frame_aggregate) per group. On SF_OK *out is a new frame owned
  * by the caller, one row per non-empty group sorted by the keys (NaN, then missing,
  * last): the key columns named key_names, then one column per statistic named
  * names[i]. Errors: as sf_frame_aggregate; SF_ERR_ARGUMENT for more than 2^31
  * combinations of key values. */
 int32_t sf_frame_groupby(const sf_frame* frame, int32_t keys_count, const char* const* keys,
                          const char* const* key_names, int32_t n, const int32_t* kinds,
-                         const char* const* expressions, const char* const* selections, const char* const* names,
+                         const char* const* expressions, const char* const* seconds,
+                         const char* const* selections, const char* const* names,
                          sf_progress progress, void* ctx, sf_frame** out);
 
 /* Writes the values of `expression` for rows [start, stop) (after the filter) into

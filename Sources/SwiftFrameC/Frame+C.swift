@@ -111,12 +111,13 @@ public func sfFrameDType(_ handle: OpaquePointer?, _ expression: UnsafePointer<C
 @_cdecl("sf_frame_aggregate")
 public func sfFrameAggregate(_ handle: OpaquePointer?, _ n: Int32, _ kinds: UnsafePointer<Int32>?,
                              _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
+                             _ seconds: UnsafePointer<UnsafePointer<CChar>?>?,
                              _ selections: UnsafePointer<UnsafePointer<CChar>?>?,
                              _ progress: sf_progress?, _ ctx: UnsafeMutableRawPointer?,
                              _ out: UnsafeMutablePointer<sf_scalar>?) -> Int32 {
   boundary { () throws(SFError) in
     let f = try frame(handle), out = try output(out)
-    let requests = try aggregateRequests(n, kinds, expressions, selections)
+    let requests = try aggregateRequests(n, kinds, expressions, seconds, selections)
     let results = try f.aggregate(requests, progress: progressHandler(progress, ctx))
     for (i, r) in results.enumerated() {
       out[i] = sf_scalar(dtype: r.dtype.rawValue, is_null: r.isNull ? 1 : 0, bits: r.bits)
@@ -127,6 +128,7 @@ public func sfFrameAggregate(_ handle: OpaquePointer?, _ n: Int32, _ kinds: Unsa
 @_cdecl("sf_frame_aggregate_binned")
 public func sfFrameAggregateBinned(_ handle: OpaquePointer?, _ n: Int32, _ kinds: UnsafePointer<Int32>?,
                                    _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
+                                   _ seconds: UnsafePointer<UnsafePointer<CChar>?>?,
                                    _ selections: UnsafePointer<UnsafePointer<CChar>?>?, _ axisCount: Int32,
                                    _ binby: UnsafePointer<UnsafePointer<CChar>?>?, _ low: UnsafePointer<Double>?,
                                    _ high: UnsafePointer<Double>?, _ shape: UnsafePointer<Int64>?,
@@ -134,7 +136,7 @@ public func sfFrameAggregateBinned(_ handle: OpaquePointer?, _ n: Int32, _ kinds
                                    _ out: UnsafeMutablePointer<sf_scalar>?) -> Int32 {
   boundary { () throws(SFError) in
     let f = try frame(handle), out = try output(out)
-    let requests = try aggregateRequests(n, kinds, expressions, selections)
+    let requests = try aggregateRequests(n, kinds, expressions, seconds, selections)
     guard axisCount >= 1, let binby, let low, let high, let shape else {
       throw .argument("binby needs at least one axis, with low, high and shape")
     }
@@ -158,13 +160,14 @@ public func sfFrameAggregateBinned(_ handle: OpaquePointer?, _ n: Int32, _ kinds
 public func sfFrameGroupby(_ handle: OpaquePointer?, _ keyCount: Int32, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
                            _ keyNames: UnsafePointer<UnsafePointer<CChar>?>?, _ n: Int32,
                            _ kinds: UnsafePointer<Int32>?, _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
+                           _ seconds: UnsafePointer<UnsafePointer<CChar>?>?,
                            _ selections: UnsafePointer<UnsafePointer<CChar>?>?,
                            _ names: UnsafePointer<UnsafePointer<CChar>?>?, _ progress: sf_progress?,
                            _ ctx: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
   boundary { () throws(SFError) in
     let f = try frame(handle), out = try output(out)
     guard keyCount >= 1, let keys, let keyNames, let names else { throw .argument("keys, key names or names is NULL") }
-    let requests = try aggregateRequests(n, kinds, expressions, selections)
+    let requests = try aggregateRequests(n, kinds, expressions, seconds, selections)
     var keyTexts: [String] = [], keyLabels: [String] = [], resultNames: [String] = []
     for i in 0..<Int(keyCount) {
       keyTexts.append(try string(keys[i], "keys[\(i)]"))
@@ -176,23 +179,19 @@ public func sfFrameGroupby(_ handle: OpaquePointer?, _ keyCount: Int32, _ keys: 
   }
 }
 
-/// The requests of sf_frame_aggregate and sf_frame_aggregate_binned.
+/// The requests of sf_frame_aggregate, sf_frame_aggregate_binned and sf_frame_groupby.
 private func aggregateRequests(_ n: Int32, _ kinds: UnsafePointer<Int32>?,
                                _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
+                               _ seconds: UnsafePointer<UnsafePointer<CChar>?>?,
                                _ selections: UnsafePointer<UnsafePointer<CChar>?>?) throws(SFError) -> [DataFrame.Request] {
   guard n >= 0, let kinds, let expressions else { throw .argument("kinds or expressions is NULL") }
   var requests: [DataFrame.Request] = []
   for i in 0..<Int(n) {
     guard let kind = AggregateKind(rawValue: kinds[i]) else { throw .argument("unknown statistic code \(kinds[i])") }
-    var e = expressions[i].map { String(cString: $0) }
+    let e = expressions[i].map { String(cString: $0) }
     guard e != nil || kind == .count else { throw .argument("expressions[\(i)] is NULL") }
-    var second: String? = nil
-    if takesTwoExpressions(kind), let text = e {  // "x\u{1F}y": the two expressions
-      let parts = text.split(separator: "\u{1F}", omittingEmptySubsequences: false)
-      guard parts.count == 2 else { throw .argument("\(kind) needs two expressions separated by a 0x1F byte") }
-      (e, second) = (String(parts[0]), String(parts[1]))
-    }
-    requests.append(DataFrame.Request(kind, e, selection: selections?[i].map { String(cString: $0) }, second: second))
+    requests.append(DataFrame.Request(kind, e, selection: selections?[i].map { String(cString: $0) },
+                                      second: seconds?[i].map { String(cString: $0) }))
   }
   return requests
 }

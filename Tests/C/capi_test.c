@@ -212,7 +212,7 @@ static void test_statistics(sf_frame* frame) {
   const char* const selections[K] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "flag"};
   sf_scalar out[K];
   int64_t passes = sf_pass_count();
-  if (!CHECK_STATUS(sf_frame_aggregate(frame, K, kinds, expressions, selections, NULL, NULL, out), SF_OK)) return;
+  if (!CHECK_STATUS(sf_frame_aggregate(frame, K, kinds, expressions, NULL, selections, NULL, NULL, out), SF_OK)) return;
   CHECK_EQ_INT(sf_pass_count() - passes, 1); /* twelve statistics, one pass */
 
   CHECK_EQ_INT(i64(out[0]), N);
@@ -244,7 +244,7 @@ static void test_virtual_column_and_filter(sf_frame* frame) {
     const int32_t kinds[4] = {SF_AGG_MEAN, SF_AGG_COUNT, SF_AGG_SUM, SF_AGG_COUNT};
     const char* const expressions[4] = {"r", "r", "k", NULL};
     sf_scalar out[4];
-    if (CHECK_STATUS(sf_frame_aggregate(positive, 4, kinds, expressions, NULL, NULL, NULL, out), SF_OK)) {
+    if (CHECK_STATUS(sf_frame_aggregate(positive, 4, kinds, expressions, NULL, NULL, NULL, NULL, out), SF_OK)) {
       CHECK_CLOSE(f64(out[0]), ref_r_positive.mean, ref_r_positive.mean);
       CHECK_EQ_INT(i64(out[1]), ref_r_positive.count);
       CHECK_EQ_INT(i64(out[2]), ref_k_sum_positive);
@@ -297,7 +297,7 @@ static void test_null_arguments(sf_frame* frame) {
   char* json = NULL;
 
   /* A NULL handle. */
-  CHECK_ERROR(sf_frame_aggregate(NULL, 1, kinds, expressions, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT, "NULL");
+  CHECK_ERROR(sf_frame_aggregate(NULL, 1, kinds, expressions, NULL, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_filter(NULL, "y > 0", &out), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_length(NULL, NULL, NULL, &length), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_add_virtual_column(NULL, "r", "x"), SF_ERR_ARGUMENT, "NULL");
@@ -312,7 +312,7 @@ static void test_null_arguments(sf_frame* frame) {
   CHECK_ERROR(sf_frame_length(frame, NULL, NULL, NULL), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_dtype(frame, "x", NULL), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_columns_json(frame, NULL), SF_ERR_ARGUMENT, "NULL");
-  CHECK_ERROR(sf_frame_aggregate(frame, 1, kinds, expressions, NULL, NULL, NULL, NULL), SF_ERR_ARGUMENT, "NULL");
+  CHECK_ERROR(sf_frame_aggregate(frame, 1, kinds, expressions, NULL, NULL, NULL, NULL, NULL), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_evaluate(frame, "x", 0, 4, SF_DTYPE_FLOAT64, NULL, NULL, NULL, NULL, NULL), SF_ERR_ARGUMENT,
               "NULL");
 
@@ -322,8 +322,8 @@ static void test_null_arguments(sf_frame* frame) {
   CHECK_ERROR(sf_frame_add_virtual_column(frame, "r", NULL), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_filter(frame, NULL, &out), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_dtype(frame, NULL, &dtype), SF_ERR_ARGUMENT, "NULL");
-  CHECK_ERROR(sf_frame_aggregate(frame, 1, NULL, expressions, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT, "NULL");
-  CHECK_ERROR(sf_frame_aggregate(frame, 1, kinds, NULL, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT, "NULL");
+  CHECK_ERROR(sf_frame_aggregate(frame, 1, NULL, expressions, NULL, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT, "NULL");
+  CHECK_ERROR(sf_frame_aggregate(frame, 1, kinds, NULL, NULL, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT, "NULL");
   CHECK_ERROR(sf_frame_from_arrays(10, 1, NULL, NULL, NULL, &out), SF_ERR_ARGUMENT, "NULL");
   CHECK(out == NULL && json == NULL);
 
@@ -344,7 +344,7 @@ static void test_bad_input(sf_frame* frame) {
   CHECK_ERROR(sf_frame_filter(frame, "missing_col > 0", &out), SF_ERR_NAME, "missing_col");
   const int32_t kinds[2] = {SF_AGG_SUM, SF_AGG_MEAN};
   const char* const unknown[2] = {"x", "ghost"};
-  CHECK_ERROR(sf_frame_aggregate(frame, 2, kinds, unknown, NULL, NULL, NULL, &scalar), SF_ERR_NAME, "ghost");
+  CHECK_ERROR(sf_frame_aggregate(frame, 2, kinds, unknown, NULL, NULL, NULL, NULL, &scalar), SF_ERR_NAME, "ghost");
   const char* names[1] = {"ghost"};
   CHECK_ERROR(sf_frame_select_columns(frame, 1, names, &out), SF_ERR_NAME, "ghost");
 
@@ -385,10 +385,10 @@ static void test_bad_input(sf_frame* frame) {
   /* Unknown codes and bad shapes. */
   const int32_t bad_kind[1] = {42};
   const char* const one[1] = {"x"};
-  CHECK_ERROR(sf_frame_aggregate(frame, 1, bad_kind, one, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT, "42");
+  CHECK_ERROR(sf_frame_aggregate(frame, 1, bad_kind, one, NULL, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT, "42");
   const int32_t sum_kind[1] = {SF_AGG_SUM};
   const char* const null_expression[1] = {NULL};
-  CHECK_ERROR(sf_frame_aggregate(frame, 1, sum_kind, null_expression, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT,
+  CHECK_ERROR(sf_frame_aggregate(frame, 1, sum_kind, null_expression, NULL, NULL, NULL, NULL, &scalar), SF_ERR_ARGUMENT,
               "NULL");
   const char* dup_names[2] = {"a", "a"};
   const int32_t dup_dtypes[2] = {SF_DTYPE_FLOAT64, SF_DTYPE_FLOAT64};
@@ -431,11 +431,11 @@ static void test_outputs_unchanged_on_error(sf_frame* frame) {
   memcpy(before, results, sizeof results);
   const int32_t kinds[3] = {SF_AGG_SUM, SF_AGG_MEAN, SF_AGG_MAX};
   const char* const expressions[3] = {"x", "y", "x / flag +"};
-  CHECK_STATUS(sf_frame_aggregate(frame, 3, kinds, expressions, NULL, NULL, NULL, results), SF_ERR_EXPRESSION);
+  CHECK_STATUS(sf_frame_aggregate(frame, 3, kinds, expressions, NULL, NULL, NULL, NULL, results), SF_ERR_EXPRESSION);
   CHECK(memcmp(results, before, sizeof results) == 0);
   const char* const selections[3] = {NULL, "x", NULL}; /* a selection that is not boolean */
   const char* const good[3] = {"x", "y", "k"};
-  CHECK_STATUS(sf_frame_aggregate(frame, 3, kinds, good, selections, NULL, NULL, results), SF_ERR_TYPE);
+  CHECK_STATUS(sf_frame_aggregate(frame, 3, kinds, good, NULL, selections, NULL, NULL, results), SF_ERR_TYPE);
   CHECK(memcmp(results, before, sizeof results) == 0);
 
   int64_t missing = -3;
@@ -469,7 +469,7 @@ static void test_progress(sf_frame* frame) {
 
   /* A callback that lets the pass run sees fractions rising to 1. */
   progress_state keep = {0, 0, 0, 0};
-  if (CHECK_STATUS(sf_frame_aggregate(frame, 2, kinds, expressions, NULL, on_progress, &keep, results), SF_OK)) {
+  if (CHECK_STATUS(sf_frame_aggregate(frame, 2, kinds, expressions, NULL, NULL, on_progress, &keep, results), SF_OK)) {
     CHECK_CLOSE(f64(results[0]), ref_x.sum, ref_x.sum_abs);
     CHECK_EQ_INT(i64(results[1]), N);
   }
@@ -482,7 +482,7 @@ static void test_progress(sf_frame* frame) {
   sf_scalar before[2];
   memset(results, 0x5A, sizeof results);
   memcpy(before, results, sizeof results);
-  CHECK_ERROR(sf_frame_aggregate(frame, 2, kinds, expressions, NULL, on_progress, &stop, results), SF_ERR_CANCELLED,
+  CHECK_ERROR(sf_frame_aggregate(frame, 2, kinds, expressions, NULL, NULL, on_progress, &stop, results), SF_ERR_CANCELLED,
               "cancel");
   CHECK(stop.calls >= 1);
   CHECK(memcmp(results, before, sizeof results) == 0);
@@ -530,7 +530,7 @@ static void* aggregate_concurrently(void* arg) {
     const int32_t kinds[5] = {SF_AGG_MEAN, SF_AGG_SUM, SF_AGG_COUNT, SF_AGG_MIN, SF_AGG_SUM};
     const char* const expressions[5] = {"sqrt(x**2 + y**2)", "k", NULL, "k", "x"};
     sf_scalar out[5];
-    if (sf_frame_aggregate(positive, 5, kinds, expressions, NULL, NULL, NULL, out) != SF_OK) {
+    if (sf_frame_aggregate(positive, 5, kinds, expressions, NULL, NULL, NULL, NULL, out) != SF_OK) {
       job->bad_status++;
     } else {
       if (fabs(f64(out[0]) - ref_r_positive.mean) > 1e-9 * ref_r_positive.mean) job->wrong++;
@@ -544,7 +544,7 @@ static void* aggregate_concurrently(void* arg) {
     /* Whole-frame statistics on the shared handle. */
     const int32_t kinds2[2] = {SF_AGG_SUM, SF_AGG_MAX};
     const char* const expressions2[2] = {"x", "k"};
-    if (sf_frame_aggregate(job->frame, 2, kinds2, expressions2, NULL, NULL, NULL, out) != SF_OK) {
+    if (sf_frame_aggregate(job->frame, 2, kinds2, expressions2, NULL, NULL, NULL, NULL, out) != SF_OK) {
       job->bad_status++;
     } else {
       if (fabs(f64(out[0]) - ref_x.sum) > 1e-9 * ref_x.sum_abs) job->wrong++;
@@ -593,7 +593,7 @@ static void test_empty_and_small_frames(void) {
     const int32_t kinds[4] = {SF_AGG_COUNT, SF_AGG_SUM, SF_AGG_MEAN, SF_AGG_MIN};
     const char* const expressions[4] = {NULL, "x", "x", "x"};
     sf_scalar out[4];
-    if (CHECK_STATUS(sf_frame_aggregate(empty, 4, kinds, expressions, NULL, NULL, NULL, out), SF_OK)) {
+    if (CHECK_STATUS(sf_frame_aggregate(empty, 4, kinds, expressions, NULL, NULL, NULL, NULL, out), SF_OK)) {
       CHECK_EQ_INT(i64(out[0]), 0);
       CHECK(f64(out[1]) == 0.0);
       CHECK(isnan(f64(out[2])));
@@ -621,7 +621,7 @@ static void test_empty_and_small_frames(void) {
     const int32_t kinds[1] = {SF_AGG_SUM};
     const char* const expressions[1] = {"v"};
     sf_scalar out[1];
-    if (CHECK_STATUS(sf_frame_aggregate(frame, 1, kinds, expressions, NULL, NULL, NULL, out), SF_OK))
+    if (CHECK_STATUS(sf_frame_aggregate(frame, 1, kinds, expressions, NULL, NULL, NULL, NULL, out), SF_OK))
       CHECK_EQ_INT(i64(out[0]), -128 - 7 + 0 + 7 + 127); /* summed in int64: no wrap */
     sf_frame_release(frame);
   }
@@ -647,14 +647,14 @@ static void test_grids_and_groups(sf_frame* frame) {
   const double low[1] = {-10.0}, high[1] = {10.0};
   const int64_t shape[1] = {CELLS};
   sf_scalar grid[2 * CELLS];
-  if (CHECK_STATUS(sf_frame_aggregate_binned(frame, 2, kinds, expressions, NULL, 1, binby, low, high, shape, NULL,
+  if (CHECK_STATUS(sf_frame_aggregate_binned(frame, 2, kinds, expressions, NULL, NULL, 1, binby, low, high, shape, NULL,
                                              NULL, grid), SF_OK)) {
     int same = 1;
     for (int c = 0; c < CELLS; c++) same &= i64(grid[c]) == counts[c] && i64(grid[CELLS + c]) == sums[c];
     CHECK(same);
   }
   const int64_t bad_shape[1] = {0};
-  CHECK_ERROR(sf_frame_aggregate_binned(frame, 2, kinds, expressions, NULL, 1, binby, low, high, bad_shape, NULL,
+  CHECK_ERROR(sf_frame_aggregate_binned(frame, 2, kinds, expressions, NULL, NULL, 1, binby, low, high, bad_shape, NULL,
                                         NULL, grid), SF_ERR_ARGUMENT, "shape");
 
   /* groupby flag: count of rows and sum of k per group, against a plain loop. */
@@ -668,7 +668,7 @@ static void test_grids_and_groups(sf_frame* frame) {
   const int32_t group_kinds[2] = {SF_AGG_COUNT, SF_AGG_SUM};
   const char* const group_expressions[2] = {NULL, "k"};
   sf_frame* groups = NULL;
-  if (CHECK_STATUS(sf_frame_groupby(frame, 1, keys, keys, 2, group_kinds, group_expressions, NULL, names, NULL, NULL,
+  if (CHECK_STATUS(sf_frame_groupby(frame, 1, keys, keys, 2, group_kinds, group_expressions, NULL, NULL, names, NULL, NULL,
                                     &groups), SF_OK)) {
     int64_t n = 0, n_out[2] = {0}, total_out[2] = {0};
     uint8_t key_out[2] = {0};
@@ -682,8 +682,24 @@ static void test_grids_and_groups(sf_frame* frame) {
     CHECK(total_out[0] == ksum[0] && total_out[1] == ksum[1]);
     sf_frame_release(groups);
   }
-  CHECK_ERROR(sf_frame_groupby(frame, 1, (const char* const[]){"nope"}, keys, 2, group_kinds, group_expressions, NULL,
+  CHECK_ERROR(sf_frame_groupby(frame, 1, (const char* const[]){"nope"}, keys, 2, group_kinds, group_expressions, NULL, NULL,
                                names, NULL, NULL, &groups), SF_ERR_NAME, "nope");
+
+  /* covariance of x and y (x NaN rows skipped): the second expression in `seconds`. */
+  double mx = 0, my = 0, cxy = 0;
+  int64_t m = 0;
+  for (int64_t i = 0; i < N; i++) if (!isnan(xs[i])) { mx += xs[i]; my += ys[i]; m++; }
+  mx /= (double)m;
+  my /= (double)m;
+  for (int64_t i = 0; i < N; i++) if (!isnan(xs[i])) cxy += (xs[i] - mx) * (ys[i] - my);
+  const int32_t cov_kind[1] = {SF_AGG_COVARIANCE};
+  const char* const firsts[1] = {"x"};
+  const char* const seconds[1] = {"y"};
+  sf_scalar cov;
+  if (CHECK_STATUS(sf_frame_aggregate(frame, 1, cov_kind, firsts, seconds, NULL, NULL, NULL, &cov), SF_OK)) {
+    CHECK_CLOSE(f64(cov), cxy / (double)m, 1.0); /* within 1e-9: the values are about 0.06 */
+  }
+  CHECK_ERROR(sf_frame_aggregate(frame, 1, cov_kind, firsts, NULL, NULL, NULL, NULL, &cov), SF_ERR_ARGUMENT, "two");
 
   /* unique: the two flags, as a frame. */
   sf_frame* distinct = NULL;

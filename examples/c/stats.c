@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   const int32_t kinds[2] = {SF_AGG_COUNT, SF_AGG_MEAN};
   const char* const expressions[2] = {NULL, "r"}; /* count of NULL counts rows */
   sf_scalar results[2];
-  if (failed(sf_frame_aggregate(positive, 2, kinds, expressions, NULL, NULL, NULL, results), "computing the mean"))
+  if (failed(sf_frame_aggregate(positive, 2, kinds, expressions, NULL, NULL, NULL, NULL, results), "computing the mean"))
     goto done;
 
   printf("file: %s\n", path);

@@ -109,13 +109,15 @@ _SIGNATURES = {
     "sf_frame_category_labels": (_i32, [_p, _s, ctypes.POINTER(_i64), ctypes.POINTER(_p)]),
     "sf_frame_dtype": (_i32, [_p, _s, ctypes.POINTER(_i32)]),
     "sf_frame_aggregate": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s), ctypes.POINTER(_s),
-                                  PROGRESS, _p, ctypes.POINTER(Scalar)]),
-    "sf_frame_aggregate_binned": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s), ctypes.POINTER(_s), _i32,
+                                  ctypes.POINTER(_s), PROGRESS, _p, ctypes.POINTER(Scalar)]),
+    "sf_frame_aggregate_binned": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s), ctypes.POINTER(_s),
+                                         ctypes.POINTER(_s), _i32,
                                          ctypes.POINTER(_s), ctypes.POINTER(ctypes.c_double),
                                          ctypes.POINTER(ctypes.c_double), ctypes.POINTER(_i64), PROGRESS, _p,
                                          ctypes.POINTER(Scalar)]),
     "sf_frame_groupby": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_s), _i32, ctypes.POINTER(_i32),
-                                ctypes.POINTER(_s), ctypes.POINTER(_s), ctypes.POINTER(_s), PROGRESS, _p,
+                                ctypes.POINTER(_s), ctypes.POINTER(_s), ctypes.POINTER(_s), ctypes.POINTER(_s),
+                                PROGRESS, _p,
                                 ctypes.POINTER(_p)]),
     "sf_frame_evaluate": (_i32, [_p, _s, _i64, _i64, _i32, _p, _p, PROGRESS, _p, ctypes.POINTER(_i64)]),
     "sf_frame_write_arrow": (_i32, [_p, _s, _i32, ctypes.POINTER(_s), PROGRESS, _p]),
@@ -139,6 +141,15 @@ if _version // 10000 != ABI_MAJOR:
     raise ImportError(f"libswiftframe.so has ABI version {_version}, this package needs {ABI_MAJOR}.x")
 
 NO_PROGRESS = PROGRESS()
+
+
+def expression_arrays(texts):
+    """(expressions, seconds) C arrays for the aggregate functions from texts, None
+    (count of rows) or Pairs (statistics of two expressions); seconds is None when no
+    statistic takes a second expression."""
+    firsts = [getattr(t, "first", t) for t in texts]
+    seconds = [getattr(t, "second", None) for t in texts]
+    return strings(firsts), (strings(seconds) if any(s is not None for s in seconds) else None)
 
 
 def progress_callback(progress):

@@ -7,9 +7,10 @@ _PAIRED = ("covariance", "correlation")
 
 
 def pair_text(x, y):
-    """The C ABI's form of two expressions (covariance, correlation): joined by 0x1F."""
+    """The two expressions of covariance or correlation, as the engine takes them."""
     from .dataframe import _text
-    return f"{_text(x)}\x1f{_text(y)}"
+    from .expression import Pair
+    return Pair(_text(x), _text(y))
 
 
 class Aggregation:

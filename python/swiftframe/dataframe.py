@@ -8,10 +8,13 @@ import numpy as np
 
 from . import _native
 from ._native import check, encode, lib
-from .expression import Expression, column_ref, is_name
+from .expression import Expression, Pair, column_ref, is_name
 
 
 def _text(expression):
+    """The expression text of an Expression or a string (a Pair of texts stays a Pair)."""
+    if isinstance(expression, Pair):
+        return expression
     return expression.expression if isinstance(expression, Expression) else str(expression)
 
 
@@ -173,7 +176,7 @@ class DataFrame:
         kinds = (ctypes.c_int32 * len(requests))(*[_native.AGGREGATES[k] for k, _ in requests])
         texts = [None if n is None else column_ref(n) for _, n in requests]
         out = (_native.Scalar * len(requests))()
-        check(lib.sf_frame_aggregate(self._handle, len(requests), kinds, _native.strings(texts), None,
+        check(lib.sf_frame_aggregate(self._handle, len(requests), kinds, _native.strings(texts), None, None,
                                      _native.NO_PROGRESS, None, out))
         results = {(k, n): _scalar(r) for (k, n), r in zip(requests, out)}
         rows = results[("count", None)]

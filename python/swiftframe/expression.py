@@ -120,6 +120,19 @@ def _truth(value):
     return "True" if bool(value) else "False"
 
 
+class Pair:
+    """The two expressions of a statistic of two (covariance, correlation), as texts:
+    they reach the engine side by side (the `seconds` array of the C functions)."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def __repr__(self):
+        return f"Pair({self.first!r}, {self.second!r})"
+
+
 class Expression:
     """A lazy column expression bound to a DataFrame, as vaex's Expression."""
 

@@ -76,7 +76,7 @@ def groupby(df, by, agg=None, progress=None):
     out = ctypes.c_void_p()
     callback, errors = _native.progress_callback(progress)
     status = lib.sf_frame_groupby(df._handle, len(keys), _native.strings(key_texts), _native.strings(key_names), n,
-                                  kinds, _native.strings(exprs),
+                                  kinds, *_native.expression_arrays(exprs),
                                   _native.strings(selections) if any(s is not None for s in selections) else None,
                                   _native.strings(names), callback, None, ctypes.byref(out))
     _native.check_pass(status, errors)

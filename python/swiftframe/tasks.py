@@ -160,25 +160,27 @@ def _run(tasks, df):
 
 def _arrays(requests):
     kinds = (ctypes.c_int32 * max(1, len(requests)))(*[_native.AGGREGATES[k] for k, _, _ in requests])
-    exprs = _native.strings([e for _, e, _ in requests])
+    exprs, seconds = _native.expression_arrays([e for _, e, _ in requests])
     sels = [s for _, _, s in requests]
-    return kinds, exprs, (_native.strings(sels) if any(s is not None for s in sels) else None)
+    return kinds, exprs, seconds, (_native.strings(sels) if any(s is not None for s in sels) else None)
 
 
 def _scalars(df, requests):
-    kinds, exprs, sels = _arrays(requests)
+    kinds, exprs, seconds, sels = _arrays(requests)
     out = (_native.Scalar * max(1, len(requests)))()
-    check(lib.sf_frame_aggregate(df._handle, len(requests), kinds, exprs, sels, _native.NO_PROGRESS, None, out))
+    check(lib.sf_frame_aggregate(df._handle, len(requests), kinds, exprs, seconds, sels, _native.NO_PROGRESS, None,
+                                 out))
     return list(out)[:len(requests)]
 
 
 def _binned(df, requests, grid):
     axes, bounds, shape = grid
-    kinds, exprs, sels = _arrays(requests)
+    kinds, exprs, seconds, sels = _arrays(requests)
     cells = int(np.prod(shape))
     n = len(axes)
     out = (_native.Scalar * max(1, len(requests) * cells))()
-    check(lib.sf_frame_aggregate_binned(df._handle, len(requests), kinds, exprs, sels, n, _native.strings(axes),
+    check(lib.sf_frame_aggregate_binned(df._handle, len(requests), kinds, exprs, seconds, sels, n,
+                                        _native.strings(axes),
                                         (ctypes.c_double * n)(*[b[0] for b in bounds]),
                                         (ctypes.c_double * n)(*[b[1] for b in bounds]),
                                         (ctypes.c_int64 * n)(*shape), _native.NO_PROGRESS, None, out))

@@ -553,7 +553,7 @@ int main(int argc, char** argv) {
   int32_t kind = SF_AGG_SUM;
   const char* expr = "i";
   sf_scalar result;
-  if (sf_frame_aggregate(copy, 1, &kind, &expr, NULL, NULL, NULL, &result) != SF_OK) return 8;
+  if (sf_frame_aggregate(copy, 1, &kind, &expr, NULL, NULL, NULL, NULL, &result) != SF_OK) return 8;
   printf("imported sum %lld imports %lld\n", (long long)(int64_t)result.bits, (long long)sf_arrow_live_imports());
   sf_frame_release(copy);
   sf_frame_release(frame);
