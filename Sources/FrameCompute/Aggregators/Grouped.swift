@@ -54,12 +54,14 @@ final class GroupedCount: GroupedAggregator {
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count n: Int) {
     counts.withUnsafeMutableBufferPointer { c in
       if !rowsOnly, let values, values.dtype.isFloat {
-        // count(x) skips NaN, as vaex.
-        for i in 0..<n {
-          guard let g = routed(ids, mask, i) else { continue }
-          let nan = values.dtype == .float64 ? values.values.load(fromByteOffset: i * 8, as: Double.self).isNaN
-                                             : values.values.load(fromByteOffset: i * 4, as: Float.self).isNaN
-          c[g] &+= nan ? 0 : 1
+        // count(x) skips NaN, as vaex; the width is decided once per chunk, not per row.
+        func count<F: BinaryFloatingPoint>(_ p: UnsafePointer<F>) {
+          for i in 0..<n where !p[i].isNaN { if let g = routed(ids, mask, i) { c[g] &+= 1 } }
+        }
+        if values.dtype == .float64 {
+          count(values.values.assumingMemoryBound(to: Double.self))
+        } else {
+          count(values.values.assumingMemoryBound(to: Float.self))
         }
         return
       }

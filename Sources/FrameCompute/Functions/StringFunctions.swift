@@ -56,6 +56,12 @@ extension TypeChecker {
     func regex(_ pattern: String, flags: Int, anchored: Bool = false) throws(SFError) -> Regex {
       try Regex(pattern, flags: flags, anchored: anchored, function: name)
     }
+    /// The pattern of contains / count / replace compiled when it is a regex or has
+    /// flags (plain text is escaped then); nil for plain text matched as bytes.
+    func compiled(_ pattern: String, isRegex: Bool, flags: Int) throws(SFError) -> Regex? {
+      guard isRegex || flags != 0 else { return nil }
+      return try regex(isRegex ? pattern : escapeRegex(pattern), flags: flags)
+    }
     func unary(_ fn: any VectorFunction, _ dtype: DType) throws(SFError) -> TypedNode {
       TypedNode(.apply(fn), dtype, [try stringOperand(name, args[0])])
     }
@@ -89,9 +95,7 @@ extension TypeChecker {
       let pattern = try stringParameter(name, args, 1)
       let isRegex = try optional(2, true) { i throws(SFError) in try boolParameter(name, args, i) }
       let flags = Int(try optional(3, 0) { i throws(SFError) in try intParameter(name, args, i) })
-      if isRegex || flags != 0 {
-        return try unary(RegexTest(regex: regex(isRegex ? pattern : escapeRegex(pattern), flags: flags)), .bool)
-      }
+      if let r = try compiled(pattern, isRegex: isRegex, flags: flags) { return try unary(RegexTest(regex: r), .bool) }
       return try unary(Contains(needle: Array(pattern.utf8)), .bool)
     case "str_match":
       try arity(name, args, 2...3)
@@ -109,9 +113,7 @@ extension TypeChecker {
       let pattern = try stringParameter(name, args, 1)
       let isRegex = try optional(2, false) { i throws(SFError) in try boolParameter(name, args, i) }
       let flags = Int(try optional(3, 0) { i throws(SFError) in try intParameter(name, args, i) })
-      if isRegex || flags != 0 {
-        return try unary(RegexCount(regex: regex(isRegex ? pattern : escapeRegex(pattern), flags: flags)), .int64)
-      }
+      if let r = try compiled(pattern, isRegex: isRegex, flags: flags) { return try unary(RegexCount(regex: r), .int64) }
       return try unary(CountPlain(needle: Array(pattern.utf8)), .int64)
     case "str_replace":
       // vaex's order: str_replace(x, pat, repl, n=-1, flags=0, regex=False).
@@ -121,8 +123,7 @@ extension TypeChecker {
       let n = Int(try optional(3, -1) { i throws(SFError) in try intParameter(name, args, i) })
       let flags = Int(try optional(4, 0) { i throws(SFError) in try intParameter(name, args, i) })
       let isRegex = try optional(5, false) { i throws(SFError) in try boolParameter(name, args, i) }
-      if isRegex || flags != 0 {
-        let r = try regex(isRegex ? pattern : escapeRegex(pattern), flags: flags)
+      if let r = try compiled(pattern, isRegex: isRegex, flags: flags) {
         let template = isRegex ? try Template(repl, r, function: name) : Template(literal: repl)
         return try unary(ReplaceRegex(regex: r, template: template, limit: n), .largeString)
       }

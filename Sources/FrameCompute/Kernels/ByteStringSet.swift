@@ -19,28 +19,31 @@ public struct ByteStringSet: Sendable {
   /// The id of `bytes`, inserting it if new.
   @discardableResult
   public mutating func insert(_ bytes: UnsafeRawBufferPointer) -> Int {
-    if let id = find(bytes) { return id }
     let h = ByteStringSet.hash(bytes)
-    var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
-    while slots[i] != 0 { i = (i + 1) & (slots.count - 1) }
+    let (slot, found) = probe(bytes, h)
+    if let found { return found }
     let id = entries.count
     entries.append(Entry(hash: h, start: arena.count, length: bytes.count))
     arena.append(contentsOf: bytes)
-    slots[i] = id + 1
+    slots[slot] = id + 1
     if entries.count * 2 > slots.count { grow() }
     return id
   }
 
   /// The id of `bytes` if it is in the set.
   public func find(_ bytes: UnsafeRawBufferPointer) -> Int? {
-    let h = ByteStringSet.hash(bytes)
+    probe(bytes, ByteStringSet.hash(bytes)).id
+  }
+
+  /// The slot holding `bytes` (hash `h`) and its id, or the empty slot where it would go.
+  private func probe(_ bytes: UnsafeRawBufferPointer, _ h: UInt64) -> (slot: Int, id: Int?) {
     var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
     while slots[i] != 0 {
       let e = entries[slots[i] - 1]
-      if e.hash == h, e.length == bytes.count, equal(e, bytes) { return slots[i] - 1 }
+      if e.hash == h, e.length == bytes.count, equal(e, bytes) { return (i, slots[i] - 1) }
       i = (i + 1) & (slots.count - 1)
     }
-    return nil
+    return (i, nil)
   }
 
   /// The bytes of value `id`.
