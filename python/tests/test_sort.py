@@ -99,18 +99,38 @@ def test_categorical_sorts_by_label(tmp_path, rng):
     assert list(out["c"].astype(object).where(out["c"].notna(), None)) == list(expected["c"].where(expected["c"].notna(), None))
 
 
-def test_large_float_sort_is_stable(rng):
-    """Past the sample sort's cut-over: many buckets, duplicates across them, negative
-    and positive values, infinities."""
+DISTRIBUTIONS = {
+    "rounded normal": lambda rng, n: np.round(rng.standard_normal(n) * 1e3) / 7,
+    "uniform": lambda rng, n: rng.random(n),
+    "few values": lambda rng, n: rng.integers(0, 3, n) * 1e300,
+    "one heavy value": lambda rng, n: np.where(rng.random(n) < 0.8, 0.25, rng.standard_normal(n)),
+    "wide int64": lambda rng, n: rng.integers(-2**63, 2**63 - 1, n, dtype=np.int64, endpoint=True),
+    "narrow int64": lambda rng, n: rng.integers(0, 70_000, n),
+}
+
+
+@pytest.mark.parametrize("distribution", list(DISTRIBUTIONS))
+def test_large_sorts_are_stable(rng, distribution):
+    """Past the top-level pass's cut-over (many buckets, heavy prefixes, duplicates across
+    buckets): floats with infinities and NaN, and integers of wide and narrow ranges."""
     n = 500_000
-    x = np.round(rng.standard_normal(n) * 1e3) / 7
-    x[rng.random(n) < 0.001] = np.inf
-    x[rng.random(n) < 0.001] = -np.inf
-    x[rng.random(n) < 0.01] = np.nan
+    x = DISTRIBUTIONS[distribution](rng, n)
+    if x.dtype.kind == "f":
+        x[rng.random(n) < 0.001] = np.inf
+        x[rng.random(n) < 0.001] = -np.inf
+        x[rng.random(n) < 0.01] = np.nan
     df = sf.from_arrays(x=x, row=np.arange(n))
     np.testing.assert_array_equal(df.sort("x").evaluate("row"), np.argsort(x, kind="stable"))
     expected = pd.DataFrame({"x": x, "row": np.arange(n)}).sort_values("x", ascending=False, kind="stable")["row"]
     np.testing.assert_array_equal(df.sort("x", ascending=False).evaluate("row"), expected.to_numpy())
+
+
+def test_many_distinct_strings(rng):
+    """More distinct strings than one top-level prefix holds: their ranks are sorted too."""
+    n = 300_000
+    words = np.array([f"w{v:07d}é" for v in rng.integers(0, 200_000, n)], dtype=object)
+    df = sf.from_pandas(pd.DataFrame({"s": words, "row": np.arange(n)}))
+    np.testing.assert_array_equal(df.sort("s").evaluate("row"), np.argsort(words.astype(str), kind="stable"))
 
 
 def test_int64_extremes_with_missing(tmp_path):

@@ -6,8 +6,9 @@ import FrameStorage
 
 // Sorting: each key is evaluated once over the filtered rows into 64-bit codes whose
 // unsigned order is the wanted order (strings through their rank among the sorted
-// distinct values), then a stable, parallel argsort of the codes: a sample sort whose
-// buckets are sorted by an in-cache MSD radix sort. Memory: the codes (8 bytes a row
+// distinct values), then a stable, parallel argsort of the codes: a top-level radix
+// pass on 16-bit prefixes into balanced buckets, each then sorted by an in-cache MSD
+// radix sort. Memory: the codes (8 bytes a row
 // per key) and the (code, row) pairs the argsort moves (16 bytes a row), which end as
 // the row index (8 bytes a row) in the same allocation.
 
@@ -149,6 +150,13 @@ struct KeyRow {
 
 /// A stable argsort of `n` codes: positions ordered by code, ties in position order.
 /// Consumes `keys` (freed); returns a malloc'd buffer of n positions.
+///
+/// Top level, in parallel: each code's 16-bit prefix (the top bits of its offset from
+/// the smallest code) is counted per block of positions; neighbouring prefixes are
+/// merged into about `topBuckets` buckets of equal size (a prefix holding many rows is a
+/// bucket of its own, whatever the distribution); a stable scatter moves (code, position)
+/// pairs into their buckets; then the buckets are sorted in parallel, in cache. When the
+/// codes span fewer than 2^16 values a prefix is a code and nothing is left to sort.
 func argsortCodes(_ keys: UnsafeMutablePointer<UInt64>, count n: Int, threads: Int,
                   progress: ProgressHandler?) throws(SFError) -> UnsafeMutablePointer<Int64> {
   guard n <= Int.max / 16, let raw = malloc(max(1, n) * MemoryLayout<KeyRow>.stride) else {
@@ -158,57 +166,80 @@ func argsortCodes(_ keys: UnsafeMutablePointer<UInt64>, count n: Int, threads: I
   let pairs = raw.bindMemory(to: KeyRow.self, capacity: max(1, n))
   var keysOwned = true
   let input = SharedCodes(keys)
-  // Contiguous blocks of positions, each with its own histogram: the scatter stays stable.
-  let blockCount = max(1, min(threads * 4, n / 8192))
-  let blockSize = (n + blockCount - 1) / max(1, blockCount)
   var low = UInt64.max, high = UInt64.min
-  for i in 0..<n { low = min(low, keys[i]); high = max(high, keys[i]) }
-  var wanted = 2
-  while wanted < 4096 && wanted < n >> 13 { wanted <<= 1 }
-  let buckets: Bucketing = n == 0 || high &- low < 1 << 14
-    ? .direct(low: low, count: n == 0 ? 1 : Int(high &- low) + 1)
-    : .splitters(sampleSplitters(keys, n, buckets: wanted))
-  let b = buckets.count
-  let histogram = UnsafeMutablePointer<Int>.allocate(capacity: blockCount * b)
-  histogram.initialize(repeating: 0, count: blockCount * b)
-  defer { histogram.deallocate() }
-  let hist = SharedInts(histogram)
+  for i in 0..<n {
+    low = min(low, keys[i])
+    high = max(high, keys[i])
+  }
+  let span = n == 0 ? 0 : high &- low
+  let shift = UInt64(max(0, (UInt64.bitWidth - span.leadingZeroBitCount) - 16))
+  let prefixes = Int(span >> shift) + 1
+  let exact = shift == 0  // every prefix is one code
+  // Contiguous blocks of positions, each with its own counts: the scatter stays stable.
+  let blockCount = max(1, min(threads * 2, n / 65536))
+  let blockSize = (n + blockCount - 1) / blockCount
+  let counts = UnsafeMutablePointer<Int>.allocate(capacity: blockCount * prefixes)
+  counts.initialize(repeating: 0, count: blockCount * prefixes)
+  defer { counts.deallocate() }
+  let table = UnsafeMutablePointer<Int32>.allocate(capacity: prefixes)
+  defer { table.deallocate() }
+  let shared = SharedInts(counts), bucketOf = SharedIDs(table)
   do throws(SFError) {
     _ = try runPass(chunkCount: blockCount, threads: threads, progress: progress, makeState: { () }) { (_, k) throws(SFError) in
-      let h = hist.pointer + k * b
-      for i in (k * blockSize)..<min(n, (k + 1) * blockSize) { h[buckets.bucket(input.pointer[i])] += 1 }
+      let c = shared.pointer + k * prefixes
+      for i in (k * blockSize)..<min(n, (k + 1) * blockSize) { c[Int((input.pointer[i] &- low) >> shift)] += 1 }
     }
-    // Bucket-major, block-minor offsets.
+    // Prefixes merged into buckets of about n / topBuckets rows (one bucket per prefix when exact).
+    let target = max(1, n / topBuckets)
+    var buckets = 0, filled = 0
+    for p in 0..<prefixes {
+      var total = 0
+      for k in 0..<blockCount { total += counts[k * prefixes + p] }
+      if exact || (filled > 0 && filled + total > target) {
+        if filled > 0 || exact { buckets += 1 }
+        filled = 0
+      }
+      table[p] = Int32(exact ? p : buckets)
+      filled += total
+    }
+    buckets = exact ? prefixes : buckets + 1
+    // Per block and bucket, where its pairs go: bucket-major, block-minor.
+    let offsets = UnsafeMutablePointer<Int>.allocate(capacity: blockCount * buckets)
+    offsets.initialize(repeating: 0, count: blockCount * buckets)
+    defer { offsets.deallocate() }
+    for p in 0..<prefixes {
+      for k in 0..<blockCount { offsets[k * buckets + Int(table[p])] += counts[k * prefixes + p] }
+    }
     var at = 0
-    var bucketStarts = [Int](repeating: 0, count: b + 1)
-    for j in 0..<b {
-      bucketStarts[j] = at
+    var starts = [Int](repeating: 0, count: buckets + 1)
+    for j in 0..<buckets {
+      starts[j] = at
       for k in 0..<blockCount {
-        let c = histogram[k * b + j]
-        histogram[k * b + j] = at
+        let c = offsets[k * buckets + j]
+        offsets[k * buckets + j] = at
         at += c
       }
     }
-    bucketStarts[b] = at
-    let out = SharedPairs(pairs)
+    starts[buckets] = at
+    let out = SharedPairs(pairs), next = SharedInts(offsets)
     _ = try runPass(chunkCount: blockCount, threads: threads, progress: progress, makeState: { () }) { (_, k) throws(SFError) in
-      let h = hist.pointer + k * b
+      let o = next.pointer + k * buckets
       for i in (k * blockSize)..<min(n, (k + 1) * blockSize) {
         let key = input.pointer[i]
-        let j = buckets.bucket(key)
-        out.pointer[h[j]] = KeyRow(key: key, row: Int64(i))
-        h[j] += 1
+        let j = Int(bucketOf.pointer[Int((key &- low) >> shift)])
+        out.pointer[o[j]] = KeyRow(key: key, row: Int64(i))
+        o[j] += 1
       }
     }
     free(keys)
     keysOwned = false
-    if case .splitters = buckets {
-      let starts = bucketStarts
-      _ = try runPass(chunkCount: b, threads: threads, progress: progress, makeState: { SortScratch() }) {
+    if !exact {
+      let bounds = starts
+      _ = try runPass(chunkCount: buckets, threads: threads, progress: progress, makeState: { SortScratch() }) {
         (scratch: SortScratch, j: Int) throws(SFError) in
-        let count = starts[j + 1] - starts[j]
+        let count = bounds[j + 1] - bounds[j]
         guard count > 1 else { return }
-        sortPairs(out.pointer + starts[j], count, try scratch.room(count))
+        sortPairs(out.pointer + bounds[j], count, try scratch.room(count))
       }
     }
   } catch {
@@ -225,42 +256,9 @@ func argsortCodes(_ keys: UnsafeMutablePointer<UInt64>, count n: Int, threads: I
   return shrunk.bindMemory(to: Int64.self, capacity: max(1, n))
 }
 
-/// How the top-level pass cuts codes into buckets: by value when their range is
-/// small (then a bucket holds one code: no further sorting), else between splitters
-/// drawn from a sample (balanced whatever the distribution; equal codes share a bucket).
-private enum Bucketing: @unchecked Sendable {
-  case direct(low: UInt64, count: Int)
-  case splitters([UInt64])
-
-  var count: Int {
-    switch self {
-    case .direct(_, let c): c
-    case .splitters(let s): s.count + 1
-    }
-  }
-
-  @inline(__always) func bucket(_ key: UInt64) -> Int {
-    switch self {
-    case .direct(let low, _): return Int(key &- low)
-    case .splitters(let s):
-      // How many splitters are <= key.
-      var lo = 0, len = s.count
-      while len > 0 {
-        let half = len >> 1
-        if s[lo + half] <= key { lo += half + 1; len -= half + 1 } else { len = half }
-      }
-      return lo
-    }
-  }
-}
-
-/// `buckets - 1` splitters from an evenly spaced sample of the codes.
-private func sampleSplitters(_ keys: UnsafePointer<UInt64>, _ n: Int, buckets: Int) -> [UInt64] {
-  let size = min(n, buckets * 32)
-  var sample = (0..<size).map { keys[Int((UInt64(max(1, n)) &* UInt64($0)) / UInt64(max(1, size)))] }
-  sample.sort()
-  return (1..<buckets).map { sample[$0 * size / buckets] }
-}
+/// Buckets the top-level pass aims for: enough for both threads to share the bucket
+/// sorts evenly, few enough for the scatter to write to.
+let topBuckets = 512
 
 /// Per-thread scratch for the bucket sorts, grown to the largest bucket seen.
 private final class SortScratch {
@@ -304,11 +302,13 @@ func sortPairs(_ a: UnsafeMutablePointer<KeyRow>, _ n: Int, _ tmp: UnsafeMutable
   if low == high { return }
   let width = UInt64.bitWidth - (high - low).leadingZeroBitCount
   let shift = UInt64(max(0, width - 8))
-  withUnsafeTemporaryAllocation(of: Int.self, capacity: 257) { counts in
+  withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * 257) { both in
+    let counts = UnsafeMutableBufferPointer(rebasing: both[0..<257])
+    let starts = UnsafeMutableBufferPointer(rebasing: both[257..<514])
     counts.initialize(repeating: 0)
     for i in 0..<n { counts[Int((a[i].key - low) >> shift) + 1] += 1 }
     for d in 0..<256 { counts[d + 1] += counts[d] }
-    let starts = Array(counts)
+    for d in 0...256 { starts[d] = counts[d] }
     for i in 0..<n {
       let d = Int((a[i].key - low) >> shift)
       tmp[counts[d]] = a[i]
@@ -319,6 +319,11 @@ func sortPairs(_ a: UnsafeMutablePointer<KeyRow>, _ n: Int, _ tmp: UnsafeMutable
       sortPairs(a + starts[d], starts[d + 1] - starts[d], tmp + starts[d])
     }
   }
+}
+
+private struct SharedIDs: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Int32>
+  init(_ pointer: UnsafeMutablePointer<Int32>) { self.pointer = pointer }
 }
 
 private struct SharedCodes: @unchecked Sendable {
