@@ -125,7 +125,7 @@ int32_t sf_frame_open_many(int32_t n, const char* const* paths, sf_frame** out);
 /* One frame over the rows of n >= 1 frames, in order, without copying. The frames
  * are borrowed (the caller still releases each); the new frame keeps their data
  * alive. Virtual columns, a filter and a column selection are kept when every frame
- * has the same ones (names and expression text); no frame may be sliced. On SF_OK
+ * has the same ones (names and expression text); no frame may be sliced (but a sorted or taken one). On SF_OK
  * *out is a new frame owned by the caller: release it with sf_frame_release().
  * Errors: SF_ERR_ARGUMENT (NULL, n < 1, frames whose virtual columns, filter or
  * selection differ, a sliced frame, schemas differ). */

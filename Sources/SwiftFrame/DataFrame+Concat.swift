@@ -17,18 +17,18 @@ extension DataFrame {
   /// selection when they all carry the same ones (virtual columns of the same names and
   /// definitions, the same filter text, the same named selections, the same selected
   /// columns): the result keeps them, over all the
-  /// rows. A row range (a slice) is refused: slice the result instead. Frames that
+  /// rows. A row range (a slice) is refused, except of a sorted or taken frame (whose
+  /// row index is then concatenated): slice the result instead. Frames that
   /// differ are refused with an `.argument` error saying what differs. The tables must
   /// agree as `Table.concatenating` requires. The result keeps every frame's data
   /// alive; the frames themselves are unchanged.
   public static func concat(_ frames: [DataFrame]) throws(SFError) -> DataFrame {
     guard !frames.isEmpty else { throw .argument("nothing to concatenate: the list of frames is empty") }
     let states = frames.map(\.snapshot)
-    for (k, s) in states.enumerated() where s.index != nil || !s.joined.isEmpty {
-      throw .argument("cannot concatenate frame \(k + 1): its rows are taken, sorted or joined (a row index); "
-                      + "concatenate the frames first, then sort or take")
+    for (k, s) in states.enumerated() where !s.joined.isEmpty {
+      throw .argument("cannot concatenate frame \(k + 1): it is joined; concatenate the frames first, then join")
     }
-    for (k, (f, s)) in zip(frames, states).enumerated() where s.rows != 0..<f.table.rowCount {
+    for (k, (f, s)) in zip(frames, states).enumerated() where s.index == nil && s.rows != 0..<f.table.rowCount {
       throw .argument("cannot concatenate frame \(k + 1) ('\(f.table.source)'): it has a row range "
                       + "(\(s.rows.lowerBound)..<\(s.rows.upperBound)); concatenate the whole frames and slice the result")
     }
@@ -42,9 +42,30 @@ extension DataFrame {
     let table = try Table.concatenating(frames.map(\.table))
     // Every table has the same fields in the same order, so the virtual columns' parsed
     // expressions (which may name stored fields by index) mean the same over the result.
-    let state = FrameState(virtuals: reference.virtuals, filter: reference.filter, rows: 0..<table.rowCount,
+    var state = FrameState(virtuals: reference.virtuals, filter: reference.filter, rows: 0..<table.rowCount,
                            visible: reference.visible, selections: reference.selections, counts: nil)
+    if states.contains(where: { $0.index != nil }) {
+      state.index = try concatenatedIndex(frames.map(\.table), states)
+      state.rows = 0..<(state.index?.count ?? 0)
+    }
     return DataFrame(table: table, state: state)
+  }
+
+  /// The row index of concatenated frames some of which are sorted or taken: each
+  /// frame's rows (its index entries in its row range, or all its rows) offset by the
+  /// rows of the tables before it.
+  private static func concatenatedIndex(_ tables: [Table], _ states: [FrameState]) throws(SFError) -> RowIndex {
+    let total = states.reduce(0) { $0 + $1.rows.count }
+    let rows = try allocateRows(total)
+    var at = 0, offset: Int64 = 0
+    for (t, s) in zip(tables, states) {
+      for k in s.rows {
+        rows[at] = s.index.map { $0[k] < 0 ? -1 : $0[k] + offset } ?? (Int64(k) + offset)
+        at += 1
+      }
+      offset += Int64(t.rowCount)
+    }
+    return try RowIndex(adopting: rows, count: total, rowCount: Int(offset))
   }
 
   /// What frame `k`'s virtual columns, filter or column selection do differently from

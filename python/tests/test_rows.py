@@ -185,7 +185,18 @@ def test_sample_weights_and_errors(rng):
         df.sample(n=5, weights=np.zeros(n))
 
 
-def test_concat_refuses_taken_frames():
-    df = sf.from_arrays(x=np.arange(4.0))
-    with pytest.raises(ValueError, match="sort"):
-        sf.concat([df.take([1, 0]), df])
+def test_concat_of_taken_and_sorted_frames(storage, rng):
+    df, ref = make(storage, rng)
+    n = len(ref)
+    positions = rng.integers(0, n, 3_000)
+    order = np.argsort(ref["x"], kind="stable")  # NaN last, as sort
+    parts = [df.take(positions), df.sort("x")[5:2_000], df.sort("x", ascending=False).take([0, 1])]
+    if not storage.is_filtered:
+        parts.append(df)  # a whole unsorted frame beside them (filtered frames concatenate only with the same filter)
+    both = sf.concat(parts)
+    descending = pd.Series(ref["x"]).sort_values(ascending=False, kind="stable", na_position="last").index[:2]
+    expected = np.concatenate([ref["row"][positions], ref["row"][order[5:2_000]], ref["row"][descending]]
+                              + ([ref["row"]] if not storage.is_filtered else []))
+    assert_values(both.evaluate("row"), expected)
+    if not storage.is_filtered:  # row ids are then positions
+        assert both.sum("i") == ref["i"][expected].sum()
