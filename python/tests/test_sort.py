@@ -250,3 +250,23 @@ def test_sort_memory_is_index_and_keys(tmp_path):
     assert float(first) == key[order[0]] and float(last) == key[order[-1]]
     assert float(total) == 0.0
     assert rows.strip() == str(order[:3].tolist())
+
+
+def test_wide_keys_that_do_not_pack(tmp_path, rng):
+    """Two int64 keys spanning their whole range (no packing into one code: one stable
+    argsort per key), the first with few distinct values, missing ones and extremes."""
+    n = 100_000
+    extremes = np.array([np.iinfo(np.int64).min, -1, 0, 2**62, np.iinfo(np.int64).max])
+    a = extremes[rng.integers(0, len(extremes), n)]
+    b = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, n, dtype=np.int64)
+    b[rng.random(n) < 0.5] = 7  # ties in the second key too
+    valid = rng.random(n) > 0.1
+    path = tmp_path / "wide.arrow"
+    table = pa.table({"a": pa.array(a, mask=~valid), "b": b, "row": np.arange(n)})
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table, max_chunksize=30_000)
+    df = sf.open(str(path))
+    pdf = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    for ascending in ([True, True], [False, True], [True, False]):
+        np.testing.assert_array_equal(df.sort(["a", "b"], ascending=ascending).evaluate("row"),
+                                      expected_rows(pdf, ["a", "b"], ascending))

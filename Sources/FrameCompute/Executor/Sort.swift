@@ -37,6 +37,7 @@ public func sortedPositions(_ scan: Scan, keys: [Program], ascending: [Bool], co
     codes += try sortCodes(scan, key, ascending: ascending[k], counts: counts, count: n, threads: threads,
                            progress: progress)
   }
+  codes = try packCodes(codes, n, threads: threads)
   // Least significant key first: each stable argsort refines the order the next one keeps.
   while let last = codes.popLast() {
     guard let perm = order else {
@@ -58,6 +59,61 @@ public func sortedPositions(_ scan: Scan, keys: [Program], ascending: [Bool], co
   guard let result = order else { throw SFError(.argument, "sort needs at least one key") }
   order = nil
   return result
+}
+
+/// Neighbouring keys whose code ranges fit in 64 bits together, packed into one code
+/// (the more significant key in the higher bits; missing after a key's present values):
+/// one argsort instead of several, and no gather between them. Frees what it packs.
+private func packCodes(_ codes: [UnsafeMutablePointer<UInt64>], _ n: Int,
+                       threads: Int) throws(SFError) -> [UnsafeMutablePointer<UInt64>] {
+  guard codes.count > 1 else { return codes }
+  // Per key: its smallest present code, and the bits its codes need once offset by it.
+  var lows: [UInt64] = [], widths: [Int] = [], tops: [UInt64] = []
+  for c in codes {
+    var low = UInt64.max, high = UInt64.min, missing = false
+    for i in 0..<n {
+      let v = c[i]
+      if v == missingCode { missing = true } else { low = min(low, v); high = max(high, v) }
+    }
+    if low > high { (low, high) = (0, 0) }
+    let range = high - low
+    let (top, overflow) = range.addingReportingOverflow(missing ? 1 : 0)
+    lows.append(low)
+    tops.append(range &+ 1)  // the code of a missing value, after the present ones
+    widths.append(overflow ? 65 : UInt64.bitWidth - top.leadingZeroBitCount)
+  }
+  var groups: [[Int]] = [[0]], bits = widths[0]
+  for k in 1..<codes.count {
+    if bits + widths[k] <= 64 {
+      groups[groups.count - 1].append(k)
+      bits += widths[k]
+    } else {
+      groups.append([k])
+      bits = widths[k]
+    }
+  }
+  guard groups.count < codes.count else { return codes }
+  let blockCount = max(1, min(threads * 4, n / 65536)), blockSize = (n + blockCount - 1) / blockCount
+  var out: [UnsafeMutablePointer<UInt64>] = []
+  for group in groups {
+    guard group.count > 1 else { out.append(codes[group[0]]); continue }
+    let parts = group.map { SharedCodes(codes[$0]) }, target = parts[0]
+    let groupLows = group.map { lows[$0] }, groupTops = group.map { tops[$0] }, groupWidths = group.map { widths[$0] }
+    _ = try runPass(chunkCount: blockCount, threads: threads, makeState: { () }) { (_, b) throws(SFError) in
+      for i in (b * blockSize)..<min(n, (b + 1) * blockSize) {
+        var packed: UInt64 = 0
+        for (j, part) in parts.enumerated() {
+          let v = part.pointer[i]
+          let code = v == missingCode ? groupTops[j] : v &- groupLows[j]
+          packed = groupWidths[j] == 0 ? packed : (packed << UInt64(groupWidths[j])) | code
+        }
+        target.pointer[i] = packed
+      }
+    }
+    for j in group.dropFirst() { free(codes[j]) }
+    out.append(codes[group[0]])
+  }
+  return out
 }
 
 func allocateCodes(_ n: Int) throws(SFError) -> UnsafeMutablePointer<UInt64> {
