@@ -124,7 +124,7 @@ def run(system, path, repeat):
     if done.returncode != 0:
         print(f"{system} failed: {done.stderr[-800:]}", file=sys.stderr)
         return {}
-    return json.loads(done.stdout)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # libraries may print before it
 
 
 def main(argv=None):

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Frames over chosen rows: take (and through it sort, sample, shuffle) gives a frame
 /// whose rows are a row index into the same table, read lazily; nothing is copied.

@@ -8,9 +8,9 @@ import FrameStorage
 // unsigned order is the wanted order (strings through their rank among the sorted
 // distinct values), then a stable, parallel argsort of the codes: a top-level radix
 // pass on 16-bit prefixes into balanced buckets, each then sorted by an in-cache MSD
-// radix sort. Memory: the codes (8 bytes a row
-// per key) and the (code, row) pairs the argsort moves (16 bytes a row), which end as
-// the row index (8 bytes a row) in the same allocation.
+// radix sort. Memory: the codes (8 bytes a row per key) and the (code, row) pairs the
+// argsort moves (16 bytes a row), which end as the row index (8 bytes a row) in the
+// same allocation.
 
 /// The code of a missing value (and NaN): after every present value, as pandas'
 /// na_position="last", whatever the direction.
