@@ -270,3 +270,17 @@ def test_wide_keys_that_do_not_pack(tmp_path, rng):
     for ascending in ([True, True], [False, True], [True, False]):
         np.testing.assert_array_equal(df.sort(["a", "b"], ascending=ascending).evaluate("row"),
                                       expected_rows(pdf, ["a", "b"], ascending))
+
+
+def test_progress_and_cancel(rng):
+    n = 300_000
+    df = sf.from_arrays(x=rng.standard_normal(n), row=np.arange(n))
+    seen = []
+    out = df.sort("x", progress=lambda f: seen.append(f) or True)
+    assert seen and max(seen) == pytest.approx(1.0)
+    with pytest.raises(KeyboardInterrupt):
+        df.sort("x", progress=lambda f: False)
+    with pytest.raises(KeyboardInterrupt):
+        df[df.x > 0].take([0, 1, 2], progress=lambda f: False)
+    np.testing.assert_array_equal(out.evaluate("row"), np.argsort(df.evaluate("x"), kind="stable"))
+    assert df.sort("x")[:3].evaluate("row").tolist() == np.argsort(df.evaluate("x"), kind="stable")[:3].tolist()
