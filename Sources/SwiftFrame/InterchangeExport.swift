@@ -297,13 +297,7 @@ final class ArrowStreamExport {
       throw error
     }
     var allocations = [indices]
-    var validity: UnsafeRawPointer? = nil
-    if missing > 0 {
-      let bits = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + 7) / 8), alignment: 64)
-      packBits(valid, count: n, into: bits.assumingMemoryBound(to: UInt8.self))
-      allocations.append(bits)
-      validity = UnsafeRawPointer(bits)
-    }
+    let validity = validityBitmap(valid, n: n, missing: missing, allocations: &allocations)
     let strings = UnsafeMutablePointer<ArrowArray>.allocate(capacity: 1)
     strings.initialize(to: ArrowArray())
     fillStored(strings, shared.values, of: data, start: 0, n: shared.values.length,
@@ -338,13 +332,7 @@ final class ArrowStreamExport {
     let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, result.bytes.count), alignment: 64)
     result.bytes.withUnsafeBytes { if let base = $0.baseAddress { bytes.copyMemory(from: base, byteCount: $0.count) } }
     var allocations = [UnsafeMutableRawPointer(offsets), bytes]
-    var validity: UnsafeRawPointer? = nil
-    if result.missing > 0 {
-      let bits = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + 7) / 8), alignment: 64)
-      packBits(valid, count: n, into: bits.assumingMemoryBound(to: UInt8.self))
-      allocations.append(bits)
-      validity = UnsafeRawPointer(bits)
-    }
+    let validity = validityBitmap(valid, n: n, missing: result.missing, allocations: &allocations)
     let owner = ExportedArray(buffers: [validity, UnsafeRawPointer(offsets), UnsafeRawPointer(bytes)], childCount: 0)
     owner.allocations = allocations
     fillArray(out, owner: owner, length: n, nullCount: result.missing, offset: 0, bufferCount: 3)
@@ -378,17 +366,22 @@ final class ArrowStreamExport {
       allocations = [bits]
       data = UnsafeRawPointer(bits)
     }
-    var validity: UnsafeRawPointer? = nil
-    if missing > 0 {
-      let bits = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + 7) / 8), alignment: 64)
-      packBits(valid, count: n, into: bits.assumingMemoryBound(to: UInt8.self))
-      allocations.append(bits)
-      validity = UnsafeRawPointer(bits)
-    }
+    let validity = validityBitmap(valid, n: n, missing: missing, allocations: &allocations)
     let owner = ExportedArray(buffers: [validity, data], childCount: 0)
     owner.allocations = allocations
     fillArray(out, owner: owner, length: n, nullCount: missing, offset: 0, bufferCount: bufferCount)
   }
+}
+
+/// The Arrow validity bitmap of `n` presence bytes, allocated into `allocations`
+/// (the array owns it); nil when nothing is missing.
+private func validityBitmap(_ valid: UnsafePointer<UInt8>, n: Int, missing: Int,
+                            allocations: inout [UnsafeMutableRawPointer]) -> UnsafeRawPointer? {
+  guard missing > 0 else { return nil }
+  let bits = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + 7) / 8), alignment: 64)
+  packBits(valid, count: n, into: bits.assumingMemoryBound(to: UInt8.self))
+  allocations.append(bits)
+  return UnsafeRawPointer(bits)
 }
 
 private func streamState(_ stream: UnsafeMutablePointer<ArrowArrayStream>?) -> ArrowStreamExport? {

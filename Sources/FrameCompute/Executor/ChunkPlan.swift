@@ -87,7 +87,7 @@ public func logicalRows(_ scan: Scan, counts: [Int], positions rows: UnsafeMutab
     init(_ pass: PassWorker) { self.pass = pass }
     deinit { kept.deallocate() }
   }
-  let shared = SharedRows(rows)
+  let shared = Shared(rows)
   _ = try runPass(chunkCount: active.count, threads: threads, progress: progress, makeState: {
     Worker(PassWorker(scan: scan, programs: [], filter: scan.filter, maskCount: 1))
   }) { (w: Worker, i: Int) throws(SFError) in
@@ -107,8 +107,8 @@ public func logicalRows(_ scan: Scan, counts: [Int], positions rows: UnsafeMutab
   }
 }
 
-/// Rows the workers of one pass write at disjoint positions.
-struct SharedRows: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<Int64>
-  init(_ pointer: UnsafeMutablePointer<Int64>) { self.pointer = pointer }
+/// Memory the workers of one pass read, or write at disjoint positions.
+struct Shared<T>: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<T>
+  init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

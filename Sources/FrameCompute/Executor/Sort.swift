@@ -97,7 +97,7 @@ private func packCodes(_ codes: [UnsafeMutablePointer<UInt64>], _ n: Int,
   var out: [UnsafeMutablePointer<UInt64>] = []
   for group in groups {
     guard group.count > 1 else { out.append(codes[group[0]]); continue }
-    let parts = group.map { SharedCodes(codes[$0]) }, target = parts[0]
+    let parts = group.map { Shared(codes[$0]) }, target = parts[0]
     let groupLows = group.map { lows[$0] }, groupTops = group.map { tops[$0] }, groupWidths = group.map { widths[$0] }
     _ = try runPass(chunkCount: blockCount, threads: threads, makeState: { () }) { (_, b) throws(SFError) in
       for i in (b * blockSize)..<min(n, (b + 1) * blockSize) {
@@ -221,7 +221,7 @@ func argsortCodes(_ keys: UnsafeMutablePointer<UInt64>, count n: Int, threads: I
   }
   let pairs = raw.bindMemory(to: KeyRow.self, capacity: max(1, n))
   var keysOwned = true
-  let input = SharedCodes(keys)
+  let input = Shared(keys)
   var low = UInt64.max, high = UInt64.min
   for i in 0..<n {
     low = min(low, keys[i])
@@ -239,7 +239,7 @@ func argsortCodes(_ keys: UnsafeMutablePointer<UInt64>, count n: Int, threads: I
   defer { counts.deallocate() }
   let table = UnsafeMutablePointer<Int32>.allocate(capacity: prefixes)
   defer { table.deallocate() }
-  let shared = SharedInts(counts), bucketOf = SharedIDs(table)
+  let shared = Shared(counts), bucketOf = Shared(table)
   do throws(SFError) {
     _ = try runPass(chunkCount: blockCount, threads: threads, progress: progress, makeState: { () }) { (_, k) throws(SFError) in
       let c = shared.pointer + k * prefixes
@@ -277,7 +277,7 @@ func argsortCodes(_ keys: UnsafeMutablePointer<UInt64>, count n: Int, threads: I
       }
     }
     starts[buckets] = at
-    let out = SharedPairs(pairs), next = SharedInts(offsets)
+    let out = Shared(pairs), next = Shared(offsets)
     _ = try runPass(chunkCount: blockCount, threads: threads, progress: progress, makeState: { () }) { (_, k) throws(SFError) in
       let o = next.pointer + k * buckets
       for i in (k * blockSize)..<min(n, (k + 1) * blockSize) {
@@ -375,24 +375,4 @@ func sortPairs(_ a: UnsafeMutablePointer<KeyRow>, _ n: Int, _ tmp: UnsafeMutable
       sortPairs(a + starts[d], starts[d + 1] - starts[d], tmp + starts[d])
     }
   }
-}
-
-private struct SharedIDs: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<Int32>
-  init(_ pointer: UnsafeMutablePointer<Int32>) { self.pointer = pointer }
-}
-
-private struct SharedCodes: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<UInt64>
-  init(_ pointer: UnsafeMutablePointer<UInt64>) { self.pointer = pointer }
-}
-
-private struct SharedInts: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<Int>
-  init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
-}
-
-private struct SharedPairs: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<KeyRow>
-  init(_ pointer: UnsafeMutablePointer<KeyRow>) { self.pointer = pointer }
 }
