@@ -48,8 +48,8 @@ class Rows:
     def sample(self, n=None, frac=None, replace=False, weights=None, random_state=None):
         """Random rows, as vaex's sample: `n` rows or a fraction `frac` of them (default
         one row), with or without replacement, optionally weighted by `weights` (an
-        expression or column name: its values, evaluated by the engine, are the
-        probabilities up to a factor). The same `random_state` gives the same rows."""
+        expression, evaluated by the engine, or an array: the probabilities up to a
+        factor). The same `random_state` gives the same rows as vaex's sample."""
         length = len(self)
         if n is not None and frac is not None:
             raise ValueError("give n or frac, not both")
@@ -66,10 +66,9 @@ class Rows:
                              "use replace=True")
         p = None
         if weights is not None:
-            if isinstance(weights, str) and weights in self.column_names or not isinstance(weights, (list, np.ndarray)):
-                weights = self.evaluate(weights)
-            p = np.ma.filled(np.asarray(weights, dtype=np.float64) if not np.ma.isMaskedArray(weights)
-                             else weights.astype(np.float64), 0.0)
+            if isinstance(weights, (str, Expression)):
+                weights = self.evaluate(weights)  # missing weights count as 0
+            p = np.ma.filled(np.ma.asarray(weights, dtype=np.float64), 0.0)
             if len(p) != length:
                 raise ValueError(f"weights has {len(p)} values, the frame {length} rows")
             total = p.sum()

@@ -177,6 +177,8 @@ def test_sample_weights_and_errors(rng):
     assert_values(drawn, np.random.RandomState(0).choice(n, size=200, replace=True, p=w / w.sum()))
     assert_values(df.sample(n=2, weights=df.w, random_state=1).evaluate("row"),
                   np.random.RandomState(1).choice(n, size=2, replace=False, p=w / w.sum()))
+    assert_values(df.sample(n=3, replace=True, weights=pd.Series(w), random_state=2).evaluate("row"),
+                  np.random.RandomState(2).choice(n, size=3, replace=True, p=w / w.sum()))
     with pytest.raises(ValueError):
         df.sample(n=n + 1)
     with pytest.raises(ValueError):
