@@ -336,9 +336,10 @@ private final class SortScratch {
 }
 
 /// Sorts `n` pairs by key, stably, with `tmp` (room for n) as scratch: an MSD radix
-/// sort on the next 8 bits of the pairs' key range, insertion sort for small runs.
+/// sort on the next digit of the pairs' key range (up to 11 bits, so that a bucket
+/// holds about 8 pairs), insertion sort for small runs.
 func sortPairs(_ a: UnsafeMutablePointer<KeyRow>, _ n: Int, _ tmp: UnsafeMutablePointer<KeyRow>) {
-  if n <= 32 {
+  if n <= 24 {
     for i in 1..<max(1, n) {
       let x = a[i]
       var j = i
@@ -357,21 +358,22 @@ func sortPairs(_ a: UnsafeMutablePointer<KeyRow>, _ n: Int, _ tmp: UnsafeMutable
   }
   if low == high { return }
   let width = UInt64.bitWidth - (high - low).leadingZeroBitCount
-  let shift = UInt64(max(0, width - 8))
-  withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * 257) { both in
-    let counts = UnsafeMutableBufferPointer(rebasing: both[0..<257])
-    let starts = UnsafeMutableBufferPointer(rebasing: both[257..<514])
+  let digit = min(11, width, max(1, Int.bitWidth - n.leadingZeroBitCount - 3))
+  let shift = UInt64(width - digit), buckets = 1 << digit
+  withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (buckets + 1)) { both in
+    let counts = UnsafeMutableBufferPointer(rebasing: both[0...buckets])
+    let starts = UnsafeMutableBufferPointer(rebasing: both[(buckets + 1)...])
     counts.initialize(repeating: 0)
-    for i in 0..<n { counts[Int((a[i].key - low) >> shift) + 1] += 1 }
-    for d in 0..<256 { counts[d + 1] += counts[d] }
-    for d in 0...256 { starts[d] = counts[d] }
+    for i in 0..<n { counts[Int((a[i].key &- low) >> shift) &+ 1] &+= 1 }
+    for d in 0..<buckets { counts[d + 1] &+= counts[d] }
+    for d in 0...buckets { starts[d] = counts[d] }
     for i in 0..<n {
-      let d = Int((a[i].key - low) >> shift)
+      let d = Int((a[i].key &- low) >> shift)
       tmp[counts[d]] = a[i]
-      counts[d] += 1
+      counts[d] &+= 1
     }
     a.update(from: tmp, count: n)
-    for d in 0..<256 where starts[d + 1] - starts[d] > 1 {
+    for d in 0..<buckets where starts[d + 1] - starts[d] > 1 {
       sortPairs(a + starts[d], starts[d + 1] - starts[d], tmp + starts[d])
     }
   }
