@@ -57,7 +57,7 @@ enum {
   SF_AGG_COUNT = 0, SF_AGG_SUM = 1, SF_AGG_MEAN = 2, SF_AGG_VAR = 3,
   SF_AGG_STD = 4, SF_AGG_MIN = 5, SF_AGG_MAX = 6, SF_AGG_FIRST = 7, SF_AGG_LAST = 8,
   SF_AGG_ANY = 9, SF_AGG_ALL = 10, SF_AGG_SKEW = 11, SF_AGG_KURTOSIS = 12, SF_AGG_NUNIQUE = 13,
-  SF_AGG_COVARIANCE = 14, SF_AGG_CORRELATION = 15
+  SF_AGG_COVARIANCE = 14, SF_AGG_CORRELATION = 15, SF_AGG_MODE = 16
 };
 
 /* An open frame: a table plus virtual columns, a filter and a row range.

@@ -40,7 +40,7 @@ def numpy_dtype_named(name):
 # SF_AGG_* codes.
 AGGREGATES = {"count": 0, "sum": 1, "mean": 2, "var": 3, "std": 4, "min": 5, "max": 6,
               "first": 7, "last": 8, "any": 9, "all": 10, "skew": 11, "kurtosis": 12, "nunique": 13,
-              "covariance": 14, "correlation": 15}
+              "covariance": 14, "correlation": 15, "mode": 16}
 SELECTION_MODES = {"replace": 0, "and": 1, "or": 2, "xor": 3, "subtract": 4}  # SF_SELECT_*
 
 # SF_ERR_* status codes and the Python exceptions they raise (see DESIGN.md).

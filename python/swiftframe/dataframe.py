@@ -139,13 +139,14 @@ class DataFrame:
 
     # Groups (groupby.py)
 
-    def groupby(self, by, agg=None, sort=True, progress=None):
+    def groupby(self, by, agg=None, sort=True, progress=None, delay=False):
         """Groups of `by` (a column, expression or list; missing and NaN each a group),
         sorted by key. With `agg` (vaex's forms: {"name": sf.agg.mean("x")},
-        {"x": "sum"}, {"x": ["min", "max"]}, a list, "count") the result frame; without,
-        a GroupBy for pandas' spellings (`.agg`, `.count()`, `.size()`, `.x.mean()`)."""
+        {"x": "sum"}, {"x": ["min", "max"]}, a list, "count") the result frame (a Promise
+        of it with `delay`, see swiftframe.groupby); without, a GroupBy for pandas'
+        spellings (`.agg`, `.count()`, `.size()`, `.x.mean()`)."""
         from .groupby import GroupBy, groupby
-        return GroupBy(self, by) if agg is None else groupby(self, by, agg, progress)
+        return GroupBy(self, by) if agg is None else groupby(self, by, agg, progress, delay)
 
     def value_counts(self, expression, dropna=False, ascending=False):
         """How often each value of `expression` occurs, as a pandas Series sorted by
@@ -253,12 +254,17 @@ class DataFrame:
         texts = [None if e is None else _text(e) for e in (list(expression) if many else [expression])]
         sels, stacked = tasks.selection_list(selection)
 
+        kinds = list(kind) if isinstance(kind, tuple) else [kind]  # a tuple: one last axis entry each (minmax)
+
         def finish(results):
             values = [_scalar(r) for r in results]
+            if isinstance(kind, tuple):
+                return np.array(values).reshape([len(sels)] * stacked + [len(texts)] * many + [len(kinds)])
             if not stacked:
                 return np.array(values) if many else values[0]
             return np.array(values).reshape(len(sels), len(texts)) if many else np.array(values)
-        return tasks.submit(self, tasks.Task([(kind, t, sel) for sel in sels for t in texts], finish), delay)
+        requests = [(k, t, sel) for sel in sels for t in texts for k in kinds]
+        return tasks.submit(self, tasks.Task(requests, finish), delay)
 
     def count(self, expression=None, selection=None, binby=None, limits=None, shape=None, delay=False):
         """Rows (no expression), or values neither missing nor NaN. With `binby` (an
@@ -289,15 +295,17 @@ class DataFrame:
         return self._aggregate("max", expression, selection, binby, limits, shape, delay)
 
     def percentile_approx(self, expression, percentage=50.0, selection=None, percentile_shape=None,
-                          percentile_limits="minmax"):
-        """Approximate percentiles (vaex's): within (max - min) / percentile_shape (2^16
-        cells by default) of numpy's; see swiftframe.binby.percentile_approx."""
+                          percentile_limits="minmax", binby=None, limits=None, shape=None, delay=False):
+        """Approximate percentiles (vaex's; a list of percentages, binby, a list of
+        selections, delay): within (high - low) / percentile_shape of numpy's (2^16 cells
+        by default, 1024 per binby cell); see swiftframe.binby.percentile_approx."""
         from . import binby as grid
-        return grid.percentile_approx(self, expression, percentage, selection,
-                                      percentile_shape or grid.PERCENTILE_SHAPE, percentile_limits)
+        return grid.percentile_approx(self, expression, percentage, selection, percentile_shape, percentile_limits,
+                                      binby, limits, grid.DEFAULT_SHAPE if shape is None else shape, delay)
 
-    def median_approx(self, expression, selection=None, percentile_shape=None):
-        return self.percentile_approx(expression, 50.0, selection, percentile_shape)
+    def median_approx(self, expression, selection=None, percentile_shape=None, binby=None, limits=None, shape=None,
+                      delay=False):
+        return self.percentile_approx(expression, 50.0, selection, percentile_shape, "minmax", binby, limits, shape, delay)
 
     def limits_percentage(self, expression, percentage=99.73, selection=None):
         """[low, high] holding the central `percentage` percent of the values."""
@@ -307,6 +315,8 @@ class DataFrame:
         """vaex's limits: [low, high] of `expression` from `value` ("minmax", a percentage
         such as "99.7%", or [low, high] itself); an array of them for a list."""
         from . import binby as grid
+        if isinstance(selection, (list, tuple)):  # per selection, stacked (as vaex's minmax gives them)
+            return np.array([self.limits(expression, value, s) for s in selection])
         many = isinstance(expression, (list, tuple))
         exprs = list(expression) if many else [expression]
         found = np.array(grid.resolve_limits(self, exprs, value, selection))
@@ -355,21 +365,20 @@ class DataFrame:
         """scipy.stats.kurtosis' default (biased, excess) kurtosis, as vaex: m4 / m2**2 - 3."""
         return self._aggregate("kurtosis", expression, selection, binby, limits, shape, delay)
 
-    def minmax(self, expression, selection=None, delay=False):
-        """[min, max] in one pass (an array of pairs for a list of expressions; stacked
-        on a leading axis for a list of selections)."""
-        from . import tasks
-        many = isinstance(expression, (list, tuple))
-        texts = [_text(e) for e in (list(expression) if many else [expression])]
-        sels, stacked = tasks.selection_list(selection)
+    def mode(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
+        """The most frequent value, exactly (vaex's df.mode estimates it from a histogram
+        and needs binby; this one counts every value): ties give the smallest value, as
+        pandas' Series.mode()[0] (a categorical's first category); missing and NaN are
+        skipped; NaN (None for strings) where there is no value. Numbers, bools,
+        datetimes, strings and categoricals; strings take one more pass first to find
+        their distinct values. Memory grows with the distinct values per cell."""
+        from .mode import mode
+        return mode(self, expression, selection, binby, limits, shape, delay)
 
-        def finish(results):
-            pairs = np.array([_scalar(r) for r in results]).reshape(len(sels), len(texts), 2)
-            if not many:
-                pairs = pairs[:, 0]
-            return pairs if stacked else pairs[0]
-        requests = [(k, t, sel) for sel in sels for t in texts for k in ("min", "max")]
-        return tasks.submit(self, tasks.Task(requests, finish), delay)
+    def minmax(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
+        """[min, max] in one pass: the last axis has length 2, after [selections,]
+        [expressions,] and the binby grid's axes, as vaex (NaN where a cell is empty)."""
+        return self._aggregate(("min", "max"), expression, selection, binby, limits, shape, delay)
 
     def execute(self):
         """Computes every statistic made with delay=True on this frame and resolves their

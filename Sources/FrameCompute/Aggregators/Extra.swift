@@ -1,6 +1,6 @@
 import FrameStorage
 
-// first, last, any, all, skew, kurtosis and nunique: grouped states (one per group or
+// first, last, any, all, skew, kurtosis, nunique and mode (Mode.swift): grouped states (one per group or
 // binby cell); the scalar statistic is the same state with one group (`SingleGroup`).
 
 /// A state whose result depends on row order: told the table row of each chunk's first row.
@@ -18,6 +18,7 @@ func makeExtraGrouped(_ kind: AggregateKind, dtype: DType, groups: Int) -> Group
       case .any, .all: GroupedTruth<T>(groups: groups, isAll: kind == .all)
       case .skew, .kurtosis: GroupedHigherMoments<T>(groups: groups, kurtosis: kind == .kurtosis)
       case .nunique: GroupedDistinct<T>(groups: groups)
+      case .mode: GroupedMode<T>(groups: groups, dtype: dtype)
       case .covariance, .correlation: GroupedCoMoments(groups: groups, correlation: kind == .correlation)
       default: nil
       }
