@@ -62,7 +62,8 @@ def groupby(df, by, agg=None, progress=None, delay=False):
     aggregation whose selection is a list gives one column per selection, named
     `{name}_{i}` in the list's order (vaex fails there). `delay=True` returns a Promise
     that the frame's execute() resolves: the groupby makes its own passes (one per key,
-    one to aggregate), after the pending scalar statistics' one."""
+    one to aggregate), after the pending scalar statistics' one (a mode of strings finds
+    their distinct values at once, when called)."""
     from . import tasks
     from .dataframe import DataFrame, _text
     from .expression import Expression
@@ -78,8 +79,10 @@ def groupby(df, by, agg=None, progress=None, delay=False):
     names = [n for n, _, _ in items]
     if len(set(names + key_names)) != len(names) + len(key_names):
         raise ValueError(f"result column names repeat: {key_names + names}")
-    # mode counts codes for strings and categoricals (mode.py): their labels per column.
-    codings = {n: coded(df, a.expression) for n, a, _ in items if a.kind == "mode"}
+    # mode counts codes for strings and categoricals (mode.py): their labels per column,
+    # found once per expression (a string's distinct values cost a pass, now, not delayed).
+    found = {a.text(): coded(df, a.expression) for _, a, _ in items if a.kind == "mode"}
+    codings = {n: found[a.text()] for n, a, _ in items if a.kind == "mode"}
 
     def run():
         n = len(items)
