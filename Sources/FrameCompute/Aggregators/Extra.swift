@@ -229,10 +229,6 @@ final class GroupedDistinct<T: ColumnValue>: GroupedAggregator {
 
   init(groups: Int) { sets = Array(repeating: [], count: groups) }
 
-  @inline(__always) private func key(_ v: T) -> UInt64 {
-    T.isFloatingPoint ? (v.doubleValue + 0.0).bitPattern : v.converted(to: UInt64.self)
-  }
-
   @_specialize(where T == Int8)
   @_specialize(where T == Int16)
   @_specialize(where T == Int32)
@@ -248,7 +244,7 @@ final class GroupedDistinct<T: ColumnValue>: GroupedAggregator {
     let p = values.values.assumingMemoryBound(to: T.self)
     for i in 0..<count where !p[i].isNaN {
       guard let g = routed(ids, mask, i) else { continue }
-      sets[g].insert(key(p[i]))
+      sets[g].insert(distinctBits(p[i]))
     }
   }
 

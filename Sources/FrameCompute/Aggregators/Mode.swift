@@ -17,10 +17,7 @@ final class GroupedMode<T: ColumnValue>: GroupedAggregator {
     self.dtype = dtype
   }
 
-  @inline(__always) private static func key(_ v: T) -> UInt64 {
-    T.isFloatingPoint ? (v.doubleValue + 0.0).bitPattern : v.converted(to: UInt64.self)
-  }
-
+  /// The value whose `distinctBits` are `key`.
   @inline(__always) private static func value(_ key: UInt64) -> T {
     T.isFloatingPoint ? T.make(floating: Double(bitPattern: key)) : T.make(integer: key)
   }
@@ -40,7 +37,7 @@ final class GroupedMode<T: ColumnValue>: GroupedAggregator {
     let p = values.values.assumingMemoryBound(to: T.self)
     for i in 0..<count where !p[i].isNaN {
       guard let g = routed(ids, mask, i) else { continue }
-      table.add(Self.key(p[i]), group: Int32(truncatingIfNeeded: g), 1)
+      table.add(distinctBits(p[i]), group: Int32(truncatingIfNeeded: g), 1)
     }
   }
 
@@ -59,6 +56,13 @@ final class GroupedMode<T: ColumnValue>: GroupedAggregator {
     }
     return best.map { $0.count == 0 ? .null(dtype) : .of($0.value, as: dtype) }
   }
+}
+
+/// A value as 64 bits that tell distinct values apart (nunique, mode): a float's float64
+/// bits with -0.0 as 0.0, an integer's bits.
+@inline(__always)
+func distinctBits<T: ColumnValue>(_ v: T) -> UInt64 {
+  T.isFloatingPoint ? (v.doubleValue + 0.0).bitPattern : v.converted(to: UInt64.self)
 }
 
 /// Counts per (group, 64-bit value): open addressing with linear probing, a slot holding
