@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import swiftframe as sf
 from conftest import ALL_VARIANTS, N, Storage, assert_values
@@ -217,9 +218,35 @@ def test_categoricals():
     assert encoded.mode("c") == "fig"
     labelled = df.categorize("n", labels=["zero", "one", "two", "three"])
     assert labelled.mode("n") == "one" == pd.Series(["zero", "one", "two", "three"])[pd.Series(codes).mode()[0]]
+    shifted = sf.from_arrays(n=codes + 3, g=g).categorize("n", min_value=3, labels=["c", "d", "e", "f"])
+    got = shifted.groupby("g", agg={"m": sf.agg.mode("n")}).to_pandas_df()["m"].tolist()
+    assert got == [["c", "d", "e", "f"][pd.Series(codes[g == k]).mode()[0]] for k in range(3)]
     ties = sf.from_arrow_table(pa.table({"c": pa.DictionaryArray.from_arrays(
         pa.array(np.array([2, 0, 2, 0, 1], dtype=np.int32)), pa.array(["z", "y", "a"]))}))
     assert ties.mode("c") == pd.Series(pd.Categorical.from_codes([2, 0, 2, 0, 1], ["z", "y", "a"])).mode()[0] == "z"
+
+
+def test_string_expressions(data):
+    df, ref = data
+    keep = rows(ref, "s", None)
+    upper = pd.Series(ref["s"][keep]).str.upper()
+    assert df.mode(df.s.str.upper()) == upper.mode()[0]
+    got = df.groupby("k", agg={"m": sf.agg.mode(df.s.str.upper())}).to_pandas_df()["m"].tolist()
+    want = [pd.Series(ref["s"][keep & members]).str.upper().mode()[0] for members in groups_of(ref)]
+    assert got == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.integers(-3, 3).map(float), st.just(float("nan")), st.just(0.5)), max_size=60),
+       st.integers(1, 4))
+def test_matches_pandas_on_any_small_input(values, pieces):
+    """Small inputs, repeated over several chunks (threads' states merged), then a
+    different short tail that can change which value wins."""
+    head = np.tile(np.array(values, dtype=np.float64), 40_000 // max(1, len(values)) if values else 0)
+    x = np.concatenate([head, np.array(values[:pieces * 3], dtype=np.float64)])
+    df = sf.from_arrays(x=x, i=np.nan_to_num(x, nan=-7).astype(np.int64))
+    check(df.mode("x"), reference(x), "mode(x)")
+    check(df.mode("i"), reference(np.nan_to_num(x, nan=-7).astype(np.int64)), "mode(i)")
 
 
 def test_nothing_to_count():
