@@ -79,7 +79,7 @@ def table(df):
     widths = [max(len(line[j]) for line in lines) for j in range(len(names) + 1)]
     text = ["  ".join(c.rjust(w) if j == 0 else c.ljust(w) for j, (c, w) in enumerate(zip(line, widths))).rstrip()
             for line in lines]
-    return "\n".join(text) + f"\n[{n:,} rows x {width} columns]"
+    return "\n".join(text) + f"\n[{n} rows x {width} columns]"
 
 
 def table_html(df):

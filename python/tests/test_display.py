@@ -60,7 +60,7 @@ def test_text_shows_first_and_last_rows_with_types(file_storage, rng, n):
     lines = repr(df).split("\n")
     assert lines[0].split() == ["#", "i", "x", "s", "t"]
     assert lines[1].split() == ["int64", "float64", "string", "datetime64[us]"]
-    assert lines[-1] == f"[{len(ref):,} rows x 4 columns]"
+    assert lines[-1] == f"[{len(ref)} rows x 4 columns]"
     rows = [line.split() for line in lines[2:-1]]
     check_rows(rows, reference(ref, ["i", "x", "s", "t"]))
     assert str(df) == repr(df)
