@@ -9,6 +9,8 @@ import threading
 
 import numpy as np
 
+from ._progress import reporter
+
 ABI_MAJOR = 0
 
 # SF_DTYPE_* codes, by the header's names.
@@ -162,12 +164,10 @@ def progress_callback(progress):
     `progress` is, the engine calls the callback on the calling thread every 50 ms, so
     Ctrl-C cancels the pass (see _on_sigint); what the callback raised is kept in `state`
     for check_pass to raise again. Keep the callback alive for the call."""
-    from ._progress import reporter
     state = _PassState(reporter(progress))
-    if (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler \
+            and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
-        state.restore_sigint = True
     return PROGRESS(_callback(state)), state
 
 
@@ -190,8 +190,10 @@ def _callback(state):
 # Ctrl-C during a pass. CPython runs signal handlers on the main thread at the start of
 # the next Python frame, which during a pass is the progress callback's: a
 # KeyboardInterrupt raised there, before its `try`, would be printed and lost by ctypes.
-# So while a pass runs, this handler only flags Ctrl-C when it lands on the callback's
-# first line (the callback then cancels the pass); anywhere else it raises as Python's own.
+# So the first pass replaces Python's default SIGINT handler (never one the user set) by
+# this one, which only flags Ctrl-C when it lands on the callback's first line (the
+# callback then cancels the pass) and anywhere else raises KeyboardInterrupt as the
+# default handler does. It stays in place: swapping it per pass costs more than a small pass.
 _interrupted = False
 
 
@@ -204,13 +206,11 @@ def _on_sigint(signum, frame):
 
 
 class _PassState(list):
-    """What a progress callback raised during a pass, its reporter (closed by
-    check_pass), and whether check_pass restores Python's SIGINT handler."""
+    """What a progress callback raised during a pass, and its reporter (closed by check_pass)."""
 
     def __init__(self, report):
         super().__init__()
         self.report = report
-        self.restore_sigint = False
 
 
 _CALLBACK_CODE = _callback(_PassState(None)).__code__
@@ -218,14 +218,11 @@ _CALLBACK_CODE = _callback(_PassState(None)).__code__
 
 def check_pass(status, errors):
     """check(status), raising first what a progress callback raised during the pass;
-    closes the pass' progress bar and restores Python's Ctrl-C handler."""
+    closes the pass' progress bar."""
     global _interrupted
-    if getattr(errors, "restore_sigint", False):
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        errors.restore_sigint = False
-        if _interrupted:  # flagged after the last report: raise it now
-            _interrupted = False
-            errors.append(KeyboardInterrupt())
+    if _interrupted:  # flagged and not yet seen by a callback: raise it now
+        _interrupted = False
+        errors.append(KeyboardInterrupt())
     close = getattr(getattr(errors, "report", None), "close", None)
     if close is not None:
         close()
