@@ -123,7 +123,9 @@ def test_dropna_default_columns_are_the_stored_ones(file_storage, rng):
 def test_fillna_numbers_matches_pandas(file_storage, rng, subset):
     columns, valid = generate(rng, 4_000)
     df, ref = file_storage.frame(columns, valid)
+    before = sf.pass_count()
     filled = df.fillna(-7, column_names=subset)
+    assert sf.pass_count() == before  # virtual columns: nothing read
     expected = pandas_frame(ref)
     for name in subset or ["f", "g", "i"]:  # the columns a number fits by default
         expected[name] = expected[name].fillna(-7)

@@ -151,11 +151,11 @@ SCRIPT = textwrap.dedent("""
     print("ready", flush=True)
     for line in sys.stdin:
         command = line.split()
-        if command[0] == "long":  # passes until Ctrl-C (at most a few minutes' worth)
+        if command[0] == "long":  # passes until Ctrl-C (at most a minute's worth)
             frame = half if command[1] == "filtered" else df
             print("started", flush=True)
             try:
-                for _ in range(2000):
+                for _ in range(200):
                     frame.mean(heavy, progress=command[2] == "bar" or None)
                 print("finished", flush=True)
             except KeyboardInterrupt:
