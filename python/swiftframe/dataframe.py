@@ -634,15 +634,15 @@ class DataFrame:
                                           callback, None)
         _native.check_pass(status, errors)
 
-    def export_parquet(self, path, column_names=None, compression="snappy"):
+    def export_parquet(self, path, column_names=None, compression="snappy", progress=None):
         """Writes a Parquet file through pyarrow, one record batch at a time."""
         from .export import export_parquet
-        export_parquet(self, path, column_names, compression)
+        export_parquet(self, path, column_names, compression, progress)
 
-    def export_csv(self, path, column_names=None):
+    def export_csv(self, path, column_names=None, progress=None):
         """Writes a CSV file (with a header) through pyarrow, one record batch at a time."""
         from .export import export_csv
-        export_csv(self, path, column_names)
+        export_csv(self, path, column_names, progress)
 
     def export_hdf5(self, path, column_names=None, batch_rows=1 << 20):
         """Writes vaex's HDF5 layout (/table/columns/NAME/data, mask, string indices and
@@ -657,9 +657,9 @@ class DataFrame:
         if suffix in ("arrow", "feather", "ipc"):
             return self.export_arrow(path, column_names, progress)
         if suffix == "parquet":
-            return self.export_parquet(path, column_names)
+            return self.export_parquet(path, column_names, progress=progress)
         if suffix == "csv":
-            return self.export_csv(path, column_names)
+            return self.export_csv(path, column_names, progress=progress)
         if suffix in ("hdf5", "h5"):
             return self.export_hdf5(path, column_names)
         raise ValueError(f"cannot export to {path!r}: unknown extension (use .arrow, .feather, .ipc, .parquet, "

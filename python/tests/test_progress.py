@@ -47,7 +47,7 @@ def test_a_callable_sees_the_pass_to_its_end(data):
 
 
 @pytest.mark.parametrize("call", ["length", "evaluate", "strings", "minmax", "binby", "groupby", "unique",
-                                  "describe", "export", "delayed"])
+                                  "describe", "export", "parquet", "delayed"])
 def test_every_kind_of_pass_reports(data, call, tmp_path):
     x, k = data
     df = sf.from_arrays(x=x, k=k)
@@ -75,6 +75,10 @@ def test_every_kind_of_pass_reports(data, call, tmp_path):
     elif call == "export":
         filtered.export_arrow(tmp_path / "f.arrow", progress=seen)
         np.testing.assert_array_equal(sf.open(tmp_path / "f.arrow").evaluate("k"), k[x > 0])
+    elif call == "parquet":
+        pq = pytest.importorskip("pyarrow.parquet")
+        filtered.export(tmp_path / "f.parquet", progress=seen)
+        np.testing.assert_array_equal(pq.read_table(tmp_path / "f.parquet")["k"].to_numpy(), k[x > 0])
     elif call == "delayed":
         promise = df.sum("x", delay=True)
         df.execute(progress=seen)
@@ -100,6 +104,17 @@ def test_ctrl_c_outside_a_pass_is_pythons(data):
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(1)
+
+
+def test_a_cancelled_export_leaves_no_file(data, tmp_path):
+    pytest.importorskip("pyarrow.parquet")
+    x, k = data
+    df = sf.from_arrays(x=x, k=k)
+    with pytest.raises(KeyboardInterrupt):
+        df.export_parquet(tmp_path / "c.parquet", progress=Recorder(stop_at=0.0))
+    with pytest.raises(KeyboardInterrupt):
+        df.export_arrow(tmp_path / "c.arrow", progress=lambda f: False)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_error_in_the_callable_is_raised(data):
