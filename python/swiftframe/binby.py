@@ -24,7 +24,7 @@ def _per_axis(limits, n):
     return list(limits)
 
 
-def resolve_limits(df, axes, limits, selection=None):
+def resolve_limits(df, axes, limits, selection=None, progress=None):
     """[(low, high)] per axis from vaex's spellings: [lo, hi] (one axis), a list of
     those, "minmax" (all axes, one pass), a percentage such as "99.7%" (the central
     part of the values, from percentile_approx), or a list mixing them."""
@@ -37,9 +37,9 @@ def resolve_limits(df, axes, limits, selection=None):
         if isinstance(l, str) and l != "minmax":
             share = _percentage(l)
             tail = (100 - share) / 2
-            lo, hi = percentile_approx(df, axes[i], [tail, 100 - tail], selection=selection)
+            lo, hi = percentile_approx(df, axes[i], [tail, 100 - tail], selection=selection, progress=progress)
             limits[i] = (lo, hi if hi > lo else lo + 1.0)
-    found = df.minmax([_text(axes[i]) for i in wanted], selection=selection) if wanted else []
+    found = df.minmax([_text(axes[i]) for i in wanted], selection=selection, progress=progress) if wanted else []
     out = list(limits)
     for i, (lo, hi) in zip(wanted, found):
         out[i] = _from_minmax(axes[i], lo, hi)
@@ -97,7 +97,8 @@ MAX_PERCENTILE_CELLS = 1 << 27
 
 
 def percentile_approx(df, expression, percentage=50.0, selection=None, percentile_shape=None,
-                      percentile_limits="minmax", binby=None, limits=None, shape=DEFAULT_SHAPE, delay=False):
+                      percentile_limits="minmax", binby=None, limits=None, shape=DEFAULT_SHAPE, delay=False,
+                      progress=None):
     """vaex's percentile_approx: the values are counted on a fine grid of
     `percentile_shape` cells over `percentile_limits` (default their min and max, found
     in a pass of their own under the selection — all rows for a list of selections;
@@ -110,10 +111,11 @@ def percentile_approx(df, expression, percentage=50.0, selection=None, percentil
     from . import tasks
     if isinstance(expression, (list, tuple)):
         parts = [percentile_approx(df, e, percentage, selection, percentile_shape, percentile_limits, binby, limits,
-                                   shape, delay=True) for e in expression]
+                                   shape, delay, progress) for e in expression]
         axis = 1 if tasks.selection_list(selection)[1] else 0
-        out = tasks.gather(df, parts).then(lambda values: np.stack(values, axis=axis))
-        return out if delay else out.get()
+        if not delay:
+            return np.stack(parts, axis=axis)
+        return tasks.gather(df, parts).then(lambda values: np.stack(values, axis=axis))
     many = np.ndim(percentage) > 0
     wanted = np.atleast_1d(np.asarray(percentage, dtype=np.float64))
     if ((wanted < 0) | (wanted > 100)).any():
@@ -133,7 +135,7 @@ def percentile_approx(df, expression, percentage=50.0, selection=None, percentil
     def binned(lo, hi):
         hi += (hi - lo) * 1e-9  # the maximum itself inside the grid, whose cells are [low, high)
         counts = aggregate(df, "count", expression, selection, axes + [expression], axis_limits + [[lo, hi]],
-                           grid_shape + [fine], delay)
+                           grid_shape + [fine], delay, progress)
 
         def finish(grid):
             out = _percentiles(np.asarray(grid), lo, hi, wanted / 100)  # [percentages, selections?, cells…]
@@ -147,7 +149,7 @@ def percentile_approx(df, expression, percentage=50.0, selection=None, percentil
     if delay and spelled:  # the limits wait for execute() too
         found = df.minmax(finite, selection=None if stacked else sels[0], delay=True)
         return found.then(lambda pair: binned(*_from_minmax(finite, *pair)))
-    (lo, hi), = resolve_limits(df, [finite], percentile_limits, None if stacked else sels[0])
+    (lo, hi), = resolve_limits(df, [finite], percentile_limits, None if stacked else sels[0], progress)
     return binned(lo, hi)
 
 
@@ -181,7 +183,7 @@ def _finite(df, expression):
     return f"where(isfinite({text}), {text}, nan)" if df.data_type(text).kind == "f" else text
 
 
-def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False):
+def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False, progress=None):
     """`kind` of `expression` (or of several) over the grid; an ndarray shaped
     [selections,] [expressions,] shape... (a Promise of it with `delay`). A tuple of
     kinds adds a last axis, one entry per kind (minmax). Delayed, limits left to
@@ -237,9 +239,9 @@ def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False
         found.then(with_limits, lambda error: promise._settle("rejected", error))
         return promise
     for k, found in zip(free, resolve_limits(df, [axes[k] for k in free], [per_axis[k] for k in free],
-                                                limit_selection)):
+                                                limit_selection, progress)):
         bounds[k] = found
-    return tasks.submit(df, task(), delay)
+    return tasks.submit(df, task(), delay, progress)
 
 
 def _values(row):

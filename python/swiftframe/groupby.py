@@ -81,16 +81,16 @@ def groupby(df, by, agg=None, progress=None, delay=False):
         raise ValueError(f"result column names repeat: {key_names + names}")
     # mode counts codes for strings and categoricals (mode.py): their labels per column,
     # found once per expression (a string's distinct values cost a pass, now, not delayed).
-    found = {a.text(): coded(df, a.expression) for _, a, _ in items if a.kind == "mode"}
+    found = {a.text(): coded(df, a.expression, progress) for _, a, _ in items if a.kind == "mode"}
     codings = {n: found[a.text()] for n, a, _ in items if a.kind == "mode"}
 
-    def run():
+    def run(at_execute=None):  # delayed: execute()'s progress unless the call gave one
         n = len(items)
         kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[a.kind] for _, a, _ in items])
         exprs = [codings[name][0] if name in codings else a.text() for name, a, _ in items]
         selections = [s for _, _, s in items]
         out = ctypes.c_void_p()
-        callback, errors = _native.progress_callback(progress)
+        callback, errors = _native.progress_callback(progress if progress is not None else at_execute)
         status = lib.sf_frame_groupby(df._handle, len(keys), _native.strings(key_texts), _native.strings(key_names), n,
                                       kinds, *_native.expression_arrays(exprs),
                                       _native.strings(selections) if any(s is not None for s in selections) else None,

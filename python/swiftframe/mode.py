@@ -6,7 +6,7 @@ Numbers, bools and datetimes need none of this."""
 import numpy as np
 
 
-def coded(df, expression):
+def coded(df, expression, progress=None):
     """(text whose mode the engine counts, labels or None, code offset): the labels
     turn a result code c into labels[c - offset]. A categorical (ordinal_encode,
     categorize, a stored dictionary) counts its codes, so ties go to the first label,
@@ -25,19 +25,19 @@ def coded(df, expression):
     if found is not None:  # a stored dictionary: its labels, in its order
         words = list(dict.fromkeys(w for w in found[0] if w is not None))
     else:
-        words = sorted(unique(df, text, dropmissing=True).tolist())
+        words = sorted(unique(df, text, dropmissing=True, progress=progress).tolist())
     # Without labels (every value missing) every code is missing: no mode.
     return f"ordinal_encode({', '.join([text] + [_element(w) for w in words])})", words, 0
 
 
-def mode(df, expression, selection, binby, limits, shape, delay):
+def mode(df, expression, selection, binby, limits, shape, delay, progress=None):
     """df.mode: the statistic over the codes, then the codes as labels (per expression
     for a list: the expression axis follows the selections' axis when stacked)."""
     from . import tasks
     many = isinstance(expression, (list, tuple))
-    found = [coded(df, e) for e in (list(expression) if many else [expression])]
+    found = [coded(df, e, progress) for e in (list(expression) if many else [expression])]
     texts = [text for text, _, _ in found]
-    result = df._aggregate("mode", texts if many else texts[0], selection, binby, limits, shape, delay)
+    result = df._aggregate("mode", texts if many else texts[0], selection, binby, limits, shape, delay, progress)
     if all(words is None for _, words, _ in found):
         return result
     axis = 1 if tasks.selection_list(selection)[1] else 0
