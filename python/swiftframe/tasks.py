@@ -166,22 +166,25 @@ def execute(df, progress=None):
         shared = [(t, p) for t, p in pending if t.run is None]
         try:
             values = _run([t for t, _ in shared], df, progress)
-        except Exception as e:
+        except BaseException as e:  # Ctrl-C or a cancelled pass too: nothing stays pending
             for _, p in pending:
                 p._settle("rejected", e)
             raise
         for (_, p), v in zip(shared, values):
             p._settle("fulfilled", v)
+        own = [(t, p) for t, p in pending if t.run is not None]
         first = None
-        for t, p in pending:
-            if t.run is None:
-                continue
+        for i, (t, p) in enumerate(own):
             try:
                 value = t.run(progress)
             except Exception as e:
                 p._settle("rejected", e)
                 first = first or e
                 continue
+            except BaseException as e:  # cancelled: the rest are not run
+                for _, q in own[i:]:
+                    q._settle("rejected", e)
+                raise
             p._settle("fulfilled", value)
         if first is not None:
             raise first

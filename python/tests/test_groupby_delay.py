@@ -131,3 +131,18 @@ def test_bad_selections(data):
         df.groupby("k", agg={"n": sf.agg.count(selection=[])})
     with pytest.raises(TypeError, match="selection"):
         df.groupby("k", agg={"n": sf.agg.count(selection=3)})
+
+
+def test_execute_reports_progress_for_a_delayed_groupby(data):
+    """execute(progress=) reaches the groupby's passes; cancelling rejects it cleanly."""
+    df, ref = data
+    seen = []
+    promise = df.groupby("k", agg={"n": sf.agg.count()}, delay=True)
+    df.execute(progress=seen.append)
+    assert promise.isFulfilled and seen[-1] == 1.0
+    assert promise.get().to_pandas_df()["n"].sum() == len(ref)
+    promise = df.groupby("k", agg={"n": sf.agg.count()}, delay=True)
+    with pytest.raises(KeyboardInterrupt):
+        df.execute(progress=lambda fraction: False)
+    assert promise.isRejected
+    assert df.groupby("k", agg={"n": sf.agg.count()})["n"].sum() == len(ref)  # the frame still answers
