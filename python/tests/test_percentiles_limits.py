@@ -184,3 +184,54 @@ def test_bad_percentile_arguments(data):
         df.percentile_approx("y", 50, binby=["k", "i"], shape=1024, percentile_shape=1024)
     with pytest.raises(ValueError, match="shape"):
         df.percentile_approx("y", 50, binby="k", shape=[2, 3])
+
+
+VAEX_SCRIPT = """
+import json, sys, numpy as np, vaex
+df = vaex.open(sys.argv[1])
+grid = dict(binby="k", limits=[0, 6], shape=6)
+out = {
+    "minmax": df.minmax("x", **grid).tolist(),
+    "minmax_many": list(df.minmax(["x", "y"], **grid).shape),
+    "percentiles": df.percentile_approx("x", [10, 50, 90], **grid).tolist(),
+    "percentiles_many": list(df.percentile_approx(["x", "y"], [10, 90]).shape),
+    "limits": df.limits("x", "minmax", selection=[None, "k > 2"]).tolist(),
+    "limits_hot": df.limits("x", "minmax", selection="k > 2").tolist(),
+}
+print(json.dumps(out))
+"""
+
+
+def test_shapes_and_values_match_vaex(tmp_path):
+    """vaex itself (in its own interpreter, as test_vaex.py runs it) on the same file:
+    minmax on a grid exactly, percentile_approx's axis order and values within two
+    cells of vaex's 1024-cell grid, limits per selection exactly."""
+    import json
+    import os
+    import pathlib
+    import subprocess
+    import pyarrow as pa
+    python = os.environ.get("SWIFTFRAME_VAEX_PYTHON",
+                            str(pathlib.Path(__file__).resolve().parents[2] / ".venv-vaex" / "bin" / "python"))
+    if not os.path.exists(python):
+        pytest.fail(f"no vaex interpreter at {python}: run .ci/setup (it makes .venv-vaex)")
+    rng = np.random.default_rng(40)
+    n = 30_000
+    table = pa.table({"x": rng.standard_normal(n), "y": rng.exponential(2.0, n), "k": rng.integers(0, 6, n)})
+    path = tmp_path / "v.arrow"
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    run = subprocess.run([python, "-c", VAEX_SCRIPT, str(path)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    want = json.loads(run.stdout.strip().splitlines()[-1])
+    df = sf.open(str(path))
+    grid = dict(binby="k", limits=[0, 6], shape=6)
+    assert_values(df.minmax("x", **grid), np.array(want["minmax"]))
+    assert list(df.minmax(["x", "y"], **grid).shape) == want["minmax_many"]
+    got = df.percentile_approx("x", [10, 50, 90], **grid)
+    assert got.shape == np.array(want["percentiles"]).shape
+    x = table["x"].to_numpy()
+    np.testing.assert_allclose(got, want["percentiles"], rtol=0, atol=2 * np.ptp(x) / 1024)
+    assert list(df.percentile_approx(["x", "y"], [10, 90]).shape) == want["percentiles_many"]
+    assert_values(df.limits("x", "minmax", selection=[None, "k > 2"]), np.array(want["limits"]))
+    assert_values(df.limits("x", "minmax", selection="k > 2"), np.array(want["limits_hot"]))
