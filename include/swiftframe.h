@@ -171,6 +171,27 @@ int32_t sf_frame_select_nothing(sf_frame* frame, const char* name);
  * by the caller: free it with sf_string_free(). */
 int32_t sf_frame_selections_json(const sf_frame* frame, char** out);
 
+/* Renames column `old` (stored or virtual) to `new` (both copied), as vaex's rename:
+ * virtual columns, the filter and selections referring to it are rewritten. Reads no
+ * data; the frame is unchanged on error. Errors: SF_ERR_ARGUMENT (new exists),
+ * SF_ERR_NAME (no column old). */
+int32_t sf_frame_rename(sf_frame* frame, const char* old, const char* new_name);
+
+/* The frame's state (virtual columns, renames, filter, selections, visible columns,
+ * row range) as a JSON object, vaex's state_get. On SF_OK *out is owned by the caller:
+ * free it with sf_string_free(). Errors: SF_ERR_ARGUMENT. */
+int32_t sf_frame_state_get(const sf_frame* frame, char** out);
+
+/* Flags of sf_frame_state_set. */
+enum { SF_STATE_ACTIVE_RANGE = 1 };
+
+/* Replaces the frame's state by `json` (borrowed; an sf_frame_state_get result, maybe
+ * of another file with the same columns); the row range is kept unless flags has
+ * SF_STATE_ACTIVE_RANGE. All is checked first: on error the frame is unchanged.
+ * Errors: SF_ERR_ARGUMENT (malformed JSON, wrong value types, unknown key),
+ * SF_ERR_EXPRESSION, SF_ERR_NAME (unknown column), SF_ERR_TYPE. */
+int32_t sf_frame_state_set(sf_frame* frame, const char* json, int32_t flags);
+
 /* A new frame over the rows where the boolean `expression` (copied) is true,
  * combined with the frame's own filter. Reads no data. On SF_OK *out is owned by the
  * caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT,

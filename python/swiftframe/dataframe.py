@@ -137,6 +137,35 @@ class DataFrame:
     def copy(self):
         return self._derived(lambda out: lib.sf_frame_copy(self._handle, out))
 
+    def rename(self, old, new):
+        """Renames column `old` (stored or virtual) to `new`, in place, as vaex; the
+        virtual columns, filter and selections that refer to it keep working."""
+        from .state import rename
+        rename(self, old, new)
+        return self
+
+    # Pipelines as state (state.py), vaex's spellings
+
+    def state_get(self):
+        """Virtual columns, renames, filter, selections and visible columns as a dict."""
+        from .state import state_get
+        return state_get(self)
+
+    def state_set(self, state, use_active_range=False):
+        """Replaces this frame's state by `state` (from state_get, maybe of another file)."""
+        from .state import state_set
+        state_set(self, state, use_active_range)
+
+    def state_write(self, path):
+        """Writes the state as JSON to `path`."""
+        from .state import state_write
+        state_write(self, path)
+
+    def state_load(self, path, use_active_range=False):
+        """Applies a state written by state_write."""
+        from .state import state_load
+        state_load(self, path, use_active_range)
+
     # Groups (groupby.py)
 
     def groupby(self, by, agg=None, sort=True, progress=None):
