@@ -272,6 +272,47 @@ int32_t sf_frame_groupby(const sf_frame* frame, int32_t keys_count, const char* 
                          const char* const* selections, const char* const* names,
                          sf_progress progress, void* ctx, sf_frame** out);
 
+/* Partial states (for a query split over row ranges, files or machines): the
+ * *_partial functions take the arguments of sf_frame_aggregate, sf_frame_aggregate_binned
+ * and sf_frame_groupby and return, instead of results, the statistics' merged states
+ * over this frame's rows as a versioned, checksummed byte blob: on SF_OK *data (owned by
+ * the caller: free with sf_buffer_free()) and *length. Blobs of the same query merge
+ * (sf_partials_merge) in any grouping and order, and finish (sf_partials_finish,
+ * sf_partials_finish_groupby) into the results one call over all the rows gives
+ * (floating-point sums may differ in the last bits). Errors: as the plain functions;
+ * SF_ERR_ARGUMENT for a statistic without a serialized state. */
+int32_t sf_frame_aggregate_partial(const sf_frame* frame, int32_t n, const int32_t* kinds,
+                                   const char* const* expressions, const char* const* seconds,
+                                   const char* const* selections, sf_progress progress, void* ctx, void** data,
+                                   int64_t* length);
+int32_t sf_frame_aggregate_binned_partial(const sf_frame* frame, int32_t n, const int32_t* kinds,
+                                          const char* const* expressions, const char* const* seconds,
+                                          const char* const* selections, int32_t axes, const char* const* binby,
+                                          const double* low, const double* high, const int64_t* shape,
+                                          sf_progress progress, void* ctx, void** data, int64_t* length);
+int32_t sf_frame_groupby_partial(const sf_frame* frame, int32_t keys_count, const char* const* keys,
+                                 const char* const* key_names, int32_t n, const int32_t* kinds,
+                                 const char* const* expressions, const char* const* seconds,
+                                 const char* const* selections, const char* const* names, sf_progress progress,
+                                 void* ctx, void** data, int64_t* length);
+
+/* Merges n >= 1 blobs (blobs[i] of lengths[i] bytes, borrowed) of the same query into
+ * one: on SF_OK *data (free with sf_buffer_free()) and *length. Groupby blobs merge by
+ * key. Errors: SF_ERR_ARGUMENT (NULL, blobs of different queries), SF_ERR_CORRUPT (a
+ * truncated or corrupted blob: never a crash). */
+int32_t sf_partials_merge(int32_t n, const void* const* blobs, const int64_t* lengths, void** data, int64_t* length);
+
+/* The results of a scalar or binned blob (borrowed) into out, caller-owned room for
+ * `capacity` results, which must be the number the blob holds (statistics x cells),
+ * laid out as sf_frame_aggregate_binned's. Errors: SF_ERR_ARGUMENT (a groupby blob, a
+ * wrong capacity), SF_ERR_CORRUPT. */
+int32_t sf_partials_finish(const void* blob, int64_t length, int64_t capacity, sf_scalar* out);
+
+/* The frame of a groupby blob (borrowed), as sf_frame_groupby returns it. On SF_OK *out
+ * is owned by the caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT
+ * (not a groupby blob), SF_ERR_CORRUPT. */
+int32_t sf_partials_finish_groupby(const void* blob, int64_t length, sf_frame** out);
+
 /* Writes the values of `expression` for rows [start, stop) (after the filter) into
  * `values`, caller-owned room for stop - start values of `dtype`, which must equal
  * sf_frame_dtype(expression). `valid` (NULL or caller-owned room for stop - start

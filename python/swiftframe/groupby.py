@@ -57,9 +57,10 @@ def _aggregations(agg):
     return out
 
 
-def groupby(df, by, agg=None, progress=None):
-    """The frame of groups of `by` (a column, an expression or a list) and `agg`."""
-    from .dataframe import DataFrame, _text
+def arguments(by, agg):
+    """The engine's groupby arguments for `by` and `agg`: (key texts, key names,
+    [(result name, kind, expression text or Pair, selection text)])."""
+    from .dataframe import _text
     from .expression import Expression
     keys = list(by) if isinstance(by, (list, tuple)) else [by]
     key_texts = [k.key()[0] if isinstance(k, BinnerTime) else _text(k) for k in keys]
@@ -69,16 +70,27 @@ def groupby(df, by, agg=None, progress=None):
     names = [n for n, _ in items]
     if len(set(names + key_names)) != len(names) + len(key_names):
         raise ValueError(f"result column names repeat: {key_names + names}")
+    return key_texts, key_names, [(n, a.kind, a.text(), _tasks.selection_text(a.selection)) for n, a in items]
+
+
+def c_arguments(key_texts, key_names, items):
+    """The C arrays of sf_frame_groupby (and its _partial variant) after the frame:
+    keep the result alive during the call."""
     n = len(items)
-    kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[a.kind] for _, a in items])
-    exprs = [a.text() for _, a in items]
-    selections = [_tasks.selection_text(a.selection) for _, a in items]
+    kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[kind] for _, kind, _, _ in items])
+    selections = [s for _, _, _, s in items]
+    return (len(key_texts), _native.strings(key_texts), _native.strings(key_names), n, kinds,
+            *_native.expression_arrays([e for _, _, e, _ in items]),
+            _native.strings(selections) if any(s is not None for s in selections) else None,
+            _native.strings([name for name, _, _, _ in items]))
+
+
+def groupby(df, by, agg=None, progress=None):
+    """The frame of groups of `by` (a column, an expression or a list) and `agg`."""
+    from .dataframe import DataFrame
     out = ctypes.c_void_p()
     callback, errors = _native.progress_callback(progress)
-    status = lib.sf_frame_groupby(df._handle, len(keys), _native.strings(key_texts), _native.strings(key_names), n,
-                                  kinds, *_native.expression_arrays(exprs),
-                                  _native.strings(selections) if any(s is not None for s in selections) else None,
-                                  _native.strings(names), callback, None, ctypes.byref(out))
+    status = lib.sf_frame_groupby(df._handle, *c_arguments(*arguments(by, agg)), callback, None, ctypes.byref(out))
     _native.check_pass(status, errors)
     return DataFrame(out.value)
 
