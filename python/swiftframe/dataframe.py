@@ -28,6 +28,8 @@ class DataFrame:
         self._keep = tuple(keep)
         # (Task, Promise) of statistics made with delay=True, run by execute().
         self._pending = []
+        # The files behind the frame (sf.open), which a cluster's workers open (distributed.py).
+        self._sources = None
 
     def __del__(self):
         handle = getattr(self, "_handle", None)
@@ -38,7 +40,9 @@ class DataFrame:
     def _derived(self, make):
         out = ctypes.c_void_p()
         check(make(ctypes.byref(out)))
-        return DataFrame(out.value, self._keep)
+        derived = DataFrame(out.value, self._keep)
+        derived._sources = self._sources
+        return derived
 
     # Columns
 
@@ -168,22 +172,29 @@ class DataFrame:
 
     # Groups (groupby.py)
 
-    def groupby(self, by, agg=None, sort=True, progress=None):
+    def groupby(self, by, agg=None, sort=True, progress=None, executor=None):
         """Groups of `by` (a column, expression or list; missing and NaN each a group),
         sorted by key. With `agg` (vaex's forms: {"name": sf.agg.mean("x")},
         {"x": "sum"}, {"x": ["min", "max"]}, a list, "count") the result frame; without,
-        a GroupBy for pandas' spellings (`.agg`, `.count()`, `.size()`, `.x.mean()`)."""
+        a GroupBy for pandas' spellings (`.agg`, `.count()`, `.size()`, `.x.mean()`).
+        `executor=client` runs it on a dask cluster (see swiftframe.distributed)."""
+        from .distributed import maybe
         from .groupby import GroupBy, groupby
-        return GroupBy(self, by) if agg is None else groupby(self, by, agg, progress)
+        if agg is None:
+            return GroupBy(self, by)
+        with maybe(executor):
+            return groupby(self, by, agg, progress)
 
-    def value_counts(self, expression, dropna=False, ascending=False):
+    def value_counts(self, expression, dropna=False, ascending=False, executor=None):
         """How often each value of `expression` occurs, as a pandas Series sorted by
         count (most frequent first), as vaex and pandas give it; missing values and NaN
         are counted as values unless `dropna`."""
         import pandas as pd
         from . import agg
+        from .distributed import maybe
         from .groupby import groupby
-        counts = groupby(self, [expression], {"__count": agg.count()}).to_pandas_df()
+        with maybe(executor):
+            counts = groupby(self, [expression], {"__count": agg.count()}).to_pandas_df()
         key = counts.columns[0]
         series = pd.Series(counts["__count"].to_numpy(), index=pd.Index(counts[key]).rename(None), name="count")
         if dropna:
@@ -272,7 +283,12 @@ class DataFrame:
     # Statistics (vaex's spellings). A list of expressions gives a numpy array,
     # computed with every other statistic of the call in one pass.
 
-    def _aggregate(self, kind, expression, selection, binby=None, limits=None, shape=None, delay=False):
+    def _aggregate(self, kind, expression, selection, binby=None, limits=None, shape=None, delay=False,
+                   executor=None):
+        if executor is not None:  # a dask cluster (swiftframe.distributed)
+            from .distributed import use
+            with use(executor):
+                return self._aggregate(kind, expression, selection, binby, limits, shape, delay)
         if binby is not None:
             from . import binby as grid
             return grid.aggregate(self, kind, expression, selection, binby, limits,
@@ -289,33 +305,35 @@ class DataFrame:
             return np.array(values).reshape(len(sels), len(texts)) if many else np.array(values)
         return tasks.submit(self, tasks.Task([(kind, t, sel) for sel in sels for t in texts], finish), delay)
 
-    def count(self, expression=None, selection=None, binby=None, limits=None, shape=None, delay=False):
+    def count(self, expression=None, selection=None, binby=None, limits=None, shape=None, delay=False,
+              executor=None):
         """Rows (no expression), or values neither missing nor NaN. With `binby` (an
         expression or a list), `limits` ([low, high], one per axis, or "minmax") and
         `shape` (an int or one per axis): the statistic per cell of that grid, as vaex.
         `selection`: None, True (the "default" selection), a selection name, a boolean
         expression, or a list of those (results stacked on a leading axis). `delay=True`
         returns a Promise and waits for `execute()`, which computes every pending
-        statistic in one pass. The other statistics take the same arguments."""
-        return self._aggregate("count", expression, selection, binby, limits, shape, delay)
+        statistic in one pass. `executor=client` runs it on a dask cluster (see
+        swiftframe.distributed). The other statistics take the same arguments."""
+        return self._aggregate("count", expression, selection, binby, limits, shape, delay, executor)
 
-    def sum(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
-        return self._aggregate("sum", expression, selection, binby, limits, shape, delay)
+    def sum(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, executor=None):
+        return self._aggregate("sum", expression, selection, binby, limits, shape, delay, executor)
 
-    def mean(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
-        return self._aggregate("mean", expression, selection, binby, limits, shape, delay)
+    def mean(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, executor=None):
+        return self._aggregate("mean", expression, selection, binby, limits, shape, delay, executor)
 
-    def std(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
-        return self._aggregate("std", expression, selection, binby, limits, shape, delay)
+    def std(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, executor=None):
+        return self._aggregate("std", expression, selection, binby, limits, shape, delay, executor)
 
-    def var(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
-        return self._aggregate("var", expression, selection, binby, limits, shape, delay)
+    def var(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, executor=None):
+        return self._aggregate("var", expression, selection, binby, limits, shape, delay, executor)
 
-    def min(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
-        return self._aggregate("min", expression, selection, binby, limits, shape, delay)
+    def min(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, executor=None):
+        return self._aggregate("min", expression, selection, binby, limits, shape, delay, executor)
 
-    def max(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False):
-        return self._aggregate("max", expression, selection, binby, limits, shape, delay)
+    def max(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, executor=None):
+        return self._aggregate("max", expression, selection, binby, limits, shape, delay, executor)
 
     def percentile_approx(self, expression, percentage=50.0, selection=None, percentile_shape=None,
                           percentile_limits="minmax"):

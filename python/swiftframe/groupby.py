@@ -87,7 +87,10 @@ def c_arguments(key_texts, key_names, items):
 
 def groupby(df, by, agg=None, progress=None):
     """The frame of groups of `by` (a column, an expression or a list) and `agg`."""
+    from . import distributed
     from .dataframe import DataFrame
+    if distributed.current() is not None:
+        return distributed.groupby(df, by, agg, distributed.current())
     out = ctypes.c_void_p()
     callback, errors = _native.progress_callback(progress)
     status = lib.sf_frame_groupby(df._handle, *c_arguments(*arguments(by, agg)), callback, None, ctypes.byref(out))

@@ -54,7 +54,13 @@ def groupby(df, by, agg=None, progress=None):
     """The partial states of `df.groupby(by, agg)`: the groups of these rows with their
     key values, as bytes (merged by key)."""
     from . import groupby as grouping
-    return _call(lib.sf_frame_groupby_partial, df._handle, *grouping.c_arguments(*grouping.arguments(by, agg)),
+    return groupby_prepared(df, *grouping.arguments(by, agg), progress=progress)
+
+
+def groupby_prepared(df, key_texts, key_names, items, progress=None):
+    """`groupby` from groupby.arguments' plain texts (what a cluster's task receives)."""
+    from . import groupby as grouping
+    return _call(lib.sf_frame_groupby_partial, df._handle, *grouping.c_arguments(key_texts, key_names, items),
                  progress=progress)
 
 

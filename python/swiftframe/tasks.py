@@ -166,6 +166,9 @@ def _arrays(requests):
 
 
 def _scalars(df, requests):
+    from . import distributed
+    if distributed.current() is not None:
+        return distributed.scalars(df, requests, distributed.current())
     kinds, exprs, seconds, sels = _arrays(requests)
     out = (_native.Scalar * max(1, len(requests)))()
     check(lib.sf_frame_aggregate(df._handle, len(requests), kinds, exprs, seconds, sels, _native.NO_PROGRESS, None,
@@ -174,6 +177,9 @@ def _scalars(df, requests):
 
 
 def _binned(df, requests, grid):
+    from . import distributed
+    if distributed.current() is not None:
+        return distributed.binned(df, requests, grid, distributed.current())
     axes, bounds, shape = grid
     kinds, exprs, seconds, sels = _arrays(requests)
     cells = int(np.prod(shape))
