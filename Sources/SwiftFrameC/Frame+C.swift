@@ -138,13 +138,17 @@ public func sfFrameAggregateBinned(_ handle: OpaquePointer?, _ n: Int32, _ kinds
     let f = try frame(handle), out = try output(out)
     let requests = try aggregateRequests(n, kinds, expressions, seconds, selections)
     let axes = try binbyAxes(axisCount, binby, low, high, shape)
-    let results = try f.aggregate(requests, binby: axes, progress: progressHandler(progress, ctx))
-    var k = 0
-    for cells in results {
-      for r in cells {
-        out[k] = sf_scalar(dtype: r.dtype.rawValue, is_null: r.isNull ? 1 : 0, bits: r.bits)
-        k += 1
-      }
+    writeScalars(try f.aggregate(requests, binby: axes, progress: progressHandler(progress, ctx)), to: out)
+  }
+}
+
+/// Per statistic its cells, one after the other, as sf_scalar into `out`.
+func writeScalars(_ results: [[Scalar]], to out: UnsafeMutablePointer<sf_scalar>) {
+  var k = 0
+  for cells in results {
+    for r in cells {
+      out[k] = sf_scalar(dtype: r.dtype.rawValue, is_null: r.isNull ? 1 : 0, bits: r.bits)
+      k += 1
     }
   }
 }

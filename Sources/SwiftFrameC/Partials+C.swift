@@ -101,13 +101,7 @@ public func sfPartialsFinish(_ p: UnsafeRawPointer?, _ length: Int64, _ capacity
     let results = try Partials.finish(try blob(p, length, "blob"))
     let total = results.reduce(0) { $0 + $1.count }
     guard Int64(total) == capacity else { throw .argument("the partial state holds \(total) results, out has room for \(capacity)") }
-    var k = 0
-    for cells in results {
-      for r in cells {
-        out[k] = sf_scalar(dtype: r.dtype.rawValue, is_null: r.isNull ? 1 : 0, bits: r.bits)
-        k += 1
-      }
-    }
+    writeScalars(results, to: out)
   }
 }
 

@@ -142,11 +142,11 @@ class DataFrame:
         return self._derived(lambda out: lib.sf_frame_copy(self._handle, out))
 
     def rename(self, old, new):
-        """Renames column `old` (stored or virtual) to `new`, in place, as vaex; the
-        virtual columns, filter and selections that refer to it keep working."""
+        """Renames column `old` (stored or virtual) to `new`, in place, and returns `new`,
+        as vaex; the virtual columns, filter and selections that refer to it keep working."""
         from .state import rename
         rename(self, old, new)
-        return self
+        return new
 
     # Pipelines as state (state.py), vaex's spellings
 

@@ -137,6 +137,19 @@ def test_rename_keeps_expressions_working(files):
         f.rename("k", "e")
 
 
+def test_concat_keeps_renames(files):
+    folder, sample, full = files
+    a, b = sf.open(str(folder / "sample.arrow")), sf.open(str(folder / "full.arrow"))
+    for f in (a, b):
+        assert f.rename("x", "u") == "u"
+    both = sf.concat([a, b])
+    assert both.column_names == ["u", "y", "k", "s"]
+    np.testing.assert_allclose(both.sum("u"), np.nansum(sample.x) + np.nansum(full.x), rtol=1e-12)
+    b.rename("y", "v")
+    with pytest.raises(ValueError, match="renames"):
+        sf.concat([a, b])
+
+
 @pytest.mark.parametrize("state, error, match", [
     ("{not json", ValueError, "invalid JSON"),
     ('["a list"]', ValueError, "JSON object"),
