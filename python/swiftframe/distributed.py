@@ -13,7 +13,7 @@ statistics' partial states with the engine and returns them as bytes
 (swiftframe.partials). The states merge in a tree, FAN_IN at a time, on the cluster,
 and finish on the client, giving the results of a local run. A lost worker's tasks
 are rerun by dask. Task names start with "swiftframe-<query>", so the dashboard says
-which query runs. Run workers with one dask thread each (`nthreads=1`): the engine
+which query runs; a groupby's `progress=` callback follows its partitions. Run workers with one dask thread each (`nthreads=1`): the engine
 uses the cores.
 
 dask and distributed are optional: pip install swiftframe[distributed]."""
@@ -138,16 +138,22 @@ def submit(client, df, query, name):
             for i, p in enumerate(partitions(df, ROW_PARTITIONS * _workers(client)))]
 
 
-def reduce(client, futures, name="merge"):
+def reduce(client, futures, name="merge", progress=None):
     """Merges the partial states of `futures` in a tree, FAN_IN at a time, on the
-    cluster; returns the merged bytes."""
+    cluster; returns the merged bytes. `progress(fraction)` is called as partitions
+    finish; returning False cancels the query (KeyboardInterrupt, as a local pass)."""
     token = uuid.uuid4().hex[:12]
-    level = 0
+    parts, level = futures, 0
     while len(futures) > 1:
         futures = [client.submit(_merge, *futures[i:i + FAN_IN], key=f"swiftframe-{name}-merge-{token}-{level}-{i}",
                                  pure=False)
                    for i in range(0, len(futures), FAN_IN)]
         level += 1
+    if progress is not None:
+        for done, _ in enumerate(_require().as_completed(parts), 1):
+            if progress(done / len(parts)) is False:
+                client.cancel(parts + futures)
+                raise KeyboardInterrupt(f"swiftframe {name} query cancelled")
     return futures[0].result()
 
 
@@ -172,11 +178,12 @@ def binned(df, requests, grid, client):
     return partials.finish_binned(blob, len(requests), int(np.prod(grid[2])))
 
 
-def groupby(df, by, agg, client):
+def groupby(df, by, agg, client, progress=None):
     """df.groupby(by, agg) computed on the cluster (groups merged by key)."""
     from . import groupby as grouping, partials
     args = grouping.arguments(by, agg)
-    return partials.finish_groupby(reduce(client, submit(client, df, ("groupby", args), "groupby"), "groupby"))
+    futures = submit(client, df, ("groupby", args), "groupby")
+    return partials.finish_groupby(reduce(client, futures, "groupby", progress))
 
 
 def export_arrow(df, folder, column_names=None, executor=None):

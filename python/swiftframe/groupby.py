@@ -90,7 +90,7 @@ def groupby(df, by, agg=None, progress=None):
     from . import distributed
     from .dataframe import DataFrame
     if distributed.current() is not None:
-        return distributed.groupby(df, by, agg, distributed.current())
+        return distributed.groupby(df, by, agg, distributed.current(), progress)
     out = ctypes.c_void_p()
     callback, errors = _native.progress_callback(progress)
     status = lib.sf_frame_groupby(df._handle, *c_arguments(*arguments(by, agg)), callback, None, ctypes.byref(out))

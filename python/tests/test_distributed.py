@@ -127,6 +127,17 @@ def test_groupby_matches_local_and_pandas(client, files, key):
     np.testing.assert_array_equal(remote["up"], g.y.apply(lambda v: (v > 0).sum()).to_numpy())
 
 
+def test_progress_and_cancel(client, files):
+    folder, p = files
+    df = _frame(folder)
+    seen = []
+    got = df.groupby("s", agg="count", progress=seen.append, executor=client).to_pandas_df()
+    np.testing.assert_array_equal(got["count"], _pandas(p).groupby("s").size().to_numpy())
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) == len(dist.partitions(df))
+    with pytest.raises(KeyboardInterrupt):
+        df.groupby("s", agg="count", progress=lambda fraction: False, executor=client)
+
+
 def test_value_counts(client, files):
     folder, p = files
     df = _frame(folder)
