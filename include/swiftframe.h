@@ -140,6 +140,12 @@ void sf_frame_release(sf_frame* frame);
  * Errors: SF_ERR_ARGUMENT. */
 int32_t sf_frame_copy(const sf_frame* frame, sf_frame** out);
 
+/* A new frame over only the rows of the frame's row range (vaex's trim): the same
+ * columns, virtual columns, filter and selections over the table cut to the slice,
+ * sharing its data. On SF_OK *out is owned by the caller: release it with
+ * sf_frame_release(). Errors: SF_ERR_ARGUMENT. */
+int32_t sf_frame_trim(const sf_frame* frame, sf_frame** out);
+
 /* The visible columns as JSON: [{"name": ..., "dtype": ..., "expression": ... or null}].
  * On SF_OK *out is a NUL-terminated UTF-8 string owned by the caller: free it with
  * sf_string_free(). A column whose type is not supported has dtype null.

@@ -24,7 +24,7 @@ def _per_axis(limits, n):
     return list(limits)
 
 
-def resolve_limits(df, axes, limits, selection=None):
+def resolve_limits(df, axes, limits, selection=None, progress=None):
     """[(low, high)] per axis from vaex's spellings: [lo, hi] (one axis), a list of
     those, "minmax" (all axes, one pass), a percentage such as "99.7%" (the central
     part of the values, from percentile_approx), or a list mixing them."""
@@ -39,7 +39,7 @@ def resolve_limits(df, axes, limits, selection=None):
             tail = (100 - share) / 2
             lo, hi = percentile_approx(df, axes[i], [tail, 100 - tail], selection=selection)
             limits[i] = (lo, hi if hi > lo else lo + 1.0)
-    found = df.minmax([_text(axes[i]) for i in wanted], selection=selection) if wanted else []
+    found = df.minmax([_text(axes[i]) for i in wanted], selection=selection, progress=progress) if wanted else []
     out = list(limits)
     for i, (lo, hi) in zip(wanted, found):
         out[i] = _from_minmax(axes[i], lo, hi)
@@ -127,7 +127,7 @@ def _finite(df, expression):
     return f"where(isfinite({text}), {text}, nan)" if df.data_type(text).kind == "f" else text
 
 
-def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False):
+def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False, progress=None):
     """`kind` of `expression` (or of several) over the grid; an ndarray shaped
     [selections,] [expressions,] shape... (a Promise of it with `delay`). Delayed, limits
     left to "minmax" are delayed too: execute() finds them in the pass of the other
@@ -177,9 +177,9 @@ def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False
         found.then(with_limits, lambda error: promise._settle("rejected", error))
         return promise
     for k, found in zip(free, resolve_limits(df, [axes[k] for k in free], [per_axis[k] for k in free],
-                                                limit_selection)):
+                                                limit_selection, progress)):
         bounds[k] = found
-    return tasks.submit(df, task(), delay)
+    return tasks.submit(df, task(), delay, progress)
 
 
 def _values(row):

@@ -13,7 +13,7 @@ statistics' partial states with the engine and returns them as bytes
 (swiftframe.partials). The states merge in a tree, FAN_IN at a time, on the cluster,
 and finish on the client, giving the results of a local run. A lost worker's tasks
 are rerun by dask. Task names start with "swiftframe-<query>", so the dashboard says
-which query runs; a groupby's `progress=` callback follows its partitions. Run workers with one dask thread each (`nthreads=1`): the engine
+which query runs; a call's `progress=` callback follows its partitions. Run workers with one dask thread each (`nthreads=1`): the engine
 uses the cores.
 
 dask and distributed are optional: pip install swiftframe[distributed]."""
@@ -161,20 +161,20 @@ def _name(requests):
     return "-".join(sorted({kind for kind, _, _ in requests}))[:60]
 
 
-def scalars(df, requests, client):
+def scalars(df, requests, client, progress=None):
     """sf_frame_aggregate's results of `requests`, computed on the cluster."""
     from . import partials
-    blob = reduce(client, submit(client, df, ("scalar", requests), _name(requests)), _name(requests))
+    blob = reduce(client, submit(client, df, ("scalar", requests), _name(requests)), _name(requests), progress)
     return partials.finish(blob, len(requests))
 
 
-def binned(df, requests, grid, client):
+def binned(df, requests, grid, client, progress=None):
     """sf_frame_aggregate_binned's results of `requests` on `grid`, computed on the cluster."""
     import numpy as np
     from . import partials
     grid = (list(grid[0]), [tuple(b) for b in grid[1]], list(grid[2]))
     name = "binby-" + _name(requests)
-    blob = reduce(client, submit(client, df, ("binned", (requests, grid)), name), name)
+    blob = reduce(client, submit(client, df, ("binned", (requests, grid)), name), name, progress)
     return partials.finish_binned(blob, len(requests), int(np.prod(grid[2])))
 
 

@@ -114,17 +114,17 @@ class Promise:
         return f"<Promise {self._state}>"
 
 
-def submit(df, task, delay):
+def submit(df, task, delay, progress=None):
     """Runs `task` now (one pass) and returns its value, or queues it on `df` and
     returns a Promise."""
     if not delay:
-        return _run([task], df)[0]
+        return _run([task], df, progress)[0]
     promise = Promise(df)
     df._pending.append((task, promise))
     return promise
 
 
-def execute(df):
+def execute(df, progress=None):
     """Runs every task pending on `df`: scalar ones in one pass, binned ones in one pass
     per distinct grid; resolves their promises (all rejected with the error if a pass
     fails). Tasks that resolving promises adds (binned statistics waiting for their
@@ -132,7 +132,7 @@ def execute(df):
     while df._pending:
         pending, df._pending = df._pending, []
         try:
-            values = _run([t for t, _ in pending], df)
+            values = _run([t for t, _ in pending], df, progress)
         except Exception as e:
             for _, p in pending:
                 p._settle("rejected", e)
@@ -141,7 +141,7 @@ def execute(df):
             p._settle("fulfilled", v)
 
 
-def _run(tasks, df):
+def _run(tasks, df, progress=None):
     """The finished values of `tasks`, in order: one pass for the scalar ones, one per grid."""
     values = [None] * len(tasks)
     groups = {}
@@ -149,7 +149,8 @@ def _run(tasks, df):
         groups.setdefault(t.key(), []).append(i)
     for key, members in groups.items():
         requests = [r for i in members for r in tasks[i].requests]
-        results = _scalars(df, requests) if key is None else _binned(df, requests, tasks[members[0]].grid)
+        results = (_scalars(df, requests, progress) if key is None
+                   else _binned(df, requests, tasks[members[0]].grid, progress))
         k = 0
         for i in members:
             n = len(tasks[i].requests)
@@ -165,29 +166,31 @@ def _arrays(requests):
     return kinds, exprs, seconds, (_native.strings(sels) if any(s is not None for s in sels) else None)
 
 
-def _scalars(df, requests):
+def _scalars(df, requests, progress=None):
     from . import distributed
     if distributed.current() is not None:
-        return distributed.scalars(df, requests, distributed.current())
+        return distributed.scalars(df, requests, distributed.current(), progress)
     kinds, exprs, seconds, sels = _arrays(requests)
     out = (_native.Scalar * max(1, len(requests)))()
-    check(lib.sf_frame_aggregate(df._handle, len(requests), kinds, exprs, seconds, sels, _native.NO_PROGRESS, None,
-                                 out))
+    callback, errors = _native.progress_callback(progress)
+    _native.check_pass(lib.sf_frame_aggregate(df._handle, len(requests), kinds, exprs, seconds, sels, callback, None,
+                                              out), errors)
     return list(out)[:len(requests)]
 
 
-def _binned(df, requests, grid):
+def _binned(df, requests, grid, progress=None):
     from . import distributed
     if distributed.current() is not None:
-        return distributed.binned(df, requests, grid, distributed.current())
+        return distributed.binned(df, requests, grid, distributed.current(), progress)
     axes, bounds, shape = grid
     kinds, exprs, seconds, sels = _arrays(requests)
     cells = int(np.prod(shape))
     n = len(axes)
     out = (_native.Scalar * max(1, len(requests) * cells))()
-    check(lib.sf_frame_aggregate_binned(df._handle, len(requests), kinds, exprs, seconds, sels, n,
-                                        _native.strings(axes),
-                                        (ctypes.c_double * n)(*[b[0] for b in bounds]),
-                                        (ctypes.c_double * n)(*[b[1] for b in bounds]),
-                                        (ctypes.c_int64 * n)(*shape), _native.NO_PROGRESS, None, out))
+    callback, errors = _native.progress_callback(progress)
+    _native.check_pass(lib.sf_frame_aggregate_binned(df._handle, len(requests), kinds, exprs, seconds, sels, n,
+                                                     _native.strings(axes),
+                                                     (ctypes.c_double * n)(*[b[0] for b in bounds]),
+                                                     (ctypes.c_double * n)(*[b[1] for b in bounds]),
+                                                     (ctypes.c_int64 * n)(*shape), callback, None, out), errors)
     return np.frombuffer(out, dtype=_SCALAR)[:len(requests) * cells].reshape(len(requests), cells)
