@@ -178,6 +178,7 @@ class DataFrame:
     def _become(self, other):
         """Takes `other`'s engine frame (for inplace=True); `other` gets this one's."""
         self._handle, other._handle = other._handle, self._handle
+        self._sources = other._sources
         self._keep = tuple(self._keep) + tuple(other._keep)
         return self
 
@@ -196,6 +197,7 @@ class DataFrame:
         columns, filter and selections, the data cut without a copy so that the slice's
         offset is gone (concat takes trimmed frames)."""
         out = self._derived(lambda out: lib.sf_frame_trim(self._handle, out))
+        out._sources = None  # its rows are no longer the files' rows (distributed.py)
         return self._become(out) if inplace else out
 
     def extract(self, path=None, progress=None):

@@ -169,10 +169,13 @@ def test_export_per_partition(client, files, tmp_path):
     pd.testing.assert_frame_equal(back, e, check_dtype=False)
 
 
-def test_frames_without_files_and_without_dask(client, monkeypatch):
+def test_frames_without_files_and_without_dask(client, files, monkeypatch):
+    folder, _ = files
     memory = sf.from_arrays(x=np.arange(10.0))
     with dist.use(client), pytest.raises(ValueError, match="opened from files"):
         memory.sum("x")
+    with pytest.raises(ValueError, match="opened from files"):  # trimmed: no longer the files' rows
+        sf.open(str(folder / "part-1.arrow"))[5:10].trim().sum("y", executor=client)
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ImportError, match=r"pip install 'swiftframe\[distributed\]'"):
         with dist.use(client):
