@@ -13,8 +13,8 @@ statistics' partial states with the engine and returns them as bytes
 (swiftframe.partials). The states merge in a tree, FAN_IN at a time, on the cluster,
 and finish on the client, giving the results of a local run. A lost worker's tasks
 are rerun by dask. Task names start with "swiftframe-<query>", so the dashboard says
-which query runs; a call's `progress=` callback follows its partitions. Run workers with one dask thread each (`nthreads=1`): the engine
-uses the cores.
+which query runs; a call's `progress=` callback follows its partitions. Run
+workers with one dask thread each (`nthreads=1`): the engine uses the cores.
 
 dask and distributed are optional: pip install swiftframe[distributed]."""
 

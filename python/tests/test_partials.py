@@ -164,3 +164,36 @@ def test_bad_blobs_raise(data):
         bad[i] ^= 0xFF
         with pytest.raises(ValueError):
             partials.finish_groupby(bytes(bad))
+
+
+def _fnv1a(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def _resealed(blob, i, value):
+    """`blob` with payload byte i set to `value` and the checksum recomputed, so that the
+    structure checks behind the checksum are what meets the damage."""
+    payload = bytearray(blob[25:])
+    payload[i] = value
+    return blob[:17] + _fnv1a(payload).to_bytes(8, "little") + bytes(payload)
+
+
+def test_damaged_structure_behind_a_good_checksum_raises(data):
+    df, _ = data
+    agg = {"m": sf.agg.mean("x"), "u": sf.agg.nunique("x"), "f": sf.agg.first("x")}
+    cases = [(partials.groupby(df[:100], ["s", "k"], agg), partials.finish_groupby),
+             (partials.aggregate_binned(df[:100], [("nunique", "x", None), ("max", "x", None)],
+                                        (["y"], [(-1, 1)], [3])), lambda b: partials.finish_binned(b, 2, 3))]
+    for blob, finish in cases:
+        assert _resealed(blob, 0, blob[25]) == blob
+        n = len(blob) - 25
+        # Every byte of the header and group keys, then a sample of the states' bytes.
+        for i in [*range(min(n, 400)), *range(400, n, 11)]:
+            for value in (0xFF, blob[25 + i] ^ 0x01):
+                try:
+                    finish(_resealed(blob, i, value))
+                except (ValueError, TypeError, NameError):
+                    pass  # a clear error; a value changed in place may also just finish
