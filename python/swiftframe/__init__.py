@@ -15,6 +15,7 @@ from .expression import Expression
 from . import io as _io
 from .csv import from_csv
 from . import agg
+from . import distributed
 from . import settings
 from .groupby import BinnerTime
 

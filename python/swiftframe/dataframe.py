@@ -28,6 +28,8 @@ class DataFrame:
         self._keep = tuple(keep)
         # (Task, Promise) of statistics made with delay=True, run by execute().
         self._pending = []
+        # The files behind the frame (sf.open), which a cluster's workers open (distributed.py).
+        self._sources = None
 
     def __del__(self):
         handle = getattr(self, "_handle", None)
@@ -38,7 +40,9 @@ class DataFrame:
     def _derived(self, make):
         out = ctypes.c_void_p()
         check(make(ctypes.byref(out)))
-        return DataFrame(out.value, self._keep)
+        derived = DataFrame(out.value, self._keep)
+        derived._sources = self._sources
+        return derived
 
     # Columns
 
@@ -142,9 +146,39 @@ class DataFrame:
     def copy(self):
         return self._derived(lambda out: lib.sf_frame_copy(self._handle, out))
 
+    def rename(self, old, new):
+        """Renames column `old` (stored or virtual) to `new`, in place, and returns `new`,
+        as vaex; the virtual columns, filter and selections that refer to it keep working."""
+        from .state import rename
+        rename(self, old, new)
+        return new
+
+    # Pipelines as state (state.py), vaex's spellings
+
+    def state_get(self):
+        """Virtual columns, renames, filter, selections and visible columns as a dict."""
+        from .state import state_get
+        return state_get(self)
+
+    def state_set(self, state, use_active_range=False):
+        """Replaces this frame's state by `state` (from state_get, maybe of another file)."""
+        from .state import state_set
+        state_set(self, state, use_active_range)
+
+    def state_write(self, path):
+        """Writes the state as JSON to `path`."""
+        from .state import state_write
+        state_write(self, path)
+
+    def state_load(self, path, use_active_range=False):
+        """Applies a state written by state_write."""
+        from .state import state_load
+        state_load(self, path, use_active_range)
+
     def _become(self, other):
         """Takes `other`'s engine frame (for inplace=True); `other` gets this one's."""
         self._handle, other._handle = other._handle, self._handle
+        self._sources = other._sources
         self._keep = tuple(self._keep) + tuple(other._keep)
         return self
 
@@ -163,6 +197,7 @@ class DataFrame:
         columns, filter and selections, the data cut without a copy so that the slice's
         offset is gone (concat takes trimmed frames)."""
         out = self._derived(lambda out: lib.sf_frame_trim(self._handle, out))
+        out._sources = None  # its rows are no longer the files' rows (distributed.py)
         return self._become(out) if inplace else out
 
     def extract(self, path=None, progress=None):
@@ -217,23 +252,30 @@ class DataFrame:
 
     # Groups (groupby.py)
 
-    def groupby(self, by, agg=None, sort=True, progress=None, delay=False):
+    def groupby(self, by, agg=None, sort=True, progress=None, delay=False, executor=None):
         """Groups of `by` (a column, expression or list; missing and NaN each a group),
         sorted by key. With `agg` (vaex's forms: {"name": sf.agg.mean("x")},
         {"x": "sum"}, {"x": ["min", "max"]}, a list, "count") the result frame (a Promise
         of it with `delay`, see swiftframe.groupby); without, a GroupBy for pandas'
-        spellings (`.agg`, `.count()`, `.size()`, `.x.mean()`)."""
+        spellings (`.agg`, `.count()`, `.size()`, `.x.mean()`). `executor=client` runs
+        it on a dask cluster (see swiftframe.distributed)."""
+        from .distributed import maybe
         from .groupby import GroupBy, groupby
-        return GroupBy(self, by) if agg is None else groupby(self, by, agg, progress, delay)
+        if agg is None:
+            return GroupBy(self, by)
+        with maybe(executor):
+            return groupby(self, by, agg, progress, delay)
 
-    def value_counts(self, expression, dropna=False, ascending=False):
+    def value_counts(self, expression, dropna=False, ascending=False, executor=None):
         """How often each value of `expression` occurs, as a pandas Series sorted by
         count (most frequent first), as vaex and pandas give it; missing values and NaN
         are counted as values unless `dropna`."""
         import pandas as pd
         from . import agg
+        from .distributed import maybe
         from .groupby import groupby
-        counts = groupby(self, [expression], {"__count": agg.count()}).to_pandas_df()
+        with maybe(executor):
+            counts = groupby(self, [expression], {"__count": agg.count()}).to_pandas_df()
         key = counts.columns[0]
         series = pd.Series(counts["__count"].to_numpy(), index=pd.Index(counts[key]).rename(None), name="count")
         if dropna:
@@ -323,7 +365,12 @@ class DataFrame:
     # Statistics (vaex's spellings). A list of expressions gives a numpy array,
     # computed with every other statistic of the call in one pass.
 
-    def _aggregate(self, kind, expression, selection, binby=None, limits=None, shape=None, delay=False, progress=None):
+    def _aggregate(self, kind, expression, selection, binby=None, limits=None, shape=None, delay=False, progress=None,
+                   executor=None):
+        if executor is not None:  # a dask cluster (swiftframe.distributed)
+            from .distributed import use
+            with use(executor):
+                return self._aggregate(kind, expression, selection, binby, limits, shape, delay, progress)
         if binby is not None:
             from . import binby as grid
             return grid.aggregate(self, kind, expression, selection, binby, limits,
@@ -345,33 +392,41 @@ class DataFrame:
         requests = [(k, t, sel) for sel in sels for t in texts for k in kinds]
         return tasks.submit(self, tasks.Task(requests, finish), delay, progress)
 
-    def count(self, expression=None, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None):
+    def count(self, expression=None, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None,
+              executor=None):
         """Rows (no expression), or values neither missing nor NaN. With `binby` (an
         expression or a list), `limits` ([low, high], one per axis, or "minmax") and
         `shape` (an int or one per axis): the statistic per cell of that grid, as vaex.
         `selection`: None, True (the "default" selection), a selection name, a boolean
         expression, or a list of those (results stacked on a leading axis). `delay=True`
         returns a Promise and waits for `execute()`, which computes every pending
-        statistic in one pass. The other statistics take the same arguments."""
-        return self._aggregate("count", expression, selection, binby, limits, shape, delay, progress)
+        statistic in one pass. `executor=client` runs it on a dask cluster (see
+        swiftframe.distributed). The other statistics take the same arguments."""
+        return self._aggregate("count", expression, selection, binby, limits, shape, delay, progress, executor)
 
-    def sum(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None):
-        return self._aggregate("sum", expression, selection, binby, limits, shape, delay, progress)
+    def sum(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None,
+            executor=None):
+        return self._aggregate("sum", expression, selection, binby, limits, shape, delay, progress, executor)
 
-    def mean(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None):
-        return self._aggregate("mean", expression, selection, binby, limits, shape, delay, progress)
+    def mean(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None,
+             executor=None):
+        return self._aggregate("mean", expression, selection, binby, limits, shape, delay, progress, executor)
 
-    def std(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None):
-        return self._aggregate("std", expression, selection, binby, limits, shape, delay, progress)
+    def std(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None,
+            executor=None):
+        return self._aggregate("std", expression, selection, binby, limits, shape, delay, progress, executor)
 
-    def var(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None):
-        return self._aggregate("var", expression, selection, binby, limits, shape, delay, progress)
+    def var(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None,
+            executor=None):
+        return self._aggregate("var", expression, selection, binby, limits, shape, delay, progress, executor)
 
-    def min(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None):
-        return self._aggregate("min", expression, selection, binby, limits, shape, delay, progress)
+    def min(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None,
+            executor=None):
+        return self._aggregate("min", expression, selection, binby, limits, shape, delay, progress, executor)
 
-    def max(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None):
-        return self._aggregate("max", expression, selection, binby, limits, shape, delay, progress)
+    def max(self, expression, selection=None, binby=None, limits=None, shape=None, delay=False, progress=None,
+            executor=None):
+        return self._aggregate("max", expression, selection, binby, limits, shape, delay, progress, executor)
 
     def percentile_approx(self, expression, percentage=50.0, selection=None, percentile_shape=None,
                           percentile_limits="minmax", binby=None, limits=None, shape=None, delay=False, progress=None):

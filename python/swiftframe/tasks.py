@@ -221,6 +221,9 @@ def _arrays(requests):
 
 
 def _scalars(df, requests, progress=None):
+    from . import distributed
+    if distributed.current() is not None:
+        return distributed.scalars(df, requests, distributed.current(), progress)
     kinds, exprs, seconds, sels = _arrays(requests)
     out = (_native.Scalar * max(1, len(requests)))()
     callback, errors = _native.progress_callback(progress)
@@ -230,6 +233,9 @@ def _scalars(df, requests, progress=None):
 
 
 def _binned(df, requests, grid, progress=None):
+    from . import distributed
+    if distributed.current() is not None:
+        return distributed.binned(df, requests, grid, distributed.current(), progress)
     axes, bounds, shape = grid
     kinds, exprs, seconds, sels = _arrays(requests)
     cells = int(np.prod(shape))
