@@ -187,6 +187,15 @@ int32_t sf_frame_select_columns(const sf_frame* frame, int32_t n, const char* co
  * release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT, SF_ERR_IO. */
 int32_t sf_frame_slice(const sf_frame* frame, int64_t start, int64_t stop, sf_frame** out);
 
+/* A new frame of the rows at the n positions `indices` (counted after the filter;
+ * negative ones from the end), in that order, repeats allowed: a row index into the
+ * same data, read lazily; the filter is resolved into it. indices is read during the
+ * call only. May make a pass for a filtered frame; progress may be NULL. On SF_OK *out
+ * is owned by the caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT
+ * (a position out of range), SF_ERR_NOMEM, SF_ERR_IO, SF_ERR_CANCELLED. */
+int32_t sf_frame_take(const sf_frame* frame, const int64_t* indices, int64_t n, sf_progress progress, void* ctx,
+                      sf_frame** out);
+
 /* Number of rows after the filter (a pass the first time for a filtered frame),
  * written to the caller's *out. progress may be NULL. Errors: SF_ERR_ARGUMENT,
  * SF_ERR_IO, SF_ERR_CANCELLED. */

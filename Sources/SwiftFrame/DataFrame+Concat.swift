@@ -24,6 +24,10 @@ extension DataFrame {
   public static func concat(_ frames: [DataFrame]) throws(SFError) -> DataFrame {
     guard !frames.isEmpty else { throw .argument("nothing to concatenate: the list of frames is empty") }
     let states = frames.map(\.snapshot)
+    for (k, s) in states.enumerated() where s.index != nil || !s.joined.isEmpty {
+      throw .argument("cannot concatenate frame \(k + 1): its rows are taken, sorted or joined (a row index); "
+                      + "concatenate the frames first, then sort or take")
+    }
     for (k, (f, s)) in zip(frames, states).enumerated() where s.rows != 0..<f.table.rowCount {
       throw .argument("cannot concatenate frame \(k + 1) ('\(f.table.source)'): it has a row range "
                       + "(\(s.rows.lowerBound)..<\(s.rows.upperBound)); concatenate the whole frames and slice the result")

@@ -24,6 +24,12 @@ public final class DataFrame: @unchecked Sendable {
     var selections: [String: String] = [:]
     /// Rows passing the filter per chunk, once a pass has counted them.
     var counts: [Int]?
+    /// The table's rows in the frame's order (sorted, taken, sampled): `rows` then ranges
+    /// over this index's entries (DataFrame+Rows.swift). nil: logical rows are table rows.
+    var index: RowIndex? = nil
+    /// Further tables read row for row beside the table, each through its own index
+    /// (a join's right side); their fields follow the table's in field numbering.
+    var joined: [RowSource] = []
   }
 
   public init(table: Table) {
@@ -108,8 +114,13 @@ public final class DataFrame: @unchecked Sendable {
   }
 
   private func compile(_ node: Node, _ s: FrameState) throws(SFError) -> Program {
-    var checker = TypeChecker(fields: table.fields, resolve: resolver(s))
+    var checker = TypeChecker(fields: fields(s), resolve: resolver(s))
     return Program(try checker.check(node))
+  }
+
+  /// The stored fields expressions may name by number: the table's, then joined tables'.
+  func fields(_ s: FrameState) -> [Field] {
+    s.joined.isEmpty ? table.fields : table.fields + s.joined.flatMap(\.table.fields)
   }
 
   private func resolver(_ s: FrameState) -> (String) -> Resolution {
@@ -184,7 +195,7 @@ public final class DataFrame: @unchecked Sendable {
     return DataFrame(table: table, state: s)
   }
 
-  /// The table row of the `k`-th row after the filter (the end of the range for k == length).
+  /// The logical row of the `k`-th row after the filter (the end of the range for k == length).
   private func rawRow(_ k: Int, _ s: FrameState, _ progress: ProgressHandler?) throws(SFError) -> Int {
     let scan = try self.scan(s)
     guard scan.filter != nil else { return s.rows.lowerBound + k }
@@ -193,7 +204,7 @@ public final class DataFrame: @unchecked Sendable {
     var before = 0
     for (i, c) in chunks.enumerated() {
       if before + counts[i] > k {
-        let one = Scan(table: table, rows: c.row..<(c.row + c.count), filter: nil)
+        let one = scan.over(c.row..<(c.row + c.count), filter: nil)
         let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: c.count)
         defer { mask.deallocate() }
         _ = try FrameCompute.evaluate(one, program: scan.filter!, counts: [c.count], range: 0..<c.count,
@@ -212,10 +223,11 @@ public final class DataFrame: @unchecked Sendable {
   // MARK: Passes
 
   func scan(_ s: FrameState) throws(SFError) -> Scan {
-    Scan(table: table, rows: s.rows, filter: try s.filter.map { f throws(SFError) in try compile(f, s) })
+    Scan(source: RowSource(table: table, index: s.index), joined: s.joined, rows: s.rows,
+         filter: try s.filter.map { f throws(SFError) in try compile(f, s) })
   }
 
-  private func filterCounts(progress: ProgressHandler?) throws(SFError) -> [Int] {
+  func filterCounts(progress: ProgressHandler?) throws(SFError) -> [Int] {
     let s = snapshot
     if let counts = s.counts { return counts }
     let counts = try filteredCounts(scan(s), progress: progress)
@@ -378,7 +390,7 @@ public final class DataFrame: @unchecked Sendable {
   /// missing values, not bool.
   public func storedBuffer(_ name: String) -> (pointer: UnsafeRawPointer, count: Int, dtype: DType)? {
     let s = snapshot
-    guard s.filter == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
+    guard s.filter == nil, s.index == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
           let i = table.fieldIndex(name), table.batches.count == 1 else { return nil }
     guard let c = table.batches[0].resident?.columns[i], c.validity == nil, c.dtype != .bool, !c.dtype.isString else {
       return nil

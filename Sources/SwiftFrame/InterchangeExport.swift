@@ -416,7 +416,7 @@ extension DataFrame {
       if case .field(let f) = program.root.op { field = f }
       // Stored rows go out in place unless filtered or asked to copy; a categorical
       // as a dictionary array (when every batch has the same index and string types).
-      var storedField = field.flatMap { f in !copy && s.filter == nil ? f : nil }
+      var storedField = field.flatMap { f in !copy && s.filter == nil && s.index == nil && f < table.fields.count ? f : nil }
       var dictionary: (indexType: DType, format: String)? = nil
       if let f = storedField, table.fields[f].categorical {
         let kinds = Set(table.batches.compactMap { b in
@@ -431,12 +431,12 @@ extension DataFrame {
         }
       }
       if layout == .string && storedField == nil { format = "U" }  // evaluated strings are large_utf8
-      if let f = field, format.hasPrefix("ts"), let zone = table.fields[f].timezone { format += zone }
+      if let f = field, format.hasPrefix("ts"), let zone = frame.fields(s)[f].timezone { format += zone }
       columns.append(.init(name: name, expression: expression, program: program, format: format, layout: layout,
                            storedField: storedField, dictionary: dictionary))
     }
     var segments: [ArrowStreamExport.Segment] = []
-    if s.filter == nil {
+    if s.filter == nil && s.index == nil {
       // Cut at record batch boundaries so stored columns can be handed out in place.
       var batchRow = 0
       for (b, batch) in table.batches.enumerated() {

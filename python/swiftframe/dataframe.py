@@ -9,6 +9,7 @@ import numpy as np
 from . import _native
 from ._native import check, encode, lib
 from .expression import Expression, Pair, column_ref, is_name
+from .rows import Rows
 
 
 def _text(expression):
@@ -18,7 +19,7 @@ def _text(expression):
     return expression.expression if isinstance(expression, Expression) else str(expression)
 
 
-class DataFrame:
+class DataFrame(Rows):
     """A lazy, memory-mapped table, as vaex's DataFrame: virtual columns and
     filters cost nothing until a statistic or an evaluation makes a pass."""
 

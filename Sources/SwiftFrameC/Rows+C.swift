@@ -1,0 +1,14 @@
+import CSwiftFrame
+import SwiftFrame
+
+@_cdecl("sf_frame_take")
+public func sfFrameTake(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int64>?, _ n: Int64,
+                        _ progress: sf_progress?, _ ctx: UnsafeMutableRawPointer?,
+                        _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), out = try output(out)
+    guard n >= 0, n == 0 || indices != nil else { throw .argument("indices is NULL or n is negative") }
+    let positions = UnsafeBufferPointer(start: indices, count: Int(n))
+    out.pointee = retained(try f.take(positions, progress: progressHandler(progress, ctx)))
+  }
+}
