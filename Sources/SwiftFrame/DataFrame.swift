@@ -30,6 +30,9 @@ public final class DataFrame: @unchecked Sendable {
     /// Further tables read row for row beside the table, each through its own index
     /// (a join's right side); their fields follow the table's in field numbering.
     var joined: [RowSource] = []
+    /// The names of the stored fields (numbered as above) when a join renamed some
+    /// (DataFrame+Join.swift); nil: the tables' own names.
+    var fieldNames: [String]? = nil
   }
 
   public init(table: Table) {
@@ -90,7 +93,7 @@ public final class DataFrame: @unchecked Sendable {
   public var columnNames: [String] {
     let s = snapshot
     if let visible = s.visible { return visible }
-    let stored = table.fields.map(\.name)
+    let stored = storedNames(s)
     let storedSet = Set(stored)
     return stored + s.virtuals.map(\.name).filter { !storedSet.contains($0) }
   }
@@ -123,11 +126,20 @@ public final class DataFrame: @unchecked Sendable {
     s.joined.isEmpty ? table.fields : table.fields + s.joined.flatMap(\.table.fields)
   }
 
+  /// The names expressions use for the stored fields (numbered as `fields`).
+  func storedNames(_ s: FrameState) -> [String] { s.fieldNames ?? fields(s).map(\.name) }
+
+  /// The number of the stored field called `name` (the first, after a join's renames).
+  func storedFieldIndex(_ name: String, _ s: FrameState) -> Int? {
+    guard let names = s.fieldNames else { return table.fieldIndex(name) }
+    return names.firstIndex(of: name)
+  }
+
   private func resolver(_ s: FrameState) -> (String) -> Resolution {
     let virtuals = s.virtuals, table = self.table
-    return { name in
+    return { [self] name in
       if let v = virtuals.last(where: { $0.name == name }) { return .virtual(v.node) }
-      if let i = table.fieldIndex(name) { return .stored(i) }
+      if let i = storedFieldIndex(name, s) { return .stored(i) }
       if let u = table.unsupported.first(where: { $0.name == name }) { return .unsupported(u.arrowType) }
       return .unknown
     }
@@ -141,7 +153,7 @@ public final class DataFrame: @unchecked Sendable {
     try state.withLock { (s: inout FrameState) throws(SFError) in
       if let previous = s.virtuals.last(where: { $0.name == name }) {
         node = node.substituting(name, with: previous.node)
-      } else if let i = table.fieldIndex(name) {
+      } else if let i = storedFieldIndex(name, s) {
         node = node.substituting(name, with: .storedField(i))
       }
       var next = s
@@ -177,7 +189,7 @@ public final class DataFrame: @unchecked Sendable {
 
   /// A frame showing only `names` (other columns stay reachable from expressions).
   public func selecting(columns names: [String]) throws(SFError) -> DataFrame {
-    let known = Set(columnNames).union(table.fields.map(\.name))
+    let known = Set(columnNames).union(storedNames(snapshot))
     for n in names where !known.contains(n) { throw SFError(.name, "name '\(n)' is not defined (no such column)") }
     var s = snapshot
     s.visible = names
@@ -369,7 +381,9 @@ public final class DataFrame: @unchecked Sendable {
 
   /// The one dictionary every chunk of stored categorical column `name` uses, if they share one.
   public func sharedDictionary(_ name: String) -> ColumnDictionary? {
-    guard virtualExpression(name) == nil, let i = table.fieldIndex(name), table.fields[i].categorical,
+    // A field of the frame's own table (a join's right fields are read through an index).
+    guard virtualExpression(name) == nil, let i = storedFieldIndex(name, snapshot), i < table.fields.count,
+          table.fields[i].categorical,
           let first = table.batches.first?.dictionaries[i], first.values.offset == 0,
           table.batches.allSatisfy({ $0.dictionaries[i].map(first.hasSameValues) ?? false }) else { return nil }
     return first
@@ -391,7 +405,7 @@ public final class DataFrame: @unchecked Sendable {
   public func storedBuffer(_ name: String) -> (pointer: UnsafeRawPointer, count: Int, dtype: DType)? {
     let s = snapshot
     guard s.filter == nil, s.index == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
-          let i = table.fieldIndex(name), table.batches.count == 1 else { return nil }
+          let i = storedFieldIndex(name, s), i < table.fields.count, table.batches.count == 1 else { return nil }
     guard let c = table.batches[0].resident?.columns[i], c.validity == nil, c.dtype != .bool, !c.dtype.isString else {
       return nil
     }

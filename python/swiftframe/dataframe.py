@@ -190,6 +190,14 @@ class DataFrame(Rows):
                         "min": results.get(("min", n)), "max": results.get(("max", n))}
         return pd.DataFrame(table, index=["data_type", "count", "NA", "mean", "std", "min", "max"])
 
+    # Joins (join.py)
+
+    def join(self, other, on=None, left_on=None, right_on=None, lsuffix="", rsuffix="", how="left",
+             allow_duplication=False, progress=None):
+        """This frame joined with `other`, as vaex's df.join; see swiftframe.join.join."""
+        from .join import join
+        return join(self, other, on, left_on, right_on, lsuffix, rsuffix, how, allow_duplication, progress)
+
     # Distinct values and categoricals (categories.py)
 
     def unique(self, expression, dropna=False, dropnan=False, dropmissing=False, progress=None):

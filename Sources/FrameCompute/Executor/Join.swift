@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FrameStorage
 
 /// How two key dtypes compare in a join. Integers of any width and signedness compare
@@ -49,16 +52,16 @@ private final class GatheredKeys {
   var present: [Bool] = []
 }
 
-/// Hashes the key `key` of the rows of `scan` (after its filter) for `matchJoin`.
-/// Rows are reported as table rows (`ChunkRef.row` based).
+/// Hashes the key `key` of the rows of `scan` (after its filter) for `matchJoin`, which
+/// reports them as the scan's logical rows.
 public func buildJoinTable(_ scan: Scan, key: Program, keys: JoinKeys, threads: Int = defaultThreadCount,
                            progress: ProgressHandler? = nil) throws(SFError) -> JoinTable {
-  try scan.table.checkFilesUnchanged()
+  try scan.checkFilesUnchanged()
   let chunks = scan.chunks
   let isString = keys.right.isString
   let gathered = chunks.map { _ in GatheredKeys() }
   _ = try runPass(chunkCount: chunks.count, threads: threads, progress: progress, makeState: {
-    PassWorker(table: scan.table, programs: [key], filter: scan.filter, maskCount: 1)
+    PassWorker(scan: scan, programs: [key], filter: scan.filter, maskCount: 1)
   }) { (w: PassWorker, index: Int) throws(SFError) in
     let chunk = chunks[index], g = gathered[index]
     let keep = try w.filterMask(chunk, into: w.mask(0))
@@ -118,11 +121,12 @@ public func buildJoinTable(_ scan: Scan, key: Program, keys: JoinKeys, threads: 
                    hasDuplicates: total - missing > distinct || missing > 1)
 }
 
-/// The rows of a join: the i-th result row reads left row `left[i]` (nil: the left
-/// rows in order, one result row each) and right row `right[i]` (-1: no match).
+/// The rows of a join, as logical rows of each side's scan: result row k reads left row
+/// `left[k]` (nil: the left scan's rows in order, one result row each) and right row
+/// `right[k]` (-1: no match). Each index is checked against its side's row count.
 public struct JoinMatches: Sendable {
-  public let left: [Int64]?
-  public let right: [Int64]
+  public let left: RowIndex?
+  public let right: RowIndex
 }
 
 /// Per-thread state of the probe: the chunk's key bits and, when the result is not one
@@ -130,7 +134,7 @@ public struct JoinMatches: Sendable {
 private final class ProbeState {
   let evaluator: Evaluator
   let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: chunkRows)
-  init(_ table: Table, _ key: Program) { evaluator = Evaluator(table: table, program: key) }
+  init(_ scan: Scan, _ key: Program) { evaluator = Evaluator(scan: scan, program: key) }
   deinit { scratch.deallocate() }
 }
 
@@ -144,10 +148,11 @@ private final class ChunkPairs {
 /// one result row per left row unless a key matches several right rows; an inner join
 /// keeps matched left rows only. Missing keys match missing keys, as in vaex and pandas.
 /// Pairs come in left row order, and within a left row in right row order.
-public func matchJoin(_ scan: Scan, key: Program, keys: JoinKeys, table: JoinTable, inner: Bool,
+public func matchJoin(_ scan: Scan, key: Program, keys: JoinKeys, table: JoinTable, inner: Bool, rightRows: Int,
                       threads: Int = defaultThreadCount, progress: ProgressHandler? = nil) throws(SFError) -> JoinMatches {
-  try scan.table.checkFilesUnchanged()
-  scan.table.adviseSequential()
+  try scan.checkFilesUnchanged()
+  scan.adviseSequential()
+  let leftRows = scan.sources[0].rowCount
   let chunks = scan.chunks
   let isString = table.isString
   let missing = table.missingRange
@@ -168,16 +173,17 @@ public func matchJoin(_ scan: Scan, key: Program, keys: JoinKeys, table: JoinTab
     return table.starts[id]..<table.starts[id + 1]
   }
   if direct {
-    // One result per left row: written in place, no pairs kept.
-    var right = [Int64](repeating: -1, count: scan.rows.count)
-    try right.withUnsafeMutableBufferPointer { (out: inout UnsafeMutableBufferPointer<Int64>) throws(SFError) in
-      let base = out.baseAddress
+    // One result per left row, written in place: no pairs kept.
+    let right = try allocateRows(scan.rows.count)
+    right.initialize(repeating: -1, count: scan.rows.count)
+    let shared = SharedRows(right)
+    do throws(SFError) {
       _ = try runPass(chunkCount: chunks.count, threads: threads, progress: progress,
-                      makeState: { ProbeState(scan.table, key) }) { (s: ProbeState, index: Int) throws(SFError) in
+                      makeState: { ProbeState(scan, key) }) { (s: ProbeState, index: Int) throws(SFError) in
         let chunk = chunks[index]
         let v = try s.evaluator.evaluate(chunk)
         if !isString { loadKeyBits(v, into: s.scratch) }
-        guard let dst = base.map({ $0 + (chunk.row - first) }) else { return }
+        let dst = shared.pointer + (chunk.row - first)
         table.rows.withUnsafeBufferPointer { rows in
           for i in 0..<chunk.count {
             let r = lookup(v, s.scratch, i)
@@ -185,12 +191,15 @@ public func matchJoin(_ scan: Scan, key: Program, keys: JoinKeys, table: JoinTab
           }
         }
       }
+    } catch {
+      free(right)
+      throw error
     }
-    return JoinMatches(left: nil, right: right)
+    return JoinMatches(left: nil, right: try RowIndex(adopting: right, count: scan.rows.count, rowCount: rightRows))
   }
   let pairs = chunks.map { _ in ChunkPairs() }
   _ = try runPass(chunkCount: chunks.count, threads: threads, progress: progress,
-                  makeState: { ProbeState(scan.table, key) }) { (s: ProbeState, index: Int) throws(SFError) in
+                  makeState: { ProbeState(scan, key) }) { (s: ProbeState, index: Int) throws(SFError) in
     let chunk = chunks[index], p = pairs[index]
     let v = try s.evaluator.evaluate(chunk)
     if !isString { loadKeyBits(v, into: s.scratch) }
@@ -213,16 +222,20 @@ public func matchJoin(_ scan: Scan, key: Program, keys: JoinKeys, table: JoinTab
     }
   }
   let total = pairs.reduce(0) { $0 + $1.left.count }
-  var left = [Int64](), right = [Int64]()
-  left.reserveCapacity(total)
-  right.reserveCapacity(total)
+  let left = try allocateRows(total)
+  let right: UnsafeMutablePointer<Int64>
+  do throws(SFError) { right = try allocateRows(total) } catch { free(left); throw error }
+  var at = 0
   for p in pairs {
-    left += p.left
-    right += p.right
+    p.left.withUnsafeBufferPointer { if let b = $0.baseAddress { (left + at).initialize(from: b, count: $0.count) } }
+    p.right.withUnsafeBufferPointer { if let b = $0.baseAddress { (right + at).initialize(from: b, count: $0.count) } }
+    at += p.left.count
     p.left = []
     p.right = []
   }
-  return JoinMatches(left: left, right: right)
+  let leftIndex: RowIndex
+  do throws(SFError) { leftIndex = try RowIndex(adopting: left, count: total, rowCount: leftRows) } catch { free(right); throw error }
+  return JoinMatches(left: leftIndex, right: try RowIndex(adopting: right, count: total, rowCount: rightRows))
 }
 
 /// A fixed-width key vector as 64-bit patterns comparable across widths (canonicalBits,

@@ -1,0 +1,239 @@
+"""df.join against pandas.merge on random data: int keys of mixed widths, string keys
+(non-ASCII), categorical keys, duplicates, missing keys (which match each other, as in
+vaex and pandas), NaN values, left/inner/right, suffixes, filtered frames, and what
+runs on a joined frame (statistics, groupby, export, to_pandas_df)."""
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import swiftframe as sf
+
+WORDS = ["Zürich", "東京", "a", "", "ß-straße", "naïve", "b", "emoji 🙂"]
+
+
+def tables(seed, n_left=40_000, n_right=3_000, key="int", duplicates=False, left_key=pa.int32(), right_key=pa.int64()):
+    """(left, right) pyarrow tables. Keys: ints in a range wider than the right side's
+    (so some left rows match nothing), a few missing on both sides; the right keys are
+    unique unless `duplicates`. Each side has a row id (lid / rid), a float column with
+    NaN and missing values, and a string column."""
+    rng = np.random.default_rng(seed)
+    if duplicates:
+        right_ints = rng.integers(0, n_right // 3, n_right)
+    else:
+        right_ints = rng.permutation(n_right)
+    left_ints = rng.integers(-50, n_right + 50, n_left)
+
+    def keys(ints, missing_rows, typ):
+        mask = np.zeros(len(ints), dtype=bool)
+        mask[missing_rows] = True
+        if key == "int":
+            return pa.array(ints, type=typ, mask=mask)
+        words = [None if m else f"{WORDS[i % len(WORDS)]}-{i}" for i, m in zip(ints, mask)]
+        return pa.array(words, type=pa.string())
+
+    # One missing key on the right (two with duplicates), a few on the left.
+    right_missing = [7, 11] if duplicates else [7]
+    left_missing = rng.choice(n_left, 25, replace=False)
+    if not duplicates:
+        right_ints = np.where(np.isin(np.arange(n_right), right_missing), -10_000, right_ints)
+    x = rng.standard_normal(n_left)
+    x[rng.choice(n_left, 300, replace=False)] = np.nan
+    x_mask = np.zeros(n_left, dtype=bool)
+    x_mask[rng.choice(n_left, 200, replace=False)] = True
+    y = rng.standard_normal(n_right)
+    y[rng.choice(n_right, 40, replace=False)] = np.nan
+    left = pa.table({"lid": np.arange(n_left), "key": keys(left_ints, left_missing, left_key),
+                     "x": pa.array(x, mask=x_mask), "s": pa.array([WORDS[i % 8] for i in range(n_left)])})
+    right = pa.table({"rid": np.arange(n_right), "key": keys(right_ints, right_missing, right_key),
+                      "y": y, "t": pa.array([WORDS[(i * 3) % 8] for i in range(n_right)])})
+    return left, right
+
+
+def normalized(pdf, columns, order):
+    """`columns` of a pandas frame sorted by `order`, with missing values spelled one way
+    (NaN in numeric columns, None in object ones), on a fresh index."""
+    out = pdf[columns].copy()
+    for c in columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+        elif out[c].dtype.kind in "iuf":
+            out[c] = out[c].astype(np.float64)
+    return out.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def expected(left, right, how, on="key", suffixes=("", "_r")):
+    pl, pr = left.to_pandas(), right.to_pandas()
+    return pd.merge(pl, pr, on=on, how=how, suffixes=suffixes)
+
+
+def check(joined, want, columns, order=("lid", "rid")):
+    got = joined.to_pandas_df()
+    pd.testing.assert_frame_equal(normalized(got, columns, list(order)), normalized(want, columns, list(order)),
+                                  check_dtype=False)
+
+
+@pytest.mark.parametrize("how", ["left", "inner", "right"])
+@pytest.mark.parametrize("key", ["int", "string"])
+def test_unique_keys_match_pandas(how, key):
+    left, right = tables(1, key=key)
+    if how == "right":
+        # The hashed side is then the calling frame: make it the one with unique keys.
+        left, right = right, left
+    joined = sf.from_arrow(left).join(sf.from_arrow(right), on="key", how=how)
+    want = expected(left, right, how)
+    assert len(joined) == len(want)
+    check(joined, want, ["lid", "rid", "key", "x", "s", "y", "t"])
+
+
+@pytest.mark.parametrize("how", ["left", "inner", "right"])
+@pytest.mark.parametrize("key", ["int", "string"])
+def test_duplicate_keys_with_allow_duplication(how, key):
+    left, right = tables(2, key=key, duplicates=True, n_left=20_000)
+    if how == "right":
+        # The hashed side is then the left one: give it the duplicates.
+        left, right = right.rename_columns(["lid", "key", "x", "s"]), left.rename_columns(["rid", "key", "y", "t"])
+    l, r = sf.from_arrow(left), sf.from_arrow(right)
+    with pytest.raises(ValueError, match="allow_duplication"):
+        l.join(r, on="key", how=how)
+    joined = l.join(r, on="key", how=how, allow_duplication=True)
+    want = expected(left, right, how)
+    assert len(joined) == len(want)
+    check(joined, want, ["lid", "rid", "key", "x", "s", "y", "t"])
+    # Pairs come in the order of the streamed side's rows (pandas' order).
+    got = joined.to_pandas_df()
+    first = "rid" if how == "right" else "lid"
+    assert (np.diff(got[first].to_numpy()) >= 0).all()
+
+
+def test_int_keys_of_any_width_and_signedness():
+    for lt, rt in [(pa.int8(), pa.uint16()), (pa.uint8(), pa.int64()), (pa.int16(), pa.int32())]:
+        rng = np.random.default_rng(3)
+        lk = rng.integers(0, 120, 5000)
+        rk = rng.permutation(100)
+        left = pa.table({"lid": np.arange(5000), "a": pa.array(lk, type=lt)})
+        right = pa.table({"rid": np.arange(100), "b": pa.array(rk, type=rt)})
+        joined = sf.from_arrow(left).join(sf.from_arrow(right), left_on="a", right_on="b", how="inner")
+        want = pd.merge(left.to_pandas(), right.to_pandas(), left_on="a", right_on="b", how="inner")
+        check(joined, want, ["lid", "rid", "a", "b"])
+
+
+def test_uint64_high_values_match_no_negative_key():
+    left = sf.from_arrays(a=np.array([-1, 5, -9223372036854775808], dtype=np.int64))
+    right = sf.from_arrays(b=np.array([2**64 - 1, 5, 2**63], dtype=np.uint64), v=np.array([1.0, 2.0, 3.0]))
+    joined = left.join(right, left_on="a", right_on="b")
+    np.testing.assert_array_equal(np.ma.getmaskarray(joined.v.values), [True, False, True])
+    assert joined.v.values[1] == 2.0
+
+
+def test_missing_keys_match_each_other_as_in_vaex():
+    left = sf.from_arrow(pa.table({"k": pa.array([1, None, 3, 4]), "a": [0, 1, 2, 3]}))
+    right = sf.from_arrow(pa.table({"k": pa.array([None, 3, 1]), "b": [10.0, 20.0, 30.0]}))
+    joined = left.join(right, on="k")
+    assert joined.b.values.tolist() == [30.0, 10.0, 20.0, None]
+
+
+def test_float_keys_nan_matches_nan():
+    left = sf.from_arrays(k=np.array([1.0, np.nan, 2.0, -0.0]))
+    right = sf.from_arrays(k=np.array([np.nan, 2.0, 0.0]), b=np.array([1.0, 2.0, 3.0]))
+    assert left.join(right, on="k").b.values.tolist() == [None, 1.0, 2.0, 3.0]
+
+
+def test_categorical_key():
+    left, right = tables(4, key="string")
+    left = left.set_column(1, "key", left["key"].dictionary_encode())
+    joined = sf.from_arrow(left).join(sf.from_arrow(right), on="key")
+    check(joined, expected(left.cast(pa.schema([(f.name, pa.string() if f.name == "key" else f.type) for f in left.schema])),
+                           right, "left"), ["lid", "rid", "x", "y", "t"])
+
+
+def test_suffixes_and_name_clashes():
+    left, right = tables(5, n_left=3000, n_right=500)
+    right = right.append_column("x", pa.array(np.arange(500) * 0.5))
+    l, r = sf.from_arrow(left), sf.from_arrow(right)
+    with pytest.raises(ValueError, match="collision"):
+        l.join(r, on="key")
+    joined = l.join(r, on="key", lsuffix="_l", rsuffix="_r")
+    assert joined.column_names == ["lid", "key_l", "x_l", "s", "rid", "key_r", "y", "t", "x_r"]
+    want = pd.merge(left.to_pandas(), right.to_pandas(), on="key", how="left", suffixes=("_l", "_r"))
+    want["key_l"] = want["key_r"] = want["key"]
+    got = joined.to_pandas_df()
+    np.testing.assert_array_equal(got["key_l"].to_numpy(dtype=float), want["key_l"].to_numpy(dtype=float))
+    # key_r is the right side's key: missing where no right row matched.
+    matched = ~got["rid"].isna()
+    np.testing.assert_array_equal(got["key_r"][matched].to_numpy(dtype=float), got["key_l"][matched].to_numpy(dtype=float))
+    assert got["key_r"][~matched].isna().all()
+    check(joined, want, ["lid", "rid", "x_l", "x_r", "y", "t"])
+
+
+def test_filtered_frames():
+    left, right = tables(6)
+    l, r = sf.from_arrow(left), sf.from_arrow(right)
+    lf, rf = l[l.lid % 3 != 0], r[r.y > 0]
+    joined = lf.join(rf, on="key", how="left")
+    pl, pr = left.to_pandas(), right.to_pandas()
+    want = pd.merge(pl[pl.lid % 3 != 0], pr[pr.y > 0], on="key", how="left")
+    assert len(joined) == len(want)
+    check(joined, want, ["lid", "rid", "key", "x", "y", "t"])
+    inner = lf.join(rf, on="key", how="inner")
+    check(inner, pd.merge(pl[pl.lid % 3 != 0], pr[pr.y > 0], on="key", how="inner"), ["lid", "rid", "x", "y"])
+
+
+def test_virtual_columns_of_both_sides():
+    left, right = tables(7, n_left=5000, n_right=400)
+    l, r = sf.from_arrow(left), sf.from_arrow(right)
+    l["x2"] = l.x * 2
+    r["y3"] = r.y * 3 + r.rid
+    joined = l.join(r, on="key")
+    want = expected(left, right, "left")
+    want["x2"] = want["x"] * 2
+    want["y3"] = want["y"] * 3 + want["rid"]
+    check(joined, want, ["lid", "rid", "x2", "y3"])
+
+
+def test_renamed_right_virtual_column_follows_its_references():
+    l = sf.from_arrays(k=np.array([1, 2, 3]), y=np.array([0.5, 1.5, 2.5]))
+    r = sf.from_arrays(k=np.array([3, 1]), y=np.array([10.0, 20.0]))
+    r["z"] = r.y + 1
+    joined = l.join(r, on="k", rsuffix="_r")
+    # As in vaex: with a suffix, the right key is kept too (renamed).
+    assert joined.column_names == ["k", "y", "k_r", "y_r", "z"]
+    assert joined.z.values.tolist() == [21.0, None, 11.0]
+    assert joined.y.values.tolist() == [0.5, 1.5, 2.5]
+
+
+def test_statistics_groupby_and_export_on_joined_frame(tmp_path):
+    left, right = tables(8, key="string")
+    joined = sf.from_arrow(left).join(sf.from_arrow(right), on="key", how="inner")
+    want = expected(left, right, "inner")
+    assert joined.y.sum() == pytest.approx(np.nansum(want.y), rel=1e-12)
+    assert joined.count("y") == want.y.notna().sum()
+    assert joined.mean("x") == pytest.approx(want.x.mean(), rel=1e-12)
+    g = joined.groupby("t", agg={"n": sf.agg.count(), "m": sf.agg.mean("y")}).to_pandas_df()
+    pg = want.groupby("t").agg(n=("t", "size"), m=("y", "mean")).reset_index()
+    np.testing.assert_array_equal(g["t"].tolist(), pg["t"].tolist())
+    np.testing.assert_array_equal(g["n"], pg["n"])
+    np.testing.assert_allclose(g["m"], pg["m"], rtol=1e-12)
+    path = tmp_path / "joined.arrow"
+    joined.export_arrow(str(path))
+    back = sf.open(str(path)).to_pandas_df()
+    check(sf.open(str(path)), want, ["lid", "rid", "key", "x", "y", "t"])
+    assert len(back) == len(want)
+
+
+def test_errors_are_clear_exceptions():
+    l = sf.from_arrays(k=np.array([1, 2]), s=np.array(["a", "b"], dtype=object))
+    r = sf.from_arrays(k=np.array([1, 1]), v=np.array([1.0, 2.0]))
+    with pytest.raises(NameError):
+        l.join(r, on="nope")
+    with pytest.raises(NameError):
+        l.join(r, left_on="k", right_on="nope")
+    with pytest.raises(TypeError, match="key"):
+        l.join(r, left_on="s", right_on="k")
+    with pytest.raises(ValueError, match="allow_duplication"):
+        l.join(r, on="k")
+    with pytest.raises(ValueError, match="how"):
+        l.join(r, on="k", how="outer")
+    with pytest.raises(ValueError, match="collision"):
+        l.join(sf.from_arrays(k=np.array([1]), s=np.array([2.0])), on="k")
