@@ -237,3 +237,61 @@ def test_errors_are_clear_exceptions():
         l.join(r, on="k", how="outer")
     with pytest.raises(ValueError, match="collision"):
         l.join(sf.from_arrays(k=np.array([1]), s=np.array([2.0])), on="k")
+
+
+def test_left_renames_follow_in_virtual_columns_filter_and_selections():
+    left, right = tables(9, n_left=6000, n_right=800)
+    right = right.append_column("x", pa.array(np.arange(800) * 0.25))
+    l, r = sf.from_arrow(left), sf.from_arrow(right)
+    l["x2"] = l.x * 2
+    l.select(l.x > 0, name="pos")
+    lf = l[l.x < 1]
+    joined = lf.join(r, on="key", lsuffix="_l", rsuffix="_r")
+    pl, pr = left.to_pandas(), right.to_pandas()
+    want = pd.merge(pl[pl.x < 1], pr, on="key", how="left", suffixes=("_l", "_r"))
+    want["x2"] = want["x_l"] * 2
+    assert len(joined) == len(want)
+    check(joined, want, ["lid", "rid", "x_l", "x_r", "x2"])
+    # The selection still reads the left x (now x_l), not the right one.
+    assert joined.count(selection="pos") == (want.x_l > 0).sum()
+    with pytest.raises(NameError):
+        joined.sum("x")
+
+
+def test_right_virtual_column_on_the_dropped_key_reads_the_right_key():
+    l = sf.from_arrays(k=np.array([1, 2, 3]))
+    r = sf.from_arrays(k=np.array([3, 1]), v=np.array([1.0, 2.0]))
+    r["kk"] = r.k * 10
+    joined = l.join(r, on="k")
+    assert joined.column_names == ["k", "v", "kk"]
+    # The unmatched row has no right key: kk is missing there, not 20.
+    assert joined.kk.values.tolist() == [10, None, 30]
+
+
+def test_chained_joins_taken_and_sliced_frames():
+    left, right = tables(10, n_left=30_000, n_right=2000)
+    third = pa.table({"rid": np.arange(2000)[::-1].copy(), "w": np.arange(2000) * 1.5})
+    l, r, t = sf.from_arrow(left), sf.from_arrow(right), sf.from_arrow(third)
+    chained = l.join(r, on="key", how="inner").join(t, on="rid")
+    pl, pr, pt = left.to_pandas(), right.to_pandas(), third.to_pandas()
+    want = pd.merge(pd.merge(pl, pr, on="key", how="inner"), pt, on="rid", how="left")
+    check(chained, want, ["lid", "rid", "x", "y", "w"])
+    # A taken frame on both sides: its index composes with the join's.
+    positions = np.random.default_rng(0).permutation(len(left))[:5000]
+    taken = l.take(positions).join(r.take(np.arange(0, 2000, 2)), on="key", how="left")
+    want = pd.merge(pl.iloc[positions], pr.iloc[np.arange(0, 2000, 2)], on="key", how="left")
+    check(taken, want, ["lid", "rid", "x", "y"])
+    # A slice of the left frame.
+    sliced = l[100:20_100].join(r, on="key")
+    check(sliced, pd.merge(pl.iloc[100:20_100], pr, on="key", how="left"), ["lid", "rid", "x", "y"])
+
+
+def test_progress_and_cancel():
+    left, right = tables(11)
+    l, r = sf.from_arrow(left), sf.from_arrow(right)
+    seen = []
+    joined = l.join(r, on="key", progress=lambda f: seen.append(f) or True)
+    assert seen and seen[-1] == 1.0 and len(joined) == len(left)
+    with pytest.raises(KeyboardInterrupt):
+        l.join(r, on="key", progress=lambda f: False)
+    assert len(l.join(r, on="key")) == len(left)
