@@ -36,12 +36,23 @@ public struct JoinTable: Sendable {
   let rows: [Int64]
   /// Some key (missing included) is on more than one right row.
   public let hasDuplicates: Bool
+  /// Integer keys in a narrow range (at most 8 per key, and 2^27): per key - `low`, its
+  /// value (see `value(id:)`) or -1, so a probe is one array read instead of a hash probe.
+  let direct: [Int64]
+  let low: Int64
 
   var distinct: Int { isString ? strings.count : bits.count }
 
-  /// The rows' range of missing keys (empty when none is missing).
-  var missingRange: Range<Int> { starts[distinct]..<starts[distinct + 1] }
+  /// What a probe gives for key id `id`: the right row when keys are unique (each id has
+  /// one row, so `starts[id] == id`), else the id, whose rows the pairs then list.
+  func value(id: Int) -> Int64 { hasDuplicates ? Int64(id) : rows[id] }
+
+  /// The value of a missing key (-1 when no right key is missing).
+  var missingValue: Int64 { starts[distinct] == starts[distinct + 1] ? -1 : value(id: distinct) }
 }
+
+/// Integer keys spanning at most this many values (and 8 per key) are looked up directly.
+let directJoinSpan: Int64 = 1 << 27
 
 /// Keys of one chunk of the right side, gathered in parallel and hashed in chunk order.
 private final class GatheredKeys {
@@ -69,18 +80,24 @@ public func buildJoinTable(_ scan: Scan, key: Program, keys: JoinKeys, threads: 
     let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, chunk.count))
     defer { scratch.deallocate() }
     if !isString { loadKeyBits(v, into: scratch) }
+    // Local arrays, stored once: appending to the class's arrays checks exclusivity per row.
+    var rows: [Int64] = [], present: [Bool] = [], bits: [UInt64] = [], bytes: [UInt8] = [], ends: [Int] = []
+    rows.reserveCapacity(chunk.count)
+    present.reserveCapacity(chunk.count)
+    if isString { ends.reserveCapacity(chunk.count) } else { bits.reserveCapacity(chunk.count) }
     for i in 0..<chunk.count where keep.map({ $0[i] != 0 }) ?? true {
-      let present = v.isPresent(i)
-      if present && !isString && keys.rightHighNeverMatches && scratch[i] >> 63 != 0 { continue }
-      g.rows.append(Int64(chunk.row + i))
-      g.present.append(present)
+      let p = v.isPresent(i)
+      if p && !isString && keys.rightHighNeverMatches && scratch[i] >> 63 != 0 { continue }
+      rows.append(Int64(chunk.row + i))
+      present.append(p)
       if isString {
-        if present { g.bytes.append(contentsOf: v.string(i)) }
-        g.ends.append(g.bytes.count)
+        if p { bytes.append(contentsOf: v.string(i)) }
+        ends.append(bytes.count)
       } else {
-        g.bits.append(scratch[i])
+        bits.append(scratch[i])
       }
     }
+    (g.rows, g.present, g.bits, g.bytes, g.ends) = (rows, present, bits, bytes, ends)
   }
   let total = gathered.reduce(0) { $0 + $1.rows.count }
   guard total < Int(Int32.max) else { throw SFError(.argument, "the right side of a join has more than 2^31 rows") }
@@ -88,15 +105,19 @@ public func buildJoinTable(_ scan: Scan, key: Program, keys: JoinKeys, threads: 
   var bits = UInt64Set(), strings = ByteStringSet()
   var ids = [Int32](); ids.reserveCapacity(total)
   for g in gathered {
-    var start = 0
-    for j in 0..<g.rows.count {
-      defer { if isString { start = g.ends[j] } }
-      guard g.present[j] else { ids.append(-1); continue }
-      if isString {
-        let id = g.bytes.withUnsafeBytes { all in strings.insert(UnsafeRawBufferPointer(rebasing: all[start..<g.ends[j]])) }
-        ids.append(Int32(truncatingIfNeeded: id))
-      } else {
-        ids.append(Int32(truncatingIfNeeded: bits.insert(g.bits[j])))
+    let present = g.present, keyBits = g.bits, ends = g.ends
+    if isString {
+      g.bytes.withUnsafeBytes { all in
+        var start = 0
+        for j in 0..<present.count {
+          defer { start = ends[j] }
+          guard present[j] else { ids.append(-1); continue }
+          ids.append(Int32(truncatingIfNeeded: strings.insert(UnsafeRawBufferPointer(rebasing: all[start..<ends[j]]))))
+        }
+      }
+    } else {
+      for j in 0..<present.count {
+        ids.append(present[j] ? Int32(truncatingIfNeeded: bits.insert(keyBits[j])) : -1)
       }
     }
   }
@@ -109,7 +130,8 @@ public func buildJoinTable(_ scan: Scan, key: Program, keys: JoinKeys, threads: 
   var next = starts
   var k = 0
   for g in gathered {
-    for r in g.rows {
+    let gatheredRows = g.rows
+    for r in gatheredRows {
       let id = ids[k] < 0 ? distinct : Int(ids[k])
       rows[next[id]] = r
       next[id] += 1
@@ -117,8 +139,22 @@ public func buildJoinTable(_ scan: Scan, key: Program, keys: JoinKeys, threads: 
     }
   }
   let missing = starts[distinct + 1] - starts[distinct]
+  let duplicates = total - missing > distinct || missing > 1
+  // Integer keys in a narrow range: a direct table (values as signed, unsigned ones ≥ 2^63 excluded).
+  var direct: [Int64] = [], low: Int64 = 0
+  let integral = !isString && !keys.right.isFloat
+  if integral, distinct > 0, keys.right != .uint64 || bits.values.allSatisfy({ $0 >> 63 == 0 }) {
+    let values = bits.values.map { Int64(bitPattern: $0) }
+    let lo = values.min() ?? 0, hi = values.max() ?? 0
+    let (span, overflow) = hi.subtractingReportingOverflow(lo)
+    if !overflow, span < directJoinSpan, span < max(1 << 16, 8 * Int64(distinct)) {
+      direct = [Int64](repeating: -1, count: Int(span) + 1)
+      for (id, v) in values.enumerated() { direct[Int(v &- lo)] = duplicates ? Int64(id) : rows[id] }
+      low = lo
+    }
+  }
   return JoinTable(isString: isString, bits: bits, strings: strings, starts: starts, rows: rows,
-                   hasDuplicates: total - missing > distinct || missing > 1)
+                   hasDuplicates: duplicates, direct: direct, low: low)
 }
 
 /// The rows of a join, as logical rows of each side's scan: result row k reads left row
@@ -129,18 +165,58 @@ public struct JoinMatches: Sendable {
   public let right: RowIndex
 }
 
-/// Per-thread state of the probe: the chunk's key bits and, when the result is not one
-/// row per left row, each chunk's pairs (concatenated in chunk order at the end).
+/// Per-thread state of the probe: the chunk's key bits and each row's probe value.
 private final class ProbeState {
   let evaluator: Evaluator
-  let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: chunkRows)
+  let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: chunkRows)
+  let found = UnsafeMutablePointer<Int64>.allocate(capacity: chunkRows)
   init(_ scan: Scan, _ key: Program) { evaluator = Evaluator(scan: scan, program: key) }
-  deinit { scratch.deallocate() }
+  deinit {
+    bits.deallocate()
+    found.deallocate()
+  }
 }
 
+/// The pairs of one chunk when the result is not one row per left row.
 private final class ChunkPairs {
   var left: [Int64] = []
   var right: [Int64] = []
+}
+
+/// Looks up the keys `v` of one chunk: per row, `table.value(id:)` of its key or -1.
+private func probe(_ v: Vec, _ table: JoinTable, _ keys: JoinKeys, _ s: ProbeState, into out: UnsafeMutablePointer<Int64>) {
+  let n = v.count, missing = table.missingValue
+  if table.isString {
+    for i in 0..<n {
+      if !v.isPresent(i) { out[i] = missing; continue }
+      out[i] = table.strings.find(v.string(i)).map { table.value(id: $0) } ?? -1
+    }
+    return
+  }
+  loadKeyBits(v, into: s.bits)
+  let bits = s.bits
+  if !table.direct.isEmpty {
+    table.direct.withUnsafeBufferPointer { direct in
+      let low = table.low, span = UInt64(direct.count)
+      for i in 0..<n {
+        // Left uint64 keys ≥ 2^63 read as negative here and fall outside the range.
+        let d = UInt64(bitPattern: Int64(bitPattern: bits[i]) &- low)
+        out[i] = d < span && !(keys.leftHighNeverMatches && bits[i] >> 63 != 0) ? direct[Int(d)] : -1
+      }
+    }
+  } else {
+    let set = table.bits
+    table.rows.withUnsafeBufferPointer { rows in
+      for i in 0..<n {
+        if keys.leftHighNeverMatches && bits[i] >> 63 != 0 { out[i] = -1; continue }
+        guard let id = set.find(bits[i]) else { out[i] = -1; continue }
+        out[i] = table.hasDuplicates ? Int64(id) : rows[id]
+      }
+    }
+  }
+  if let valid = v.valid {
+    for i in 0..<n where valid[i] == 0 { out[i] = missing }
+  }
 }
 
 /// Streams the key `key` over every row of `scan` (its filter is not applied: the
@@ -154,42 +230,16 @@ public func matchJoin(_ scan: Scan, key: Program, keys: JoinKeys, table: JoinTab
   scan.adviseSequential()
   let leftRows = scan.sources[0].rowCount
   let chunks = scan.chunks
-  let isString = table.isString
-  let missing = table.missingRange
   let first = scan.rows.lowerBound
-  let direct = !inner && !table.hasDuplicates
-  // The right rows of one left key (an empty range: no match).
-  @inline(__always) func lookup(_ v: Vec, _ bits: UnsafePointer<UInt64>, _ i: Int) -> Range<Int> {
-    guard v.isPresent(i) else { return missing }
-    let id: Int?
-    if isString {
-      id = table.strings.find(v.string(i))
-    } else if keys.leftHighNeverMatches && bits[i] >> 63 != 0 {
-      id = nil
-    } else {
-      id = table.bits.find(bits[i])
-    }
-    guard let id else { return 0..<0 }
-    return table.starts[id]..<table.starts[id + 1]
-  }
-  if direct {
+  if !inner && !table.hasDuplicates {
     // One result per left row, written in place: no pairs kept.
     let right = try allocateRows(scan.rows.count)
-    right.initialize(repeating: -1, count: scan.rows.count)
     let shared = SharedRows(right)
     do throws(SFError) {
       _ = try runPass(chunkCount: chunks.count, threads: threads, progress: progress,
                       makeState: { ProbeState(scan, key) }) { (s: ProbeState, index: Int) throws(SFError) in
         let chunk = chunks[index]
-        let v = try s.evaluator.evaluate(chunk)
-        if !isString { loadKeyBits(v, into: s.scratch) }
-        let dst = shared.pointer + (chunk.row - first)
-        table.rows.withUnsafeBufferPointer { rows in
-          for i in 0..<chunk.count {
-            let r = lookup(v, s.scratch, i)
-            if !r.isEmpty { dst[i] = rows[r.lowerBound] }
-          }
-        }
+        probe(try s.evaluator.evaluate(chunk), table, keys, s, into: shared.pointer + (chunk.row - first))
       }
     } catch {
       free(right)
@@ -201,21 +251,25 @@ public func matchJoin(_ scan: Scan, key: Program, keys: JoinKeys, table: JoinTab
   _ = try runPass(chunkCount: chunks.count, threads: threads, progress: progress,
                   makeState: { ProbeState(scan, key) }) { (s: ProbeState, index: Int) throws(SFError) in
     let chunk = chunks[index], p = pairs[index]
-    let v = try s.evaluator.evaluate(chunk)
-    if !isString { loadKeyBits(v, into: s.scratch) }
+    probe(try s.evaluator.evaluate(chunk), table, keys, s, into: s.found)
     p.left.reserveCapacity(inner ? chunk.count / 2 : chunk.count)
     p.right.reserveCapacity(inner ? chunk.count / 2 : chunk.count)
     table.rows.withUnsafeBufferPointer { rows in
-      for i in 0..<chunk.count {
-        let r = lookup(v, s.scratch, i)
-        if r.isEmpty {
-          if inner { continue }
-          p.left.append(Int64(chunk.row + i))
-          p.right.append(-1)
-        } else {
-          for j in r {
+      table.starts.withUnsafeBufferPointer { starts in
+        for i in 0..<chunk.count {
+          let f = s.found[i]
+          if f < 0 {
+            if inner { continue }
             p.left.append(Int64(chunk.row + i))
-            p.right.append(rows[j])
+            p.right.append(-1)
+          } else if !table.hasDuplicates {
+            p.left.append(Int64(chunk.row + i))
+            p.right.append(f)
+          } else {
+            for j in starts[Int(f)]..<starts[Int(f) + 1] {
+              p.left.append(Int64(chunk.row + i))
+              p.right.append(rows[j])
+            }
           }
         }
       }
