@@ -131,8 +131,8 @@ int32_t sf_frame_open_many(int32_t n, const char* const* paths, sf_frame** out);
  * selection differ, a sliced frame, schemas differ). */
 int32_t sf_frame_concat(int32_t n, const sf_frame* const* frames, sf_frame** out);
 
-/* `left` joined with `right` on the expressions `left_on` and `right_on` (copied), as
- * vaex's df.join: `how` is "left" (every left row), "inner" (matched rows) or "right"
+/* `left` joined with `right` on the expressions `left_on` and `right_on` (copied; both
+ * NULL: row k of `left` beside the k-th filtered row of `right`), as vaex's df.join: `how` is "left" (every left row), "inner" (matched rows) or "right"
  * (right.join(left) with the suffixes swapped); names in both frames get `lsuffix` /
  * `rsuffix` (copied; they must differ then); a key on several rows of the hashed side
  * is an error unless `allow_duplication` is non-zero. The right side is hashed and the

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// df.join as vaex has it: the right frame's key hashed, the left frame's key streamed
 /// in one pass, and the result a lazy frame over both tables, each read through a row
 /// index (DataFrame+Rows.swift): nothing of either table is copied.
@@ -5,7 +9,7 @@ extension DataFrame {
   public enum JoinHow: String, Sendable { case left, inner, right }
 
   /// This frame joined with `other` on `leftOn`/`rightOn` (or `on` for both: names or
-  /// expressions). `left` keeps every row of this frame (right columns missing where
+  /// expressions; without any, row k beside the right frame's k-th row, as in vaex). `left` keeps every row of this frame (right columns missing where
   /// nothing matches), `inner` only matched rows, `right` is `other.join(self)` with the
   /// suffixes swapped. Missing keys match missing keys, as in vaex and pandas.
   ///
@@ -23,26 +27,32 @@ extension DataFrame {
       return try other.join(self, on: on, leftOn: rightOn, rightOn: leftOn, how: .left, lsuffix: rsuffix, rsuffix: lsuffix,
                             allowDuplication: allowDuplication, threads: threads, progress: progress)
     }
-    guard let leftKey = leftOn ?? on, let rightKey = rightOn ?? on else {
-      throw .argument("join needs a key: on=, or left_on= and right_on= (joining row by row is not supported)")
-    }
+    let leftKey = leftOn ?? on, rightKey = rightOn ?? on
+    guard (leftKey == nil) == (rightKey == nil) else { throw .argument("join needs both left_on= and right_on= (or on=)") }
     let sl = snapshot, sr = other.snapshot
-    let lk = try compile(leftKey, sl), rk = try other.compile(rightKey, sr)
-    let keys = try JoinKeys(left: lk.dtype, right: rk.dtype)
+    // Keys first, so an unknown key or keys that cannot match are reported before any name clash.
+    let lk = try leftKey.map { k throws(SFError) in try compile(k, sl) }
+    let rk = try rightKey.map { k throws(SFError) in try other.compile(k, sr) }
+    let keys = try lk.flatMap { l throws(SFError) in try rk.map { r throws(SFError) in try JoinKeys(left: l.dtype, right: r.dtype) } }
     let names = try JoinNames(left: self, sl, right: other, sr, leftKey: leftKey, rightKey: rightKey,
                               lsuffix: lsuffix, rsuffix: rsuffix)
-    // Two passes: hashing the (smaller) right side, then streaming the left.
-    let build = progress.map { p in { (f: Double) in p(0.2 * f) } }
-    let probe = progress.map { p in { (f: Double) in p(0.2 + 0.8 * f) } }
-    let rightScan = try other.scan(sr)
-    let table = try buildJoinTable(rightScan, key: rk, keys: keys, threads: threads, progress: build)
-    if table.hasDuplicates && !allowDuplication {
-      throw .argument("this join would duplicate rows (a key is on several rows of the right frame); "
-                      + "pass allow_duplication=True to allow it")
-    }
     let leftScan = try scan(sl).over(sl.rows, filter: nil)
-    let m = try matchJoin(leftScan, key: lk, keys: keys, table: table, inner: how == .inner,
-                          rightRows: rightScan.sources[0].rowCount, threads: threads, progress: probe)
+    let rightScan = try other.scan(sr)
+    let m: JoinMatches
+    if let lk, let rk, let keys {
+      // Two passes: hashing the (smaller) right side, then streaming the left.
+      let build = progress.map { p in { (f: Double) in p(0.2 * f) } }
+      let probe = progress.map { p in { (f: Double) in p(0.2 + 0.8 * f) } }
+      let table = try buildJoinTable(rightScan, key: rk, keys: keys, threads: threads, progress: build)
+      if table.hasDuplicates && !allowDuplication {
+        throw .argument("this join would duplicate rows (a key is on several rows of the right frame); "
+                        + "pass allow_duplication=True to allow it")
+      }
+      m = try matchJoin(leftScan, key: lk, keys: keys, table: table, inner: how == .inner,
+                        rightRows: rightScan.sources[0].rowCount, threads: threads, progress: probe)
+    } else {
+      m = try rowByRow(leftRows: sl.rows.count, rightScan, threads: threads, progress: progress)
+    }
     var next = sl
     let leftSources = [RowSource(table: self.table, index: sl.index)] + sl.joined
     let rightSources = [RowSource(table: other.table, index: sr.index)] + sr.joined
@@ -67,6 +77,26 @@ extension DataFrame {
     try names.apply(to: &next, leftState: sl, rightState: sr)
     return DataFrame(table: self.table, state: next)
   }
+}
+
+/// Without a key, as in vaex: row k of the left frame (its filter ignored, and kept)
+/// beside the k-th row the right frame's filter keeps; the counts must agree.
+private func rowByRow(leftRows n: Int, _ right: Scan, threads: Int, progress: ProgressHandler?) throws(SFError) -> JoinMatches {
+  let counts = try filteredCounts(right, threads: threads, progress: progress)
+  let m = counts.reduce(0, +)
+  guard m == n else {
+    throw .argument("joining without a key puts rows side by side: the left frame has \(n) rows (its filter "
+                    + "ignored) and the right frame \(m); pass on= or left_on= and right_on=")
+  }
+  let rows = try allocateRows(n)
+  for k in 0..<n { rows[k] = Int64(k) }
+  do throws(SFError) {
+    try logicalRows(right, counts: counts, positions: rows, count: n, threads: threads, progress: progress)
+  } catch {
+    free(rows)
+    throw error
+  }
+  return JoinMatches(left: nil, right: try RowIndex(adopting: rows, count: n, rowCount: right.sources[0].rowCount))
 }
 
 /// The index of `source` read at logical rows `rows` (-1, an unmatched row, stays -1):
@@ -97,13 +127,14 @@ private struct JoinNames {
   let shift: Int
 
   init(left: DataFrame, _ sl: DataFrame.FrameState, right: DataFrame, _ sr: DataFrame.FrameState,
-       leftKey: String, rightKey: String, lsuffix: String, rsuffix: String) throws(SFError) {
+       leftKey: String?, rightKey: String?, lsuffix: String, rsuffix: String) throws(SFError) {
     leftStored = left.storedNames(sl)
     rightStored = right.storedNames(sr)
     shift = leftStored.count
     let leftAll = leftStored + sl.virtuals.map(\.name), rightAll = rightStored + sr.virtuals.map(\.name)
     let leftSet = Set(leftAll), rightSet = Set(rightAll)
-    let dropKey = leftKey == rightKey && lsuffix == rsuffix && leftSet.contains(leftKey) && rightSet.contains(rightKey)
+    let dropKey = leftKey != nil && leftKey == rightKey && lsuffix == rsuffix
+      && leftSet.contains(leftKey ?? "") && rightSet.contains(rightKey ?? "")
     var clashes: [String] = []
     var seen = Set<String>()
     for name in rightAll where leftSet.contains(name) && !(dropKey && name == rightKey) && seen.insert(name).inserted {
@@ -130,7 +161,7 @@ private struct JoinNames {
     rightMap = rm.filter { $0.key != $0.value }
     leftVisible = left.columnNames
     rightVisible = right.columnNames.filter { !(dropKey && $0 == rightKey) }
-    if dropKey {
+    if dropKey, let rightKey {
       let node: Node
       if let v = sr.virtuals.last(where: { $0.name == rightKey }) {
         node = v.node.renamed(rightMap, shift: leftStored.count)

@@ -12,7 +12,8 @@ public func sfFrameJoin(_ left: OpaquePointer?, _ right: OpaquePointer?, _ leftO
     guard let h = DataFrame.JoinHow(rawValue: kind) else {
       throw .argument("join type not supported: how='\(kind)', only 'left', 'inner' and 'right'")
     }
-    out.pointee = retained(try l.join(r, leftOn: try string(leftOn, "left_on"), rightOn: try string(rightOn, "right_on"),
+    let lo = leftOn == nil ? nil : try string(leftOn, "left_on"), ro = rightOn == nil ? nil : try string(rightOn, "right_on")
+    out.pointee = retained(try l.join(r, leftOn: lo, rightOn: ro,
                                       how: h, lsuffix: try string(lsuffix, "lsuffix"), rsuffix: try string(rsuffix, "rsuffix"),
                                       allowDuplication: allowDuplication != 0, progress: progressHandler(progress, ctx)))
   }

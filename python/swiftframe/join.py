@@ -11,7 +11,8 @@ from ._native import encode, lib
 def join(df, other, on=None, left_on=None, right_on=None, lsuffix="", rsuffix="", how="left",
          allow_duplication=False, progress=None):
     """`df` joined with `other` on `on` (a column name or expression of both frames), or
-    on `left_on` of `df` and `right_on` of `other`.
+    on `left_on` of `df` and `right_on` of `other`; without a key, row k of `df` (its
+    filter ignored) beside the k-th row of `other` (after its filter), as in vaex.
 
     how: "left" keeps every row of `df` (the right columns missing where no row of
     `other` matches), "inner" only matched rows, "right" every row of `other` (as
@@ -30,11 +31,12 @@ def join(df, other, on=None, left_on=None, right_on=None, lsuffix="", rsuffix=""
         raise ValueError(f"join type not supported: how={how!r}, only 'left', 'inner' and 'right'")
     left_on = on if left_on is None else left_on
     right_on = on if right_on is None else right_on
-    if left_on is None or right_on is None:
-        raise ValueError("join needs a key: on=, or left_on= and right_on= (joining row by row is not supported)")
+    if (left_on is None) != (right_on is None):
+        raise ValueError("join needs both left_on= and right_on= (or on=)")
+    key = (lambda e: None if e is None else encode(_text(e)))
     out = ctypes.c_void_p()
     callback, errors = _native.progress_callback(progress)
-    _native.check_pass(lib.sf_frame_join(df._handle, other._handle, encode(_text(left_on)), encode(_text(right_on)),
+    _native.check_pass(lib.sf_frame_join(df._handle, other._handle, key(left_on), key(right_on),
                                          encode(how), encode(lsuffix), encode(rsuffix), int(bool(allow_duplication)),
                                          callback, None, ctypes.byref(out)), errors)
     # The joined frame reads both frames' arrays (numpy inputs): keep them alive.

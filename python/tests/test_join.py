@@ -30,6 +30,8 @@ def tables(seed, n_left=40_000, n_right=3_000, key="int", duplicates=False, left
         mask[missing_rows] = True
         if key == "int":
             return pa.array(ints, type=typ, mask=mask)
+        if key == "sparse":  # spread over a wide range: hashed, not looked up directly
+            return pa.array(ints.astype(np.int64) * 1_000_003 - 7, type=pa.int64(), mask=mask)
         words = [None if m else f"{WORDS[i % len(WORDS)]}-{i}" for i, m in zip(ints, mask)]
         return pa.array(words, type=pa.string())
 
@@ -75,7 +77,7 @@ def check(joined, want, columns, order=("lid", "rid")):
 
 
 @pytest.mark.parametrize("how", ["left", "inner", "right"])
-@pytest.mark.parametrize("key", ["int", "string"])
+@pytest.mark.parametrize("key", ["int", "sparse", "string"])
 def test_unique_keys_match_pandas(how, key):
     left, right = tables(1, key=key)
     if how == "right":
@@ -88,7 +90,7 @@ def test_unique_keys_match_pandas(how, key):
 
 
 @pytest.mark.parametrize("how", ["left", "inner", "right"])
-@pytest.mark.parametrize("key", ["int", "string"])
+@pytest.mark.parametrize("key", ["int", "sparse", "string"])
 def test_duplicate_keys_with_allow_duplication(how, key):
     left, right = tables(2, key=key, duplicates=True, n_left=20_000)
     if how == "right":
@@ -295,3 +297,16 @@ def test_progress_and_cancel():
     with pytest.raises(KeyboardInterrupt):
         l.join(r, on="key", progress=lambda f: False)
     assert len(l.join(r, on="key")) == len(left)
+
+
+def test_without_key_rows_go_side_by_side_as_in_vaex():
+    l = sf.from_arrays(a=np.arange(5), x=np.arange(5) * 1.0)
+    b = np.arange(10) * 10
+    r = sf.from_arrays(b=b, x=b * 0.5)
+    joined = l.join(r[r.b % 20 != 0], rsuffix="_r")  # the right filter keeps 5 rows
+    assert joined.column_names == ["a", "x", "b", "x_r"]
+    np.testing.assert_array_equal(joined.b.values, b[b % 20 != 0])
+    np.testing.assert_array_equal(joined.x_r.values, b[b % 20 != 0] * 0.5)
+    np.testing.assert_array_equal(joined.x.values, np.arange(5) * 1.0)
+    with pytest.raises(ValueError, match="side by side"):
+        l.join(r, rsuffix="_r")

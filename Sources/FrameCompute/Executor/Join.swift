@@ -163,6 +163,11 @@ public func buildJoinTable(_ scan: Scan, key: Program, keys: JoinKeys, threads: 
 public struct JoinMatches: Sendable {
   public let left: RowIndex?
   public let right: RowIndex
+
+  public init(left: RowIndex?, right: RowIndex) {
+    self.left = left
+    self.right = right
+  }
 }
 
 /// Per-thread state of the probe: the chunk's key bits and each row's probe value.
