@@ -210,6 +210,16 @@ int32_t sf_frame_slice(const sf_frame* frame, int64_t start, int64_t stop, sf_fr
 int32_t sf_frame_take(const sf_frame* frame, const int64_t* indices, int64_t n, sf_progress progress, void* ctx,
                       sf_frame** out);
 
+/* A new frame of the rows (after the filter) sorted by the n key expressions `keys`,
+ * the first most significant, ascending where ascending[i] != 0: stable, missing values
+ * and NaN last. A row index into the same data; memory holds the index and the keys,
+ * not the other columns. keys and ascending are read during the call only; progress
+ * may be NULL. On SF_OK *out is owned by the caller: release it with sf_frame_release().
+ * Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE, SF_ERR_NOMEM,
+ * SF_ERR_IO, SF_ERR_CANCELLED. */
+int32_t sf_frame_sort(const sf_frame* frame, int32_t n, const char* const* keys, const uint8_t* ascending,
+                      sf_progress progress, void* ctx, sf_frame** out);
+
 /* Number of rows after the filter (a pass the first time for a filtered frame),
  * written to the caller's *out. progress may be NULL. Errors: SF_ERR_ARGUMENT,
  * SF_ERR_IO, SF_ERR_CANCELLED. */

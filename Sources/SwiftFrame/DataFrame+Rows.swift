@@ -14,53 +14,61 @@ extension DataFrame {
   public func take(_ positions: UnsafeBufferPointer<Int64>, progress: ProgressHandler? = nil) throws(SFError) -> DataFrame {
     let s = snapshot
     let n = try length(progress: progress)
-    let logical = try allocateRows(positions.count)
-    defer { free(logical) }
+    let rows = try allocateRows(positions.count)
     for (k, p) in positions.enumerated() {
       let q = p < 0 ? p + Int64(n) : p
       guard q >= 0, q < Int64(n) else {
+        free(rows)
         throw .argument("index \(p) is out of bounds for a frame of \(n) rows")
       }
-      logical[k] = q
+      rows[k] = q
     }
-    try resolveLogicalRows(logical, count: positions.count, s, progress: progress)
-    return try reindexed(logical: UnsafeBufferPointer(start: logical, count: positions.count), s)
+    return try reindexed(adoptingPositions: rows, count: positions.count, s, progress: progress)
   }
 
-  /// Turns positions among the filtered rows (in place, each in 0 ..< length) into
-  /// logical rows: the row range's start added, and through the filter's per-chunk counts
-  /// one pass over just the chunks holding requested positions.
-  func resolveLogicalRows(_ rows: UnsafeMutablePointer<Int64>, count n: Int, _ s: FrameState,
-                          progress: ProgressHandler?) throws(SFError) {
-    let scan = try self.scan(s)
-    guard scan.filter != nil else {
-      let start = Int64(s.rows.lowerBound)
-      for k in 0..<n { rows[k] += start }
-      return
-    }
-    try logicalRows(scan, counts: try filterCounts(progress: progress), positions: rows, count: n, progress: progress)
-  }
-
-  /// A frame over logical rows `logical` of this frame's state `s` (in 0 ..< the
-  /// sources' row count): each source's index composed with them; no filter.
-  func reindexed(logical: UnsafeBufferPointer<Int64>, _ s: FrameState) throws(SFError) -> DataFrame {
-    func compose(_ source: RowSource) throws(SFError) -> RowIndex {
-      let out = try allocateRows(logical.count)
-      if let index = source.index {
-        for (k, r) in logical.enumerated() { out[k] = index[Int(r)] }
-      } else if let base = logical.baseAddress {
-        out.initialize(from: base, count: logical.count)
+  /// A frame over the rows at `positions` (malloc'd, n of them, each in 0 ..< length
+  /// after the filter; consumed: it becomes the new index when it can) of this frame's
+  /// state `s`: each source's index composed with them; no filter.
+  func reindexed(adoptingPositions rows: UnsafeMutablePointer<Int64>, count n: Int, _ s: FrameState,
+                 progress: ProgressHandler?) throws(SFError) -> DataFrame {
+    do throws(SFError) {
+      let scan = try self.scan(s)
+      if scan.filter == nil {
+        let start = Int64(s.rows.lowerBound)
+        if start != 0 { for k in 0..<n { rows[k] += start } }
+      } else {
+        try logicalRows(scan, counts: try filterCounts(progress: progress), positions: rows, count: n, progress: progress)
       }
-      return try RowIndex(adopting: out, count: logical.count, rowCount: source.table.rowCount)
+    } catch {
+      free(rows)
+      throw error
+    }
+    // Joined sources first (copies), then the table's own index composed in place.
+    var joined: [RowSource] = []
+    for j in s.joined {
+      let out: UnsafeMutablePointer<Int64>
+      do throws(SFError) { out = try allocateRows(n) } catch { free(rows); throw error }
+      if let index = j.index {
+        for k in 0..<n { out[k] = index[Int(rows[k])] }
+      } else {
+        out.initialize(from: rows, count: n)
+      }
+      do throws(SFError) {
+        joined.append(RowSource(table: j.table, index: try RowIndex(adopting: out, count: n, rowCount: j.table.rowCount)))
+      } catch {
+        free(rows)
+        throw error
+      }
+    }
+    if let index = s.index {
+      for k in 0..<n { rows[k] = index[Int(rows[k])] }
     }
     var next = s
-    next.index = try compose(RowSource(table: table, index: s.index))
-    var joined: [RowSource] = []
-    for j in s.joined { joined.append(RowSource(table: j.table, index: try compose(j))) }
+    next.index = try RowIndex(adopting: rows, count: n, rowCount: table.rowCount)
     next.joined = joined
     next.filter = nil
     next.counts = nil
-    next.rows = 0..<logical.count
+    next.rows = 0..<n
     return DataFrame(table: table, state: next)
   }
 }

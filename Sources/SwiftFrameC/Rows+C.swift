@@ -12,3 +12,19 @@ public func sfFrameTake(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int64
     out.pointee = retained(try f.take(positions, progress: progressHandler(progress, ctx)))
   }
 }
+
+@_cdecl("sf_frame_sort")
+public func sfFrameSort(_ handle: OpaquePointer?, _ n: Int32, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
+                        _ ascending: UnsafePointer<UInt8>?, _ progress: sf_progress?, _ ctx: UnsafeMutableRawPointer?,
+                        _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), out = try output(out)
+    guard n > 0, keys != nil, ascending != nil else { throw .argument("keys or ascending is NULL, or n is not positive") }
+    var names: [String] = [], flags: [Bool] = []
+    for i in 0..<Int(n) {
+      names.append(try string(keys![i], "keys[\(i)]"))
+      flags.append(ascending![i] != 0)
+    }
+    out.pointee = retained(try f.sorted(by: names, ascending: flags, progress: progressHandler(progress, ctx)))
+  }
+}

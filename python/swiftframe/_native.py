@@ -106,6 +106,7 @@ _SIGNATURES = {
     "sf_frame_select_columns": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_p)]),
     "sf_frame_slice": (_i32, [_p, _i64, _i64, ctypes.POINTER(_p)]),
     "sf_frame_take": (_i32, [_p, _p, _i64, PROGRESS, _p, ctypes.POINTER(_p)]),
+    "sf_frame_sort": (_i32, [_p, _i32, ctypes.POINTER(_s), _p, PROGRESS, _p, ctypes.POINTER(_p)]),
     "sf_frame_length": (_i32, [_p, PROGRESS, _p, ctypes.POINTER(_i64)]),
     "sf_frame_unique": (_i32, [_p, _s, PROGRESS, _p, ctypes.POINTER(_p)]),
     "sf_frame_category_labels": (_i32, [_p, _s, ctypes.POINTER(_i64), ctypes.POINTER(_p)]),

@@ -8,6 +8,11 @@ import numpy as np
 
 from . import _native
 from ._native import lib
+from .expression import Expression, column_ref
+
+
+def _text(expression):
+    return expression.expression if isinstance(expression, Expression) else str(expression)
 
 
 def _random_state(random_state):
@@ -77,3 +82,24 @@ class Rows:
     def shuffle(self, random_state=None):
         """All rows in a random order (the same for the same `random_state`), as vaex's."""
         return self.sample(frac=1, random_state=random_state)
+
+    def sort(self, by, ascending=True, progress=None):
+        """The rows sorted by `by` (a column name or expression, or a list of them, the
+        first most significant), as vaex's sort: `ascending` one flag or one per key;
+        stable, missing values and NaN last. Lazy over the same data: memory holds a
+        row index and the keys, never the other columns."""
+        keys = list(by) if isinstance(by, (list, tuple)) else [by]
+        if not keys:
+            raise ValueError("sort needs at least one key")
+        flags = list(ascending) if isinstance(ascending, (list, tuple)) else [ascending] * len(keys)
+        if len(flags) != len(keys):
+            raise ValueError(f"ascending has {len(flags)} flags for {len(keys)} keys")
+        names = set(self.column_names)
+        texts = [column_ref(k) if isinstance(k, str) and k in names else _text(k) for k in keys]
+        order = (ctypes.c_uint8 * len(flags))(*[1 if f else 0 for f in flags])
+        callback, errors = _native.progress_callback(progress)
+        out = ctypes.c_void_p()
+        status = lib.sf_frame_sort(self._handle, len(texts), _native.strings(texts), order, callback, None,
+                                   ctypes.byref(out))
+        _native.check_pass(status, errors)
+        return type(self)(out.value, self._keep)
