@@ -283,6 +283,13 @@ def test_chained_joins_taken_and_sliced_frames():
     taken = l.take(positions).join(r.take(np.arange(0, 2000, 2)), on="key", how="left")
     want = pd.merge(pl.iloc[positions], pr.iloc[np.arange(0, 2000, 2)], on="key", how="left")
     check(taken, want, ["lid", "rid", "x", "y"])
+    # A sorted frame (an index of its own), then sliced, on the left; a sorted right side.
+    by_x = l.sort("x").join(r.sort("y", ascending=False), on="key", how="inner")
+    check(by_x, pd.merge(pl, pr, on="key", how="inner"), ["lid", "rid", "x", "y"])
+    xs = by_x.x.values.compressed()
+    assert (np.diff(xs[~np.isnan(xs)]) >= 0).all()  # the inner join keeps the sorted order
+    head = l.sort("x")[:1000].join(r, on="key")
+    check(head, pd.merge(pl.sort_values("x", kind="stable").iloc[:1000], pr, on="key", how="left"), ["lid", "rid", "x", "y"])
     # A slice of the left frame.
     sliced = l[100:20_100].join(r, on="key")
     check(sliced, pd.merge(pl.iloc[100:20_100], pr, on="key", how="left"), ["lid", "rid", "x", "y"])
