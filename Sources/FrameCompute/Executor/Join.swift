@@ -40,8 +40,8 @@ public struct JoinTable: Sendable {
   /// value (see `value(id:)`) or -1, so a probe is one array read instead of a hash probe.
   let direct: [Int64]
   let low: Int64
-
-  var distinct: Int { isString ? strings.count : bits.count }
+  /// Distinct keys (ids 0 ..< distinct; missing keys are id `distinct`).
+  let distinct: Int
 
   /// What a probe gives for key id `id`: the right row when keys are unique (each id has
   /// one row, so `starts[id] == id`), else the id, whose rows the pairs then list.
@@ -153,8 +153,9 @@ public func buildJoinTable(_ scan: Scan, key: Program, keys: JoinKeys, threads: 
       low = lo
     }
   }
-  return JoinTable(isString: isString, bits: bits, strings: strings, starts: starts, rows: rows,
-                   hasDuplicates: duplicates, direct: direct, low: low)
+  // With a direct table the hash set is not needed any more: let its memory go.
+  return JoinTable(isString: isString, bits: direct.isEmpty ? bits : UInt64Set(), strings: strings, starts: starts,
+                   rows: rows, hasDuplicates: duplicates, direct: direct, low: low, distinct: distinct)
 }
 
 /// The rows of a join, as logical rows of each side's scan: result row k reads left row
