@@ -317,3 +317,14 @@ def test_without_key_rows_go_side_by_side_as_in_vaex():
     np.testing.assert_array_equal(joined.x.values, np.arange(5) * 1.0)
     with pytest.raises(ValueError, match="side by side"):
         l.join(r, rsuffix="_r")
+
+
+def test_datetime_and_large_string_keys():
+    t = np.array(["2024-01-01T00:00:01", "2024-01-02", "NaT", "2024-03-01"], dtype="datetime64[s]")
+    l = sf.from_arrow(pa.table({"t": pa.array(t), "s": pa.array(["é", "b", None, "z"], type=pa.large_string())}))
+    r = sf.from_arrow(pa.table({"t": pa.array(t[[3, 2, 0]]), "u": pa.array(["z", None, "é"]), "v": [1.0, 2.0, 3.0]}))
+    assert l.join(r, on="t", rsuffix="_r").v.values.tolist() == [3.0, None, 2.0, 1.0]
+    assert l.join(r, left_on="s", right_on="u", rsuffix="_r").v.values.tolist() == [3.0, None, 2.0, 1.0]
+    other_unit = sf.from_arrow(pa.table({"t": pa.array(t.astype("datetime64[ms]")), "v": [1.0, 2.0, 3.0, 4.0]}))
+    with pytest.raises(TypeError, match="key"):
+        l.join(other_unit, on="t", rsuffix="_r")
