@@ -9,9 +9,10 @@ extension DataFrame {
   public enum JoinHow: String, Sendable { case left, inner, right }
 
   /// This frame joined with `other` on `leftOn`/`rightOn` (or `on` for both: names or
-  /// expressions; without any, row k beside the right frame's k-th row, as in vaex). `left` keeps every row of this frame (right columns missing where
-  /// nothing matches), `inner` only matched rows, `right` is `other.join(self)` with the
-  /// suffixes swapped. Missing keys match missing keys, as in vaex and pandas.
+  /// expressions; without any, row k beside the right frame's k-th row, as in vaex).
+  /// `left` keeps every row of this frame (right columns missing where nothing matches),
+  /// `inner` only matched rows, `right` is `other.join(self)` with the suffixes swapped.
+  /// Missing keys match missing keys, as in vaex and pandas.
   ///
   /// As in vaex: this frame's filter is kept and every one of its rows is matched (the
   /// filter may change); `other`'s filter picks the rows that can match; a key on several
@@ -33,7 +34,8 @@ extension DataFrame {
     // Keys first, so an unknown key or keys that cannot match are reported before any name clash.
     let lk = try leftKey.map { k throws(SFError) in try compile(k, sl) }
     let rk = try rightKey.map { k throws(SFError) in try other.compile(k, sr) }
-    let keys = try lk.flatMap { l throws(SFError) in try rk.map { r throws(SFError) in try JoinKeys(left: l.dtype, right: r.dtype) } }
+    var keys: JoinKeys? = nil
+    if let lk, let rk { keys = try JoinKeys(left: lk.dtype, right: rk.dtype) }
     let names = try JoinNames(left: self, sl, right: other, sr, leftKey: leftKey, rightKey: rightKey,
                               lsuffix: lsuffix, rsuffix: rsuffix)
     let leftScan = try scan(sl).over(sl.rows, filter: nil)
@@ -81,7 +83,8 @@ extension DataFrame {
 
 /// Without a key, as in vaex: row k of the left frame (its filter ignored, and kept)
 /// beside the k-th row the right frame's filter keeps; the counts must agree.
-private func rowByRow(leftRows n: Int, _ right: Scan, threads: Int, progress: ProgressHandler?) throws(SFError) -> JoinMatches {
+private func rowByRow(leftRows n: Int, _ right: Scan, threads: Int,
+                      progress: ProgressHandler?) throws(SFError) -> JoinMatches {
   let counts = try filteredCounts(right, threads: threads, progress: progress)
   let m = counts.reduce(0, +)
   guard m == n else {
@@ -108,7 +111,8 @@ private func composed(_ source: RowSource, _ rows: RowIndex) throws(SFError) -> 
     let r = rows[k]
     out[k] = r < 0 ? -1 : index[Int(r)]
   }
-  return RowSource(table: source.table, index: try RowIndex(adopting: out, count: rows.count, rowCount: source.table.rowCount))
+  let composed = try RowIndex(adopting: out, count: rows.count, rowCount: source.table.rowCount)
+  return RowSource(table: source.table, index: composed)
 }
 
 /// The names of a joined frame: which names clash, what each side renames them to,

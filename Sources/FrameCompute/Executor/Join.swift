@@ -294,7 +294,12 @@ public func matchJoin(_ scan: Scan, key: Program, keys: JoinKeys, table: JoinTab
     p.right = []
   }
   let leftIndex: RowIndex
-  do throws(SFError) { leftIndex = try RowIndex(adopting: left, count: total, rowCount: leftRows) } catch { free(right); throw error }
+  do throws(SFError) {
+    leftIndex = try RowIndex(adopting: left, count: total, rowCount: leftRows)
+  } catch {
+    free(right)
+    throw error
+  }
   return JoinMatches(left: leftIndex, right: try RowIndex(adopting: right, count: total, rowCount: rightRows))
 }
 
