@@ -328,3 +328,50 @@ def test_datetime_and_large_string_keys():
     other_unit = sf.from_arrow(pa.table({"t": pa.array(t.astype("datetime64[ms]")), "v": [1.0, 2.0, 3.0, 4.0]}))
     with pytest.raises(TypeError, match="key"):
         l.join(other_unit, on="t", rsuffix="_r")
+
+
+VAEX_JOIN = """
+import json, sys, vaex
+left, right, kwargs = vaex.open(sys.argv[1]), vaex.open(sys.argv[2]), json.loads(sys.argv[3])
+df = left.join(right, **kwargs)
+out = {"names": df.get_column_names()}
+for name in out["names"]:
+    out[name] = [None if isinstance(v, float) and v != v else v for v in df[name].tolist()]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"on": "key", "how": "left"},
+    {"on": "key", "how": "inner", "rsuffix": "_r"},
+    {"on": "key", "how": "right", "lsuffix": "_l"},
+    {"left_on": "key", "right_on": "rid", "how": "left", "rsuffix": "_r"},
+])
+def test_same_names_rows_and_missing_keys_as_vaex(tmp_path, kwargs):
+    import json
+    import os
+    import pathlib
+    import subprocess
+    python = os.environ.get("SWIFTFRAME_VAEX_PYTHON",
+                            str(pathlib.Path(__file__).resolve().parents[2] / ".venv-vaex" / "bin" / "python"))
+    if not os.path.exists(python):
+        pytest.fail(f"no vaex interpreter at {python}: run .ci/setup (it makes .venv-vaex)")
+    left, right = tables(12, n_left=3000, n_right=400, key="string" if "on" in kwargs else "int")
+    if kwargs["how"] == "right":
+        left, right = right, left
+    paths = []
+    for name, table in (("left", left), ("right", right)):
+        path = tmp_path / f"{name}.arrow"
+        with pa.ipc.new_file(str(path), table.schema) as w:
+            w.write_table(table)
+        paths.append(path)
+    run = subprocess.run([python, "-c", VAEX_JOIN, str(paths[0]), str(paths[1]), json.dumps(kwargs)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    want = json.loads(run.stdout.strip().splitlines()[-1])
+    joined = sf.open(str(paths[0])).join(sf.open(str(paths[1])), **kwargs)
+    assert joined.column_names == want["names"]
+    got = joined.to_pandas_df()
+    for name in want["names"]:
+        values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in got[name].tolist()]
+        assert values == want[name], name
