@@ -375,3 +375,18 @@ def test_same_names_rows_and_missing_keys_as_vaex(tmp_path, kwargs):
     for name in want["names"]:
         values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in got[name].tolist()]
         assert values == want[name], name
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_float_and_mixed_width_keys_against_pandas(seed):
+    rng = np.random.default_rng(100 + seed)
+    values = np.array([np.nan, -0.0, 0.0, 1.5, -2.25, 1e30, np.inf])
+    lk = rng.choice(values, 30_000).astype(np.float32 if seed % 2 else np.float64)
+    rk = rng.choice(values, 12)
+    left = pd.DataFrame({"lid": np.arange(len(lk)), "k": lk})
+    right = pd.DataFrame({"rid": np.arange(len(rk)), "k": rk, "v": rng.standard_normal(len(rk))})
+    for how in ("left", "inner", "right"):
+        joined = sf.from_pandas(left).join(sf.from_pandas(right), on="k", how=how, allow_duplication=True)
+        want = pd.merge(left.astype({"k": np.float64}), right, on="k", how=how)
+        assert len(joined) == len(want)
+        check(joined, want, ["lid", "rid", "v"])
