@@ -27,6 +27,8 @@ def join(df, other, on=None, left_on=None, right_on=None, lsuffix="", rsuffix=""
     the right frame's filter picks the rows that can match. Keys compare by value across
     integer widths; an int key never matches a float or string key (TypeError)."""
     from .dataframe import DataFrame, _text
+    if not isinstance(other, DataFrame):
+        raise TypeError(f"join needs a swiftframe DataFrame to join with, got {type(other).__name__}")
     if how not in ("left", "inner", "right"):
         raise ValueError(f"join type not supported: how={how!r}, only 'left', 'inner' and 'right'")
     left_on = on if left_on is None else left_on

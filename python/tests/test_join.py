@@ -239,6 +239,10 @@ def test_errors_are_clear_exceptions():
         l.join(r, on="k", how="outer")
     with pytest.raises(ValueError, match="collision"):
         l.join(sf.from_arrays(k=np.array([1]), s=np.array([2.0])), on="k")
+    with pytest.raises(TypeError, match="DataFrame"):
+        l.join(pd.DataFrame({"k": [1]}), on="k")
+    with pytest.raises(ValueError, match="right_on"):
+        l.join(r, left_on="k")
 
 
 def test_left_renames_follow_in_virtual_columns_filter_and_selections():
