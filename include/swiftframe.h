@@ -132,18 +132,21 @@ int32_t sf_frame_open_many(int32_t n, const char* const* paths, sf_frame** out);
 int32_t sf_frame_concat(int32_t n, const sf_frame* const* frames, sf_frame** out);
 
 /* `left` joined with `right` on the expressions `left_on` and `right_on` (copied; both
- * NULL: row k of `left` beside the k-th filtered row of `right`), as vaex's df.join: `how` is "left" (every left row), "inner" (matched rows) or "right"
- * (right.join(left) with the suffixes swapped); names in both frames get `lsuffix` /
- * `rsuffix` (copied; they must differ then); a key on several rows of the hashed side
- * is an error unless `allow_duplication` is non-zero. The right side is hashed and the
- * left streamed; the result reads both frames' data through row indices (both frames
- * are borrowed; the new one keeps their data alive). On SF_OK *out is a new frame owned
- * by the caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT (NULL, an
- * unknown `how`, clashing names, duplicated keys), SF_ERR_EXPRESSION, SF_ERR_NAME,
- * SF_ERR_TYPE (key types that cannot match), SF_ERR_IO, SF_ERR_CANCELLED, SF_ERR_NOMEM. */
+ * NULL: row k of `left` beside the k-th filtered row of `right`), as vaex's df.join:
+ * `how` is "left" (every left row), "inner" (matched rows) or "right" (right.join(left),
+ * prefixes and suffixes staying with their frames). A name in both frames becomes
+ * lprefix + name + lsuffix and rprefix + name + rsuffix (all copied; the two must then
+ * differ). A key on several rows of the hashed side is an error unless
+ * `allow_duplication` is non-zero. The right side is hashed and the left streamed; the
+ * result reads both frames' data through row indices (both frames are borrowed; the
+ * new one keeps their data alive). On SF_OK *out is a new frame owned by the caller:
+ * release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT (NULL, an unknown `how`,
+ * clashing names, duplicated keys), SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE (key
+ * types that cannot match), SF_ERR_IO, SF_ERR_CANCELLED, SF_ERR_NOMEM. */
 int32_t sf_frame_join(const sf_frame* left, const sf_frame* right, const char* left_on, const char* right_on,
-                      const char* how, const char* lsuffix, const char* rsuffix, int32_t allow_duplication,
-                      sf_progress progress, void* ctx, sf_frame** out);
+                      const char* how, const char* lprefix, const char* rprefix, const char* lsuffix,
+                      const char* rsuffix, int32_t allow_duplication, sf_progress progress, void* ctx,
+                      sf_frame** out);
 
 /* Releases the caller's reference to a frame (frames derived from it keep the
  * data alive). NULL is a no-op. */

@@ -18,15 +18,17 @@ extension DataFrame {
   /// filter may change); `other`'s filter picks the rows that can match; a key on several
   /// of `other`'s rows is an error unless `allowDuplication` (then a left row appears
   /// once per match, in this frame's row order); a name in both frames is an error unless
-  /// `lsuffix` and `rsuffix` differ, and then each side's name gets its suffix (the key,
-  /// joined on the same name without suffixes, appears once). Virtual columns, filter and
-  /// selections follow the renames.
+  /// the sides' prefixes or suffixes differ, and then each side's name gets its prefix and
+  /// suffix (the key, joined on the same name without them, appears once). Virtual
+  /// columns, filter and selections follow the renames.
   public func join(_ other: DataFrame, on: String? = nil, leftOn: String? = nil, rightOn: String? = nil,
-                   how: JoinHow = .left, lsuffix: String = "", rsuffix: String = "", allowDuplication: Bool = false,
+                   how: JoinHow = .left, lprefix: String = "", rprefix: String = "", lsuffix: String = "",
+                   rsuffix: String = "", allowDuplication: Bool = false,
                    threads: Int = defaultThreadCount, progress: ProgressHandler? = nil) throws(SFError) -> DataFrame {
     if how == .right {
-      return try other.join(self, on: on, leftOn: rightOn, rightOn: leftOn, how: .left, lsuffix: rsuffix, rsuffix: lsuffix,
-                            allowDuplication: allowDuplication, threads: threads, progress: progress)
+      return try other.join(self, on: on, leftOn: rightOn, rightOn: leftOn, how: .left, lprefix: rprefix, rprefix: lprefix,
+                            lsuffix: rsuffix, rsuffix: lsuffix, allowDuplication: allowDuplication, threads: threads,
+                            progress: progress)
     }
     let leftKey = leftOn ?? on, rightKey = rightOn ?? on
     guard (leftKey == nil) == (rightKey == nil) else { throw .argument("join needs both left_on= and right_on= (or on=)") }
@@ -37,7 +39,7 @@ extension DataFrame {
     var keys: JoinKeys? = nil
     if let lk, let rk { keys = try JoinKeys(left: lk.dtype, right: rk.dtype) }
     let names = try JoinNames(left: self, sl, right: other, sr, leftKey: leftKey, rightKey: rightKey,
-                              lsuffix: lsuffix, rsuffix: rsuffix)
+                              left: (lprefix, lsuffix), right: (rprefix, rsuffix))
     let leftScan = try scan(sl).over(sl.rows, filter: nil)
     let rightScan = try other.scan(sr)
     let m: JoinMatches
@@ -131,20 +133,26 @@ private struct JoinNames {
   let shift: Int
 
   init(left: DataFrame, _ sl: DataFrame.FrameState, right: DataFrame, _ sr: DataFrame.FrameState,
-       leftKey: String?, rightKey: String?, lsuffix: String, rsuffix: String) throws(SFError) {
+       leftKey: String?, rightKey: String?, left affixes: (prefix: String, suffix: String),
+       right rightAffixes: (prefix: String, suffix: String)) throws(SFError) {
+    // vaex's mangle_name: a hidden name (`__x`) keeps its leading underscores.
+    func mangled(_ name: String, _ a: (prefix: String, suffix: String)) -> String {
+      name.hasPrefix("__") ? "__" + a.prefix + name.dropFirst(2) + a.suffix : a.prefix + name + a.suffix
+    }
+    let same = affixes == rightAffixes
     leftStored = left.storedNames(sl)
     rightStored = right.storedNames(sr)
     shift = leftStored.count
     let leftAll = leftStored + sl.virtuals.map(\.name), rightAll = rightStored + sr.virtuals.map(\.name)
     let leftSet = Set(leftAll), rightSet = Set(rightAll)
-    let dropKey = leftKey != nil && leftKey == rightKey && lsuffix == rsuffix
+    let dropKey = leftKey != nil && leftKey == rightKey && same
       && leftSet.contains(leftKey ?? "") && rightSet.contains(rightKey ?? "")
     var clashes: [String] = []
     var seen = Set<String>()
     for name in rightAll where leftSet.contains(name) && !(dropKey && name == rightKey) && seen.insert(name).inserted {
       clashes.append(name)
     }
-    if let first = clashes.first, lsuffix == rsuffix {
+    if let first = clashes.first, same {
       throw .argument("column name collision: '\(first)' exists in both frames, and no proper suffix given "
                       + "(pass lsuffix= and/or rsuffix=)")
     }
@@ -158,8 +166,8 @@ private struct JoinNames {
     }
     var lm: [String: String] = [:], rm: [String: String] = [:]
     for name in clashes {
-      lm[name] = unique(name + lsuffix)
-      rm[name] = unique(name + rsuffix)
+      lm[name] = unique(mangled(name, affixes))
+      rm[name] = unique(mangled(name, rightAffixes))
     }
     leftMap = lm.filter { $0.key != $0.value }
     rightMap = rm.filter { $0.key != $0.value }

@@ -730,11 +730,11 @@ static void test_join(sf_frame* frame) {
   sf_frame* right = NULL;
   if (!CHECK_STATUS(sf_frame_from_arrays(M, 2, names, dtypes, data, &right), SF_OK)) return;
   sf_frame* joined = NULL;
-  CHECK_ERROR(sf_frame_join(frame, right, "k % 1000", "key", "outer", "", "", 0, NULL, NULL, &joined), SF_ERR_ARGUMENT, "how");
-  CHECK_ERROR(sf_frame_join(frame, right, "x", "key", "left", "", "", 0, NULL, NULL, &joined), SF_ERR_TYPE, "key");
-  CHECK_ERROR(sf_frame_join(frame, right, "nope", "key", "left", "", "", 0, NULL, NULL, &joined), SF_ERR_NAME, "nope");
+  CHECK_ERROR(sf_frame_join(frame, right, "k % 1000", "key", "outer", "", "", "", "", 0, NULL, NULL, &joined), SF_ERR_ARGUMENT, "how");
+  CHECK_ERROR(sf_frame_join(frame, right, "x", "key", "left", "", "", "", "", 0, NULL, NULL, &joined), SF_ERR_TYPE, "key");
+  CHECK_ERROR(sf_frame_join(frame, right, "nope", "key", "left", "", "", "", "", 0, NULL, NULL, &joined), SF_ERR_NAME, "nope");
   CHECK(joined == NULL);
-  int ok = CHECK_STATUS(sf_frame_join(frame, right, "k % 1000", "key", "left", "", "", 0, NULL, NULL, &joined), SF_OK);
+  int ok = CHECK_STATUS(sf_frame_join(frame, right, "k % 1000", "key", "left", "", "", "", "", 0, NULL, NULL, &joined), SF_OK);
   sf_frame_release(right);
   if (!ok) return;
   long double sum = 0;

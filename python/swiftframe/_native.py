@@ -94,7 +94,7 @@ _SIGNATURES = {
                                     ctypes.POINTER(_p)]),
     "sf_frame_open_many": (_i32, [_i32, ctypes.POINTER(_s), ctypes.POINTER(_p)]),
     "sf_frame_concat": (_i32, [_i32, ctypes.POINTER(_p), ctypes.POINTER(_p)]),
-    "sf_frame_join": (_i32, [_p, _p, _s, _s, _s, _s, _s, _i32, PROGRESS, _p, ctypes.POINTER(_p)]),
+    "sf_frame_join": (_i32, [_p, _p, _s, _s, _s, _s, _s, _s, _s, _i32, PROGRESS, _p, ctypes.POINTER(_p)]),
     "sf_frame_release": (None, [_p]),
     "sf_frame_copy": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_frame_columns_json": (_i32, [_p, ctypes.POINTER(_p)]),

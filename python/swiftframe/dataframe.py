@@ -192,11 +192,13 @@ class DataFrame(Rows):
 
     # Joins (join.py)
 
-    def join(self, other, on=None, left_on=None, right_on=None, lsuffix="", rsuffix="", how="left",
-             allow_duplication=False, progress=None):
+    def join(self, other, on=None, left_on=None, right_on=None, lprefix="", rprefix="", lsuffix="", rsuffix="",
+             how="left", allow_duplication=False, prime_growth=False, cardinality_other=None, inplace=False,
+             progress=None):
         """This frame joined with `other`, as vaex's df.join; see swiftframe.join.join."""
         from .join import join
-        return join(self, other, on, left_on, right_on, lsuffix, rsuffix, how, allow_duplication, progress)
+        return join(self, other, on, left_on, right_on, lprefix, rprefix, lsuffix, rsuffix, how, allow_duplication,
+                    prime_growth, cardinality_other, inplace, progress)
 
     # Distinct values and categoricals (categories.py)
 

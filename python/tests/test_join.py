@@ -394,3 +394,16 @@ def test_random_float_and_mixed_width_keys_against_pandas(seed):
         want = pd.merge(left.astype({"k": np.float64}), right, on="k", how=how)
         assert len(joined) == len(want)
         check(joined, want, ["lid", "rid", "v"])
+
+
+def test_prefixes_as_vaex_mangles_names():
+    l = sf.from_arrays(k=np.array([1, 2]), x=np.array([1.0, 2.0]), __h=np.array([5, 6]))
+    r = sf.from_arrays(k=np.array([2, 1]), x=np.array([10.0, 20.0]), __h=np.array([7, 8]))
+    joined = l.join(r, on="k", lprefix="l_", rprefix="r_")
+    assert joined.column_names == ["l_k", "l_x", "__l_h", "r_k", "r_x", "__r_h"]
+    assert joined.r_x.values.tolist() == [20.0, 10.0]
+    assert joined["__r_h"].values.tolist() == [8, 7]
+    with pytest.raises(ValueError, match="inplace"):
+        l.join(r, on="k", rsuffix="_r", inplace=True)
+    # vaex's hash tuning is accepted and changes nothing.
+    assert l.join(r, on="k", rsuffix="_r", prime_growth=True, cardinality_other=2).x_r.values.tolist() == [20.0, 10.0]
