@@ -57,7 +57,7 @@ enum {
   SF_AGG_COUNT = 0, SF_AGG_SUM = 1, SF_AGG_MEAN = 2, SF_AGG_VAR = 3,
   SF_AGG_STD = 4, SF_AGG_MIN = 5, SF_AGG_MAX = 6, SF_AGG_FIRST = 7, SF_AGG_LAST = 8,
   SF_AGG_ANY = 9, SF_AGG_ALL = 10, SF_AGG_SKEW = 11, SF_AGG_KURTOSIS = 12, SF_AGG_NUNIQUE = 13,
-  SF_AGG_COVARIANCE = 14, SF_AGG_CORRELATION = 15
+  SF_AGG_COVARIANCE = 14, SF_AGG_CORRELATION = 15, SF_AGG_MODE = 16
 };
 
 /* An open frame: a table plus virtual columns, a filter and a row range.
@@ -156,6 +156,12 @@ void sf_frame_release(sf_frame* frame);
  * On SF_OK *out is owned by the caller: release it with sf_frame_release().
  * Errors: SF_ERR_ARGUMENT. */
 int32_t sf_frame_copy(const sf_frame* frame, sf_frame** out);
+
+/* A new frame over only the rows of the frame's row range (vaex's trim): the same
+ * columns, virtual columns, filter and selections over the table cut to the slice,
+ * sharing its data. On SF_OK *out is owned by the caller: release it with
+ * sf_frame_release(). Errors: SF_ERR_ARGUMENT. */
+int32_t sf_frame_trim(const sf_frame* frame, sf_frame** out);
 
 /* The visible columns as JSON: [{"name": ..., "dtype": ..., "expression": ... or null}].
  * On SF_OK *out is a NUL-terminated UTF-8 string owned by the caller: free it with

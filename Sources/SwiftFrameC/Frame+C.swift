@@ -245,3 +245,11 @@ public func sfFrameColumnData(_ handle: OpaquePointer?, _ name: UnsafePointer<CC
     }
   }
 }
+
+@_cdecl("sf_frame_trim")
+public func sfFrameTrim(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), out = try output(out)
+    out.pointee = retained(try f.trimmed())
+  }
+}

@@ -57,30 +57,50 @@ def _aggregations(agg):
     return out
 
 
-def groupby(df, by, agg=None, progress=None):
-    """The frame of groups of `by` (a column, an expression or a list) and `agg`."""
+def groupby(df, by, agg=None, progress=None, delay=False):
+    """The frame of groups of `by` (a column, an expression or a list) and `agg`. An
+    aggregation whose selection is a list gives one column per selection, named
+    `{name}_{i}` in the list's order (vaex fails there). `delay=True` returns a Promise
+    that the frame's execute() resolves: the groupby makes its own passes (one per key,
+    one to aggregate), after the pending scalar statistics' one (a mode of strings finds
+    their distinct values at once, when called)."""
+    from . import tasks
     from .dataframe import DataFrame, _text
     from .expression import Expression
+    from .mode import coded, decode_column
     keys = list(by) if isinstance(by, (list, tuple)) else [by]
     key_texts = [k.key()[0] if isinstance(k, BinnerTime) else _text(k) for k in keys]
     key_names = [k.key()[1] if isinstance(k, BinnerTime) else k.expression if isinstance(k, Expression) else str(k)
                  for k in keys]
-    items = _aggregations(agg)
-    names = [n for n, _ in items]
+    items = []  # (column name, Aggregation, selection text)
+    for name, a in _aggregations(agg):
+        sels, stacked = tasks.selection_list(a.selection)
+        items += [(f"{name}_{i}", a, s) for i, s in enumerate(sels)] if stacked else [(name, a, sels[0])]
+    names = [n for n, _, _ in items]
     if len(set(names + key_names)) != len(names) + len(key_names):
         raise ValueError(f"result column names repeat: {key_names + names}")
-    n = len(items)
-    kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[a.kind] for _, a in items])
-    exprs = [a.text() for _, a in items]
-    selections = [_tasks.selection_text(a.selection) for _, a in items]
-    out = ctypes.c_void_p()
-    callback, errors = _native.progress_callback(progress)
-    status = lib.sf_frame_groupby(df._handle, len(keys), _native.strings(key_texts), _native.strings(key_names), n,
-                                  kinds, *_native.expression_arrays(exprs),
-                                  _native.strings(selections) if any(s is not None for s in selections) else None,
-                                  _native.strings(names), callback, None, ctypes.byref(out))
-    _native.check_pass(status, errors)
-    return DataFrame(out.value)
+    # mode counts codes for strings and categoricals (mode.py): their labels per column,
+    # found once per expression (a string's distinct values cost a pass, now, not delayed).
+    found = {a.text(): coded(df, a.expression, progress) for _, a, _ in items if a.kind == "mode"}
+    codings = {n: found[a.text()] for n, a, _ in items if a.kind == "mode"}
+
+    def run(at_execute=None):  # delayed: execute()'s progress unless the call gave one
+        n = len(items)
+        kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[a.kind] for _, a, _ in items])
+        exprs = [codings[name][0] if name in codings else a.text() for name, a, _ in items]
+        selections = [s for _, _, s in items]
+        out = ctypes.c_void_p()
+        callback, errors = _native.progress_callback(progress if progress is not None else at_execute)
+        status = lib.sf_frame_groupby(df._handle, len(keys), _native.strings(key_texts), _native.strings(key_names), n,
+                                      kinds, *_native.expression_arrays(exprs),
+                                      _native.strings(selections) if any(s is not None for s in selections) else None,
+                                      _native.strings(names), callback, None, ctypes.byref(out))
+        _native.check_pass(status, errors)
+        frame = DataFrame(out.value)
+        for name, (_, words, offset) in codings.items():
+            decode_column(frame, name, words, offset)
+        return frame
+    return tasks.submit(df, tasks.Task([], None, run=run), delay)
 
 
 class GroupBy:
@@ -90,8 +110,8 @@ class GroupBy:
         self.df = df
         self.by = by
 
-    def agg(self, agg):
-        return groupby(self.df, self.by, agg)
+    def agg(self, agg, delay=False):
+        return groupby(self.df, self.by, agg, delay=delay)
 
     def count(self):
         return groupby(self.df, self.by, {"count": _agg.count()})
