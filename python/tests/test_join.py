@@ -407,3 +407,14 @@ def test_prefixes_as_vaex_mangles_names():
         l.join(r, on="k", rsuffix="_r", inplace=True)
     # vaex's hash tuning is accepted and changes nothing.
     assert l.join(r, on="k", rsuffix="_r", prime_growth=True, cardinality_other=2).x_r.values.tolist() == [20.0, 10.0]
+
+
+def test_self_join_and_key_expressions():
+    l = sf.from_arrays(k=np.arange(10)[::-1].copy(), x=np.arange(10.0))
+    l["z"] = l.x * 3
+    j = l.join(l, left_on=l.x.astype("int64"), right_on="k", rsuffix="_r")
+    assert j.column_names == ["k", "x", "z", "k_r", "x_r", "z_r"]
+    # Left row i has x = i; the right row with k = i is row 9 - i, whose x is 9 - i.
+    np.testing.assert_array_equal(j.x_r.values, 9.0 - np.arange(10))
+    np.testing.assert_array_equal(j.z_r.values, 3 * (9.0 - np.arange(10)))
+    np.testing.assert_array_equal(j.z.values, 3 * np.arange(10.0))

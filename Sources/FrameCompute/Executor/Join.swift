@@ -16,7 +16,8 @@ public struct JoinKeys: Sendable {
   public init(left: DType, right: DType) throws(SFError) {
     let bothInts = left.isInteger && right.isInteger
     guard bothInts || (left.isFloat && right.isFloat) || (left.isString && right.isString) || left == right else {
-      throw SFError(.type, "cannot join a \(left) key on a \(right) key: the key types must match")
+      throw SFError(.type, "cannot join a \(left) key on a \(right) key: the key types must match "
+                    + "(integers of any width match each other; cast one side, e.g. left_on=df.x.astype('int64'))")
     }
     self.left = left
     self.right = right
