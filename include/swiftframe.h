@@ -131,6 +131,23 @@ int32_t sf_frame_open_many(int32_t n, const char* const* paths, sf_frame** out);
  * selection differ, a sliced frame, schemas differ). */
 int32_t sf_frame_concat(int32_t n, const sf_frame* const* frames, sf_frame** out);
 
+/* `left` joined with `right` on the expressions `left_on` and `right_on` (copied; both
+ * NULL: row k of `left` beside the k-th filtered row of `right`), as vaex's df.join:
+ * `how` is "left" (every left row), "inner" (matched rows) or "right" (right.join(left),
+ * prefixes and suffixes staying with their frames). A name in both frames becomes
+ * lprefix + name + lsuffix and rprefix + name + rsuffix (all copied; the two must then
+ * differ). A key on several rows of the hashed side is an error unless
+ * `allow_duplication` is non-zero. The right side is hashed and the left streamed; the
+ * result reads both frames' data through row indices (both frames are borrowed; the
+ * new one keeps their data alive). On SF_OK *out is a new frame owned by the caller:
+ * release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT (NULL, an unknown `how`,
+ * clashing names, duplicated keys), SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE (key
+ * types that cannot match), SF_ERR_IO, SF_ERR_CANCELLED, SF_ERR_NOMEM. */
+int32_t sf_frame_join(const sf_frame* left, const sf_frame* right, const char* left_on, const char* right_on,
+                      const char* how, const char* lprefix, const char* rprefix, const char* lsuffix,
+                      const char* rsuffix, int32_t allow_duplication, sf_progress progress, void* ctx,
+                      sf_frame** out);
+
 /* Releases the caller's reference to a frame (frames derived from it keep the
  * data alive). NULL is a no-op. */
 void sf_frame_release(sf_frame* frame);
@@ -213,6 +230,25 @@ int32_t sf_frame_select_columns(const sf_frame* frame, int32_t n, const char* co
  * May make a pass to count filtered rows. On SF_OK *out is owned by the caller:
  * release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT, SF_ERR_IO. */
 int32_t sf_frame_slice(const sf_frame* frame, int64_t start, int64_t stop, sf_frame** out);
+
+/* A new frame of the rows at the n positions `indices` (counted after the filter;
+ * negative ones from the end), in that order, repeats allowed: a row index into the
+ * same data, read lazily; the filter is resolved into it. indices is read during the
+ * call only. May make a pass for a filtered frame; progress may be NULL. On SF_OK *out
+ * is owned by the caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT
+ * (a position out of range), SF_ERR_NOMEM, SF_ERR_IO, SF_ERR_CANCELLED. */
+int32_t sf_frame_take(const sf_frame* frame, const int64_t* indices, int64_t n, sf_progress progress, void* ctx,
+                      sf_frame** out);
+
+/* A new frame of the rows (after the filter) sorted by the n key expressions `keys`,
+ * the first most significant, ascending where ascending[i] != 0: stable, missing values
+ * and NaN last. A row index into the same data; memory holds the index and the keys,
+ * not the other columns. keys and ascending are read during the call only; progress
+ * may be NULL. On SF_OK *out is owned by the caller: release it with sf_frame_release().
+ * Errors: SF_ERR_ARGUMENT, SF_ERR_EXPRESSION, SF_ERR_NAME, SF_ERR_TYPE, SF_ERR_NOMEM,
+ * SF_ERR_IO, SF_ERR_CANCELLED. */
+int32_t sf_frame_sort(const sf_frame* frame, int32_t n, const char* const* keys, const uint8_t* ascending,
+                      sf_progress progress, void* ctx, sf_frame** out);
 
 /* Number of rows after the filter (a pass the first time for a filtered frame),
  * written to the caller's *out. progress may be NULL. Errors: SF_ERR_ARGUMENT,

@@ -24,9 +24,16 @@ extension DataFrame {
   public static func concat(_ frames: [DataFrame]) throws(SFError) -> DataFrame {
     guard !frames.isEmpty else { throw .argument("nothing to concatenate: the list of frames is empty") }
     let states = frames.map(\.snapshot)
+    for (k, s) in states.enumerated() where s.index != nil || !s.joined.isEmpty {
+      throw .argument("cannot concatenate frame \(k + 1): its rows are taken, sorted or joined (a row index); "
+                      + "concatenate the frames first, then sort or take")
+    }
     for (k, (f, s)) in zip(frames, states).enumerated() where s.rows != 0..<f.table.rowCount {
       throw .argument("cannot concatenate frame \(k + 1) ('\(f.table.source)'): it has a row range "
                       + "(\(s.rows.lowerBound)..<\(s.rows.upperBound)); concatenate the whole frames and slice the result")
+    }
+    for (k, (f, s)) in zip(frames, states).enumerated() where !s.joined.isEmpty {
+      throw .argument("cannot concatenate frame \(k + 1) ('\(f.table.source)'): it is a join; concatenate before joining")
     }
     let reference = states[0]
     for k in states.indices.dropFirst() {
@@ -39,8 +46,7 @@ extension DataFrame {
     // Every table has the same fields in the same order, so the virtual columns' parsed
     // expressions (which may name stored fields by index) mean the same over the result.
     let state = FrameState(virtuals: reference.virtuals, filter: reference.filter, rows: 0..<table.rowCount,
-                           visible: reference.visible, selections: reference.selections, renamed: reference.renamed,
-                           counts: nil)
+                           visible: reference.visible, selections: reference.selections, counts: nil, fieldNames: reference.fieldNames)
     return DataFrame(table: table, state: state)
   }
 
@@ -75,7 +81,7 @@ extension DataFrame {
       return "selection '\(name)' is \(a.selections[name].map { "'\($0)'" } ?? "not defined") in frame 1 but "
         + "\(b.selections[name].map { "'\($0)'" } ?? "not defined") in frame \(k)"
     }
-    if a.renamed != b.renamed {
+    if a.fieldNames != b.fieldNames {
       return "frame \(k) renames its stored columns differently from frame 1"
     }
     switch (a.visible, b.visible) {

@@ -12,22 +12,10 @@ import FrameStorage
 // Virtual columns replay in order through addVirtualColumn; renamed_columns holds the
 // stored columns' renames (stored name, shown name), applied before them.
 
-extension DataFrame.FrameState {
-  /// The stored field column `name` shows, honouring renames.
-  func storedIndex(_ name: String, in table: Table) -> Int? {
-    if let original = renamed.first(where: { $0.value == name })?.key { return table.fieldIndex(original) }
-    if renamed[name] != nil { return nil }  // renamed away
-    return table.fieldIndex(name)
-  }
-}
-
 /// vaex's state keys that swiftframe has no use for; state_set ignores them.
 private let ignoredKeys: Set<String> = ["variables", "functions", "description", "descriptions", "ucds", "units"]
 
 extension DataFrame {
-  /// The stored field that column `name` shows now, or nil.
-  func storedIndex(_ name: String) -> Int? { snapshot.storedIndex(name, in: table) }
-
   /// Renames column `old` (stored or virtual) to `new`, as vaex's `rename`: virtual
   /// columns, the filter and selections that refer to it are rewritten to the new name,
   /// so they keep working. Reads no data; the frame is unchanged on error.
@@ -37,17 +25,18 @@ extension DataFrame {
 
   private func renaming(_ old: String, _ new: String, in s: FrameState) throws(SFError) -> FrameState {
     guard !new.isEmpty else { throw .argument("a column name cannot be empty") }
-    let stored = s.storedIndex(old, in: table)
+    let stored = storedFieldIndex(old, s)
     let isVirtual = s.virtuals.contains { $0.name == old }
     guard stored != nil || isVirtual else { throw SFError(.name, "cannot rename '\(old)': no such column") }
     guard old != new else { return s }
-    guard s.storedIndex(new, in: table) == nil, !s.virtuals.contains(where: { $0.name == new }) else {
+    guard storedFieldIndex(new, s) == nil, !s.virtuals.contains(where: { $0.name == new }) else {
       throw .argument("cannot rename '\(old)' to '\(new)': a column of that name exists")
     }
     var next = s
     if let i = stored {
-      let original = table.fields[i].name
-      next.renamed[original] = original == new ? nil : new
+      var names = storedNames(s)
+      names[i] = new
+      next.fieldNames = names == fields(s).map(\.name) ? nil : names
     }
     let reference = columnReference(new)
     for k in next.virtuals.indices {
@@ -83,7 +72,8 @@ extension DataFrame {
     func object(_ pairs: [(String, String)]) -> String {
       "{" + pairs.map { "\(jsonString($0.0)): \(jsonString($0.1))" }.joined(separator: ", ") + "}"
     }
-    let renames = s.renamed.sorted { $0.key < $1.key }.map { "[\(jsonString($0.key)), \(jsonString($0.value))]" }
+    let renames = zip(table.fields, storedNames(s)).filter { $0.0.name != $0.1 }
+      .map { "[\(jsonString($0.0.name)), \(jsonString($0.1))]" }
     return "{\"virtual_columns\": \(object(s.virtuals.map { ($0.name, $0.expression) })), "
       + "\"column_names\": [\(columnNames.map(jsonString).joined(separator: ", "))], "
       + "\"renamed_columns\": [\(renames.joined(separator: ", "))], "
@@ -107,11 +97,17 @@ extension DataFrame {
       else { throw .argument("unknown state key '\(key)'") }
       fields[key] = value
     }
-    var s = FrameState(rows: snapshot.rows)
+    let current = snapshot
+    guard current.joined.isEmpty else {
+      throw .argument("state_set on a joined frame is not supported: set the states of the frames before joining them")
+    }
+    var s = FrameState(rows: current.rows)
+    s.index = current.index  // a sorted or taken frame keeps its rows
+    let rowCount = current.index?.count ?? table.rowCount
     if useActiveRange, let range = fields["active_range"], !range.isNull {
       guard case .array(let bounds) = range, bounds.count == 2, let lo = bounds[0].integer, let hi = bounds[1].integer,
-            lo >= 0, lo <= hi, hi <= table.rowCount else {
-        throw .argument("state active_range must be [start, stop] within the \(table.rowCount) rows of the frame")
+            lo >= 0, lo <= hi, hi <= rowCount else {
+        throw .argument("state active_range must be [start, stop] within the \(rowCount) rows of the frame")
       }
       s.rows = lo..<hi
     }
@@ -138,7 +134,7 @@ extension DataFrame {
       var visible: [String] = []
       for item in try list(names, "column_names") {
         guard case .string(let n) = item else { throw .argument("state column_names must be a list of names") }
-        guard s.storedIndex(n, in: table) != nil || s.virtuals.contains(where: { $0.name == n }) else {
+        guard storedFieldIndex(n, s) != nil || s.virtuals.contains(where: { $0.name == n }) else {
           throw SFError(.name, "state column_names: no column '\(n)' in this frame")
         }
         visible.append(n)

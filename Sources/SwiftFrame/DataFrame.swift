@@ -22,10 +22,17 @@ public final class DataFrame: @unchecked Sendable {
     var visible: [String]?
     /// Named selections: name → boolean expression (DataFrame+Selections.swift).
     var selections: [String: String] = [:]
-    /// Renamed stored columns: stored name → the name the frame shows (DataFrame+State.swift).
-    var renamed: [String: String] = [:]
     /// Rows passing the filter per chunk, once a pass has counted them.
     var counts: [Int]?
+    /// The table's rows in the frame's order (sorted, taken, sampled): `rows` then ranges
+    /// over this index's entries (DataFrame+Rows.swift). nil: logical rows are table rows.
+    var index: RowIndex? = nil
+    /// Further tables read row for row beside the table, each through its own index
+    /// (a join's right side); their fields follow the table's in field numbering.
+    var joined: [RowSource] = []
+    /// The names of the stored fields (numbered as above) when a join or `rename` renamed some
+    /// (DataFrame+Join.swift); nil: the tables' own names.
+    var fieldNames: [String]? = nil
   }
 
   public init(table: Table) {
@@ -86,7 +93,7 @@ public final class DataFrame: @unchecked Sendable {
   public var columnNames: [String] {
     let s = snapshot
     if let visible = s.visible { return visible }
-    let stored = table.fields.map { s.renamed[$0.name] ?? $0.name }
+    let stored = storedNames(s)
     let storedSet = Set(stored)
     return stored + s.virtuals.map(\.name).filter { !storedSet.contains($0) }
   }
@@ -110,15 +117,29 @@ public final class DataFrame: @unchecked Sendable {
   }
 
   private func compile(_ node: Node, _ s: FrameState) throws(SFError) -> Program {
-    var checker = TypeChecker(fields: table.fields, resolve: resolver(s))
+    var checker = TypeChecker(fields: fields(s), resolve: resolver(s))
     return Program(try checker.check(node))
+  }
+
+  /// The stored fields expressions may name by number: the table's, then joined tables'.
+  func fields(_ s: FrameState) -> [Field] {
+    s.joined.isEmpty ? table.fields : table.fields + s.joined.flatMap(\.table.fields)
+  }
+
+  /// The names expressions use for the stored fields (numbered as `fields`).
+  func storedNames(_ s: FrameState) -> [String] { s.fieldNames ?? fields(s).map(\.name) }
+
+  /// The number of the stored field called `name` (the first, after a join's renames).
+  func storedFieldIndex(_ name: String, _ s: FrameState) -> Int? {
+    guard let names = s.fieldNames else { return table.fieldIndex(name) }
+    return names.firstIndex(of: name)
   }
 
   private func resolver(_ s: FrameState) -> (String) -> Resolution {
     let virtuals = s.virtuals, table = self.table
-    return { name in
+    return { [self] name in
       if let v = virtuals.last(where: { $0.name == name }) { return .virtual(v.node) }
-      if let i = s.storedIndex(name, in: table) { return .stored(i) }
+      if let i = storedFieldIndex(name, s) { return .stored(i) }
       if let u = table.unsupported.first(where: { $0.name == name }) { return .unsupported(u.arrowType) }
       return .unknown
     }
@@ -139,7 +160,7 @@ public final class DataFrame: @unchecked Sendable {
     if let previous = s.virtuals.last(where: { $0.name == name }) {
       node = node.substituting(name, with: previous.node)
       text = try replacingColumn(name, in: expression, with: "(\(previous.expression))")
-    } else if let i = s.storedIndex(name, in: table) {
+    } else if let i = storedFieldIndex(name, s) {
       node = node.substituting(name, with: .storedField(i))
     }
     var next = s
@@ -174,7 +195,7 @@ public final class DataFrame: @unchecked Sendable {
 
   /// A frame showing only `names` (other columns stay reachable from expressions).
   public func selecting(columns names: [String]) throws(SFError) -> DataFrame {
-    let known = Set(columnNames).union(table.fields.map { snapshot.renamed[$0.name] ?? $0.name })
+    let known = Set(columnNames).union(storedNames(snapshot))
     for n in names where !known.contains(n) { throw SFError(.name, "name '\(n)' is not defined (no such column)") }
     var s = snapshot
     s.visible = names
@@ -192,7 +213,7 @@ public final class DataFrame: @unchecked Sendable {
     return DataFrame(table: table, state: s)
   }
 
-  /// The table row of the `k`-th row after the filter (the end of the range for k == length).
+  /// The logical row of the `k`-th row after the filter (the end of the range for k == length).
   private func rawRow(_ k: Int, _ s: FrameState, _ progress: ProgressHandler?) throws(SFError) -> Int {
     let scan = try self.scan(s)
     guard scan.filter != nil else { return s.rows.lowerBound + k }
@@ -201,7 +222,7 @@ public final class DataFrame: @unchecked Sendable {
     var before = 0
     for (i, c) in chunks.enumerated() {
       if before + counts[i] > k {
-        let one = Scan(table: table, rows: c.row..<(c.row + c.count), filter: nil)
+        let one = scan.over(c.row..<(c.row + c.count), filter: nil)
         let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: c.count)
         defer { mask.deallocate() }
         _ = try FrameCompute.evaluate(one, program: scan.filter!, counts: [c.count], range: 0..<c.count,
@@ -220,10 +241,11 @@ public final class DataFrame: @unchecked Sendable {
   // MARK: Passes
 
   func scan(_ s: FrameState) throws(SFError) -> Scan {
-    Scan(table: table, rows: s.rows, filter: try s.filter.map { f throws(SFError) in try compile(f, s) })
+    Scan(source: RowSource(table: table, index: s.index), joined: s.joined, rows: s.rows,
+         filter: try s.filter.map { f throws(SFError) in try compile(f, s) })
   }
 
-  private func filterCounts(progress: ProgressHandler?) throws(SFError) -> [Int] {
+  func filterCounts(progress: ProgressHandler?) throws(SFError) -> [Int] {
     let s = snapshot
     if let counts = s.counts { return counts }
     let counts = try filteredCounts(scan(s), progress: progress)
@@ -365,7 +387,9 @@ public final class DataFrame: @unchecked Sendable {
 
   /// The one dictionary every chunk of stored categorical column `name` uses, if they share one.
   public func sharedDictionary(_ name: String) -> ColumnDictionary? {
-    guard virtualExpression(name) == nil, let i = storedIndex(name), table.fields[i].categorical,
+    // A field of the frame's own table (a join's right fields are read through an index).
+    guard virtualExpression(name) == nil, let i = storedFieldIndex(name, snapshot), i < table.fields.count,
+          table.fields[i].categorical,
           let first = table.batches.first?.dictionaries[i], first.values.offset == 0,
           table.batches.allSatisfy({ $0.dictionaries[i].map(first.hasSameValues) ?? false }) else { return nil }
     return first
@@ -386,8 +410,8 @@ public final class DataFrame: @unchecked Sendable {
   /// missing values, not bool.
   public func storedBuffer(_ name: String) -> (pointer: UnsafeRawPointer, count: Int, dtype: DType)? {
     let s = snapshot
-    guard s.filter == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
-          let i = s.storedIndex(name, in: table), table.batches.count == 1 else { return nil }
+    guard s.filter == nil, s.index == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
+          let i = storedFieldIndex(name, s), i < table.fields.count, table.batches.count == 1 else { return nil }
     guard let c = table.batches[0].resident?.columns[i], c.validity == nil, c.dtype != .bool, !c.dtype.isString else {
       return nil
     }

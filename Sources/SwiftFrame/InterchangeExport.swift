@@ -164,6 +164,9 @@ final class ArrowStreamExport {
     /// A categorical handed out in place: its index type and its strings' format
     /// (the stream's `format` is then the index format).
     let dictionary: (indexType: DType, format: String)?
+    /// A categorical read through a row index: its int32 indices gathered into this
+    /// dictionary, which every batch shares.
+    var gathered: ColumnDictionary? = nil
   }
 
   /// Rows `rows` of the frame (after its filter); `stored` is (record batch, first
@@ -225,6 +228,10 @@ final class ArrowStreamExport {
   private func fillColumn(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment) throws(SFError) {
     let dtype = column.program.dtype
     let n = segment.rows.count
+    if let shared = column.gathered {
+      try fillGatheredCategorical(out, column, shared, segment, n: n)
+      return
+    }
     if column.dictionary != nil {
       try fillCategorical(out, column, segment, n: n)
       return
@@ -268,6 +275,43 @@ final class ArrowStreamExport {
                dataBuffers: [offsets, dictionary.values.values], bufferCount: 3)
     fillStored(out, chunk, of: data, start: stored.start, n: n, dataBuffers: [chunk.values], bufferCount: 2,
                dictionary: strings)
+  }
+
+  /// A categorical of an indexed frame: gathered int32 indices into the shared dictionary,
+  /// whose strings go out in place.
+  private func fillGatheredCategorical(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column,
+                                       _ shared: ColumnDictionary, _ segment: Segment, n: Int) throws(SFError) {
+    guard let offsets = shared.values.offsets, !frame.table.batches.isEmpty else {
+      throw SFError(.type, "column '\(column.name)' has a dictionary without string offsets")
+    }
+    let data = try frame.table.batch(0)  // the dictionary's memory lives with the table's batches
+    let indices = UnsafeMutableRawPointer.allocate(byteCount: max(1, n * 4), alignment: 64)
+    let valid = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, n))
+    defer { valid.deallocate() }
+    let missing: Int
+    do {
+      missing = try frame.evaluateDictionaryIndices(column.expression, range: segment.rows, dictionary: shared,
+                                                    into: indices.assumingMemoryBound(to: Int32.self), valid: valid)
+    } catch {
+      indices.deallocate()
+      throw error
+    }
+    var allocations = [indices]
+    var validity: UnsafeRawPointer? = nil
+    if missing > 0 {
+      let bits = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + 7) / 8), alignment: 64)
+      packBits(valid, count: n, into: bits.assumingMemoryBound(to: UInt8.self))
+      allocations.append(bits)
+      validity = UnsafeRawPointer(bits)
+    }
+    let strings = UnsafeMutablePointer<ArrowArray>.allocate(capacity: 1)
+    strings.initialize(to: ArrowArray())
+    fillStored(strings, shared.values, of: data, start: 0, n: shared.values.length,
+               dataBuffers: [offsets, shared.values.values], bufferCount: 3)
+    let owner = ExportedArray(buffers: [validity, UnsafeRawPointer(indices)], childCount: 0)
+    owner.allocations = allocations
+    owner.dictionary = strings
+    fillArray(out, owner: owner, length: n, nullCount: missing, offset: 0, bufferCount: 2)
   }
 
   private func fillString(_ out: UnsafeMutablePointer<ArrowArray>, _ column: Column, _ segment: Segment,
@@ -416,7 +460,7 @@ extension DataFrame {
       if case .field(let f) = program.root.op { field = f }
       // Stored rows go out in place unless filtered or asked to copy; a categorical
       // as a dictionary array (when every batch has the same index and string types).
-      var storedField = field.flatMap { f in !copy && s.filter == nil ? f : nil }
+      var storedField = field.flatMap { f in !copy && s.filter == nil && s.index == nil && f < table.fields.count ? f : nil }
       var dictionary: (indexType: DType, format: String)? = nil
       if let f = storedField, table.fields[f].categorical {
         let kinds = Set(table.batches.compactMap { b in
@@ -430,13 +474,22 @@ extension DataFrame {
           storedField = nil
         }
       }
+      // A categorical read through a row index goes out as gathered int32 indices.
+      var gathered: ColumnDictionary? = nil
+      if let f = field, !copy, s.index != nil, f < table.fields.count, table.fields[f].categorical,
+         let shared = frame.sharedDictionary(table.fields[f].name), let valuesFormat = shared.values.dtype.arrowFormat {
+        gathered = shared
+        dictionary = (.int32, valuesFormat)
+        format = "i"
+        storedField = f
+      }
       if layout == .string && storedField == nil { format = "U" }  // evaluated strings are large_utf8
-      if let f = field, format.hasPrefix("ts"), let zone = table.fields[f].timezone { format += zone }
+      if let f = field, format.hasPrefix("ts"), let zone = frame.fields(s)[f].timezone { format += zone }
       columns.append(.init(name: name, expression: expression, program: program, format: format, layout: layout,
-                           storedField: storedField, dictionary: dictionary))
+                           storedField: storedField, dictionary: dictionary, gathered: gathered))
     }
     var segments: [ArrowStreamExport.Segment] = []
-    if s.filter == nil {
+    if s.filter == nil && s.index == nil {
       // Cut at record batch boundaries so stored columns can be handed out in place.
       var batchRow = 0
       for (b, batch) in table.batches.enumerated() {

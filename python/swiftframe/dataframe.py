@@ -9,6 +9,7 @@ import numpy as np
 from . import _native
 from ._native import check, encode, lib
 from .expression import Expression, Pair, column_ref, is_name
+from .rows import Rows
 
 
 def _text(expression):
@@ -18,7 +19,7 @@ def _text(expression):
     return expression.expression if isinstance(expression, Expression) else str(expression)
 
 
-class DataFrame:
+class DataFrame(Rows):
     """A lazy, memory-mapped table, as vaex's DataFrame: virtual columns and
     filters cost nothing until a statistic or an evaluation makes a pass."""
 
@@ -310,6 +311,16 @@ class DataFrame:
                         "mean": results.get(("mean", n)), "std": results.get(("std", n)),
                         "min": results.get(("min", n)), "max": results.get(("max", n))}
         return pd.DataFrame(table, index=["data_type", "count", "NA", "mean", "std", "min", "max"])
+
+    # Joins (join.py)
+
+    def join(self, other, on=None, left_on=None, right_on=None, lprefix="", rprefix="", lsuffix="", rsuffix="",
+             how="left", allow_duplication=False, prime_growth=False, cardinality_other=None, inplace=False,
+             progress=None):
+        """This frame joined with `other`, as vaex's df.join; see swiftframe.join.join."""
+        from .join import join
+        return join(self, other, on, left_on, right_on, lprefix, rprefix, lsuffix, rsuffix, how, allow_duplication,
+                    prime_growth, cardinality_other, inplace, progress)
 
     # Distinct values and categoricals (categories.py)
 

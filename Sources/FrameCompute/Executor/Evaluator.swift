@@ -45,15 +45,33 @@ public final class Program: @unchecked Sendable {
 /// Evaluates one program chunk by chunk on one thread, into scratch buffers
 /// allocated once per pass and reused for every chunk.
 public final class Evaluator {
-  let table: Table
+  let scan: Scan
   let program: Program
   private let scratch: [Scratch]
   private var constantsFilled: Set<Int> = []
+  /// Per source read through an index (or joined), its gather state, made on first use.
+  private var gathers: [GatherSource?]
 
-  public init(table: Table, program: Program) {
-    self.table = table
+  /// An evaluator over `scan`'s sources (its rows and filter are not used here).
+  public init(scan: Scan, program: Program) {
+    self.scan = scan
     self.program = program
     self.scratch = (0..<program.slotCount).map { _ in Scratch() }
+    self.gathers = Array(repeating: nil, count: scan.sources.count)
+  }
+
+  public convenience init(table: Table, program: Program) {
+    self.init(scan: Scan(table: table, rows: 0..<table.rowCount, filter: nil), program: program)
+  }
+
+  private var table: Table { scan.table }
+
+  /// Stored field `f` of source `s` over `chunk`, gathered through the source's index.
+  private func gathered(_ s: Int, _ f: Int, _ chunk: ChunkRef, slot: Int) throws(SFError) -> Vec {
+    let g = gathers[s] ?? GatherSource(scan.sources[s])
+    gathers[s] = g
+    try g.resolve(chunk)
+    return try g.gather(f, count: chunk.count, into: scratch[slot])
   }
 
   private func valueBuffer(_ slot: Int) -> UnsafeMutableRawPointer { scratch[slot].values }
@@ -96,7 +114,9 @@ public final class Evaluator {
   private func evaluate(_ node: TypedNode, _ chunk: ChunkRef) throws(SFError) -> Vec {
     let n = chunk.count
     switch node.op {
-    case .field(let i):
+    case .field(let global):
+      guard let (source, i) = scan.locate(global) else { throw SFError(.argument, "no stored field \(global)") }
+      if source != 0 || chunk.batch < 0 { return try gathered(source, i, chunk, slot: node.slot) }
       let c = try storedColumn(chunk, i)
       let first = c.offset + chunk.start
       var valid: UnsafePointer<UInt8>? = nil

@@ -18,19 +18,58 @@ public struct AggregateTask: Sendable {
   }
 }
 
-/// Which rows of a table a pass reads: a row range and an optional boolean filter.
+/// Which rows a pass reads: the logical rows `rows` of its sources (the frame's own
+/// table first, then joined tables, all aligned row for row) and an optional boolean
+/// filter. Stored field numbers run over the sources' fields in order.
 public struct Scan: Sendable {
-  public let table: Table
+  public let sources: [RowSource]
   public let rows: Range<Int>
   public let filter: Program?
 
   public init(table: Table, rows: Range<Int>, filter: Program?) {
-    self.table = table
+    self.init(source: RowSource(table: table, index: nil), rows: rows, filter: filter)
+  }
+
+  public init(source: RowSource, joined: [RowSource] = [], rows: Range<Int>, filter: Program?) {
+    self.sources = [source] + joined
     self.rows = rows
     self.filter = filter
   }
 
-  public var chunks: [ChunkRef] { planChunks(table, rows: rows) }
+  /// The frame's own table (source 0).
+  public var table: Table { sources[0].table }
+
+  public var chunks: [ChunkRef] { planChunks(self) }
+
+  /// The same sources and filter over other logical rows.
+  public func over(_ rows: Range<Int>, filter: Program?) -> Scan {
+    Scan(source: sources[0], joined: Array(sources.dropFirst()), rows: rows, filter: filter)
+  }
+
+  /// Stored field `f` (numbered over all sources) as (source, field of its table).
+  public func locate(_ f: Int) -> (source: Int, field: Int)? {
+    var f = f
+    for (s, source) in sources.enumerated() {
+      if f < source.table.fields.count { return f >= 0 ? (s, f) : nil }
+      f -= source.table.fields.count
+    }
+    return nil
+  }
+
+  /// The schema entry of stored field `f` (numbered over all sources).
+  public func field(_ f: Int) -> Field? {
+    locate(f).map { sources[$0.source].table.fields[$0.field] }
+  }
+
+  /// Re-checks every source's files (see Table.checkFilesUnchanged).
+  public func checkFilesUnchanged() throws(SFError) {
+    for s in sources { try s.table.checkFilesUnchanged() }
+  }
+
+  /// Read-ahead advice for the frame's own table when it is read in order.
+  func adviseSequential() {
+    if sources[0].index == nil { table.adviseSequential() }
+  }
 }
 
 /// Per-thread state of a pass: one evaluator per program and reusable masks.
@@ -46,9 +85,9 @@ final class PassWorker {
   private var rows: UnsafePointer<UInt8>?
   private var values: [Vec?]
 
-  init(table: Table, programs: [Program], filter: Program?, maskCount: Int, extraStart: Int = 0) {
-    evaluators = programs.map { Evaluator(table: table, program: $0) }
-    self.filter = filter.map { Evaluator(table: table, program: $0) }
+  init(scan: Scan, programs: [Program], filter: Program?, maskCount: Int, extraStart: Int = 0) {
+    evaluators = programs.map { Evaluator(scan: scan, program: $0) }
+    self.filter = filter.map { Evaluator(scan: scan, program: $0) }
     self.maskCount = maskCount
     self.extraStart = extraStart
     values = Array(repeating: nil, count: programs.count)
@@ -73,7 +112,7 @@ final class PassWorker {
 
   deinit { masks.deallocate() }
 
-  /// The table row of the current chunk's first row.
+  /// The logical row of the current chunk's first row.
   var chunkRow: Int { chunk?.row ?? 0 }
 
   func mask(_ i: Int) -> UnsafeMutablePointer<UInt8> { masks + i * chunkRows }
@@ -132,8 +171,8 @@ func runTasks<State>(_ scan: Scan, programs: [Program], selections: [Program], t
                      makeState: @escaping () -> State,
                      add: @escaping (State, PassWorker, Int, Vec?, UnsafePointer<UInt8>?, Int) throws(SFError) -> Void)
   throws(SFError) -> [State] {
-  try scan.table.checkFilesUnchanged()
-  scan.table.adviseSequential()
+  try scan.checkFilesUnchanged()
+  scan.adviseSequential()
   let chunks = scan.chunks
   for sel in selections where sel.dtype != .bool {
     throw SFError(.type, "a selection must be a boolean expression, got \(sel.dtype)")
@@ -149,7 +188,7 @@ func runTasks<State>(_ scan: Scan, programs: [Program], selections: [Program], t
   // Masks: 0 filter, 1 filter ∧ selection, 2 … per-task combination with validity.
   let all = programs + selections + extra
   let workers = try runPass(chunkCount: chunks.count, threads: threads, progress: progress, makeState: {
-    (PassWorker(table: scan.table, programs: all, filter: scan.filter, maskCount: 3, extraStart: programs.count + selections.count),
+    (PassWorker(scan: scan, programs: all, filter: scan.filter, maskCount: 3, extraStart: programs.count + selections.count),
      makeState())
   }) { (pair: (PassWorker, State), index: Int) throws(SFError) in
     let (w, state) = pair
@@ -186,11 +225,11 @@ public func filteredCounts(_ scan: Scan, threads: Int = defaultThreadCount,
                            progress: ProgressHandler? = nil) throws(SFError) -> [Int] {
   let chunks = scan.chunks
   guard scan.filter != nil else { return chunks.map(\.count) }
-  try scan.table.checkFilesUnchanged()
+  try scan.checkFilesUnchanged()
   let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: chunks.count)
   defer { counts.deallocate() }
   _ = try runPass(chunkCount: chunks.count, threads: threads, progress: progress, makeState: {
-    PassWorker(table: scan.table, programs: [], filter: scan.filter, maskCount: 1)
+    PassWorker(scan: scan, programs: [], filter: scan.filter, maskCount: 1)
   }) { (w: PassWorker, index: Int) throws(SFError) in
     let chunk = chunks[index]
     let m = try w.filterMask(chunk, into: w.mask(0))
@@ -206,7 +245,7 @@ public func filteredCounts(_ scan: Scan, threads: Int = defaultThreadCount,
 public func evaluate(_ scan: Scan, program: Program, counts: [Int], range: Range<Int>,
                      out: UnsafeMutableRawPointer, valid: UnsafeMutablePointer<UInt8>?,
                      threads: Int = defaultThreadCount, progress: ProgressHandler? = nil) throws(SFError) -> Int {
-  try scan.table.checkFilesUnchanged()
+  try scan.checkFilesUnchanged()
   let chunks = scan.chunks
   guard counts.count == chunks.count else { throw SFError(.argument, "stale row counts for this frame") }
   // The chunks overlapping `range`, each with the position of its first filtered row.
@@ -219,7 +258,7 @@ public func evaluate(_ scan: Scan, program: Program, counts: [Int], range: Range
   let width = program.dtype.byteWidth
   let missing = Atomic<Int>(0)
   _ = try runPass(chunkCount: jobs.count, threads: threads, progress: progress, makeState: {
-    PassWorker(table: scan.table, programs: [program], filter: scan.filter, maskCount: 1)
+    PassWorker(scan: scan, programs: [program], filter: scan.filter, maskCount: 1)
   }) { (w: PassWorker, index: Int) throws(SFError) in
     let (chunk, first) = jobs[index]
     let keep = try w.filterMask(chunk, into: w.mask(0))

@@ -7,12 +7,12 @@ import FrameStorage
 func forEachKeptRow<Value>(_ scan: Scan, counts: [Int], range: Range<Int>,
                            prepare: (ChunkRef, UnsafePointer<UInt8>?) throws(SFError) -> Value,
                            _ body: (Value, Int, Int) throws(SFError) -> Void) throws(SFError) {
-  try scan.table.checkFilesUnchanged()
+  try scan.checkFilesUnchanged()
   let chunks = scan.chunks
   guard counts.count == chunks.count else { throw SFError(.argument, "stale row counts for this frame") }
   var position = 0
   var k = 0
-  let filter = scan.filter.map { Evaluator(table: scan.table, program: $0) }
+  let filter = scan.filter.map { Evaluator(scan: scan, program: $0) }
   let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkRows)
   defer { mask.deallocate() }
   for (i, chunk) in chunks.enumerated() {
@@ -53,7 +53,7 @@ public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range
   var bytes: [UInt8] = []
   var missing = 0
   out[0] = 0
-  let evaluator = Evaluator(table: scan.table, program: program)
+  let evaluator = Evaluator(scan: scan, program: program)
   try forEachKeptRow(scan, counts: counts, range: range, prepare: { (chunk, keep) throws(SFError) in
     try evaluator.evaluate(chunk, rows: keep)
   }) { (v: Vec, r, k) throws(SFError) in
@@ -62,7 +62,7 @@ public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range
       let value = v.string(r)
       guard isValidUTF8(value) else {
         var source = "a string"
-        if case .field(let f) = program.root.op { source = "column '\(scan.table.fields[f].name)'" }
+        if case .field(let f) = program.root.op, let field = scan.field(f) { source = "column '\(field.name)'" }
         throw SFError(.corrupt, "\(source) holds invalid UTF-8 in row \(range.lowerBound + k)")
       }
       bytes.append(contentsOf: value)
@@ -81,15 +81,25 @@ public func evaluateStrings(_ scan: Scan, program: Program, counts: [Int], range
 public func evaluateDictionaryIndices(_ scan: Scan, program: Program, counts: [Int], range: Range<Int>,
                                       dictionary: ColumnDictionary, into out: UnsafeMutablePointer<Int32>,
                                       valid: UnsafeMutablePointer<UInt8>) throws(SFError) -> Int {
-  let field = try stringField(program)
+  let global = try stringField(program)
+  guard let (source, field) = scan.locate(global) else { throw SFError(.argument, "no stored field \(global)") }
+  let name = scan.sources[source].table.fields[field].name
+  // Through an index the rows are resolved per chunk; else read in place from the chunk's batch.
+  let gather = source == 0 && scan.sources[0].index == nil ? nil : GatherSource(scan.sources[source])
   var missing = 0
-  try forEachKeptRow(scan, counts: counts, range: range, prepare: { (chunk, _) throws(SFError) in
-    let data = try scan.table.batch(chunk.batch)  // kept with the column while its rows are read
-    return (data: data, column: data.columns[field], first: chunk.start)
+  try forEachKeptRow(scan, counts: counts, range: range, prepare: { (chunk, _) throws(SFError) -> (BatchData?, Int) in
+    if let gather { try gather.resolve(chunk); return (nil, 0) }
+    return (try scan.table.batch(chunk.batch), chunk.start)  // kept with the column while its rows are read
   }) { (stored, r, k) throws(SFError) in
-    let (column, row) = (stored.column, stored.column.offset + stored.first + r)
+    let cell = stored.0.map { d in (d.columns[field], d.columns[field].offset + stored.1 + r) } ?? gather?.cell(r, field: field)
+    guard let (column, row) = cell else {  // a missing row of the index
+      valid[k] = 0
+      out[k] = 0
+      missing += 1
+      return
+    }
     guard let own = column.dictionary, own.hasSameValues(as: dictionary) else {
-      throw SFError(.argument, "column '\(scan.table.fields[field].name)' does not share one dictionary")
+      throw SFError(.argument, "column '\(name)' does not share one dictionary")
     }
     let present = isPresent(column, row)
     valid[k] = present

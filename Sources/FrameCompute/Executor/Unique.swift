@@ -25,8 +25,8 @@ private final class UniqueState {
   var hasMissing = false
 
   init(_ scan: Scan, _ program: Program) {
-    evaluator = Evaluator(table: scan.table, program: program)
-    filter = scan.filter.map { Evaluator(table: scan.table, program: $0) }
+    evaluator = Evaluator(scan: scan, program: program)
+    filter = scan.filter.map { Evaluator(scan: scan, program: $0) }
   }
 
   deinit { mask.deallocate() }
@@ -37,7 +37,7 @@ private final class UniqueState {
 /// point order), and whether a value is missing.
 public func uniqueValues(_ scan: Scan, program: Program, threads: Int = defaultThreadCount,
                          progress: ProgressHandler? = nil) throws(SFError) -> (values: ValueList, hasMissing: Bool) {
-  try scan.table.checkFilesUnchanged()
+  try scan.checkFilesUnchanged()
   let chunks = scan.chunks
   let dtype = program.dtype
   let states = try runPass(chunkCount: chunks.count, threads: threads, progress: progress,
