@@ -25,12 +25,12 @@ extension DataFrame {
   public static func concat(_ frames: [DataFrame]) throws(SFError) -> DataFrame {
     guard !frames.isEmpty else { throw .argument("nothing to concatenate: the list of frames is empty") }
     let states = frames.map(\.snapshot)
-    for (k, s) in states.enumerated() where !s.joined.isEmpty {
-      throw .argument("cannot concatenate frame \(k + 1): it is joined; concatenate the frames first, then join")
-    }
     for (k, (f, s)) in zip(frames, states).enumerated() where s.index == nil && s.rows != 0..<f.table.rowCount {
       throw .argument("cannot concatenate frame \(k + 1) ('\(f.table.source)'): it has a row range "
                       + "(\(s.rows.lowerBound)..<\(s.rows.upperBound)); concatenate the whole frames and slice the result")
+    }
+    for (k, (f, s)) in zip(frames, states).enumerated() where !s.joined.isEmpty {
+      throw .argument("cannot concatenate frame \(k + 1) ('\(f.table.source)'): it is a join; concatenate before joining")
     }
     let reference = states[0]
     for k in states.indices.dropFirst() {
@@ -43,7 +43,8 @@ extension DataFrame {
     // Every table has the same fields in the same order, so the virtual columns' parsed
     // expressions (which may name stored fields by index) mean the same over the result.
     var state = FrameState(virtuals: reference.virtuals, filter: reference.filter, rows: 0..<table.rowCount,
-                           visible: reference.visible, selections: reference.selections, counts: nil)
+                           visible: reference.visible, selections: reference.selections, counts: nil,
+                           fieldNames: reference.fieldNames)
     if states.contains(where: { $0.index != nil }) {
       state.index = try concatenatedIndex(frames.map(\.table), states)
       state.rows = 0..<(state.index?.count ?? 0)
@@ -98,6 +99,9 @@ extension DataFrame {
     for name in Set(a.selections.keys).union(b.selections.keys).sorted() where a.selections[name] != b.selections[name] {
       return "selection '\(name)' is \(a.selections[name].map { "'\($0)'" } ?? "not defined") in frame 1 but "
         + "\(b.selections[name].map { "'\($0)'" } ?? "not defined") in frame \(k)"
+    }
+    if a.fieldNames != b.fieldNames {
+      return "frame \(k) renames its stored columns differently from frame 1"
     }
     switch (a.visible, b.visible) {
     case (nil, let c?): return "frame \(k) shows a column selection (\(quoted(c))) and frame 1 all columns"

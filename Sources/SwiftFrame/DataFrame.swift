@@ -30,6 +30,9 @@ public final class DataFrame: @unchecked Sendable {
     /// Further tables read row for row beside the table, each through its own index
     /// (a join's right side); their fields follow the table's in field numbering.
     var joined: [RowSource] = []
+    /// The names of the stored fields (numbered as above) when a join or `rename` renamed some
+    /// (DataFrame+Join.swift); nil: the tables' own names.
+    var fieldNames: [String]? = nil
   }
 
   public init(table: Table) {
@@ -90,7 +93,7 @@ public final class DataFrame: @unchecked Sendable {
   public var columnNames: [String] {
     let s = snapshot
     if let visible = s.visible { return visible }
-    let stored = table.fields.map(\.name)
+    let stored = storedNames(s)
     let storedSet = Set(stored)
     return stored + s.virtuals.map(\.name).filter { !storedSet.contains($0) }
   }
@@ -123,11 +126,20 @@ public final class DataFrame: @unchecked Sendable {
     s.joined.isEmpty ? table.fields : table.fields + s.joined.flatMap(\.table.fields)
   }
 
+  /// The names expressions use for the stored fields (numbered as `fields`).
+  func storedNames(_ s: FrameState) -> [String] { s.fieldNames ?? fields(s).map(\.name) }
+
+  /// The number of the stored field called `name` (the first, after a join's renames).
+  func storedFieldIndex(_ name: String, _ s: FrameState) -> Int? {
+    guard let names = s.fieldNames else { return table.fieldIndex(name) }
+    return names.firstIndex(of: name)
+  }
+
   private func resolver(_ s: FrameState) -> (String) -> Resolution {
     let virtuals = s.virtuals, table = self.table
-    return { name in
+    return { [self] name in
       if let v = virtuals.last(where: { $0.name == name }) { return .virtual(v.node) }
-      if let i = table.fieldIndex(name) { return .stored(i) }
+      if let i = storedFieldIndex(name, s) { return .stored(i) }
       if let u = table.unsupported.first(where: { $0.name == name }) { return .unsupported(u.arrowType) }
       return .unknown
     }
@@ -136,29 +148,35 @@ public final class DataFrame: @unchecked Sendable {
   /// Adds (or replaces) a virtual column. A reference to `name` inside `expression`
   /// means the column's previous definition, so `x = x * 2` works as in vaex.
   public func addVirtualColumn(_ name: String, _ expression: String) throws(SFError) {
+    try state.withLock { (s: inout FrameState) throws(SFError) in s = try addingVirtualColumn(name, expression, to: s) }
+  }
+
+  /// `s` with the virtual column added, checked; a reference to an earlier virtual
+  /// definition of `name` is spelled out in its text, so the text alone replays it.
+  func addingVirtualColumn(_ name: String, _ expression: String, to s: FrameState) throws(SFError) -> FrameState {
     guard !name.isEmpty else { throw .argument("a column name cannot be empty") }
     var node = try Parser.parse(expression)
-    try state.withLock { (s: inout FrameState) throws(SFError) in
-      if let previous = s.virtuals.last(where: { $0.name == name }) {
-        node = node.substituting(name, with: previous.node)
-      } else if let i = table.fieldIndex(name) {
-        node = node.substituting(name, with: .storedField(i))
-      }
-      var next = s
-      let column = VirtualColumn(name: name, expression: expression, node: node)
-      // A redefinition keeps the column's place.
-      if let i = next.virtuals.firstIndex(where: { $0.name == name }) {
-        next.virtuals[i] = column
-      } else {
-        next.virtuals.append(column)
-      }
-      if let visible = next.visible, !visible.contains(name) { next.visible = visible + [name] }
-      next.counts = nil
-      // Check it now, and every virtual column that may refer to it.
-      for v in next.virtuals { _ = try compile(.column(v.name), next) }
-      if let f = next.filter { _ = try compile(f, next) }
-      s = next
+    var text = expression
+    if let previous = s.virtuals.last(where: { $0.name == name }) {
+      node = node.substituting(name, with: previous.node)
+      text = try replacingColumn(name, in: expression, with: "(\(previous.expression))")
+    } else if let i = storedFieldIndex(name, s) {
+      node = node.substituting(name, with: .storedField(i))
     }
+    var next = s
+    let column = VirtualColumn(name: name, expression: text, node: node)
+    // A redefinition keeps the column's place.
+    if let i = next.virtuals.firstIndex(where: { $0.name == name }) {
+      next.virtuals[i] = column
+    } else {
+      next.virtuals.append(column)
+    }
+    if let visible = next.visible, !visible.contains(name) { next.visible = visible + [name] }
+    next.counts = nil
+    // Check it now, and every virtual column that may refer to it.
+    for v in next.virtuals { _ = try compile(.column(v.name), next) }
+    if let f = next.filter { _ = try compile(f, next) }
+    return next
   }
 
   // MARK: Derived frames
@@ -177,7 +195,7 @@ public final class DataFrame: @unchecked Sendable {
 
   /// A frame showing only `names` (other columns stay reachable from expressions).
   public func selecting(columns names: [String]) throws(SFError) -> DataFrame {
-    let known = Set(columnNames).union(table.fields.map(\.name))
+    let known = Set(columnNames).union(storedNames(snapshot))
     for n in names where !known.contains(n) { throw SFError(.name, "name '\(n)' is not defined (no such column)") }
     var s = snapshot
     s.visible = names
@@ -369,7 +387,9 @@ public final class DataFrame: @unchecked Sendable {
 
   /// The one dictionary every chunk of stored categorical column `name` uses, if they share one.
   public func sharedDictionary(_ name: String) -> ColumnDictionary? {
-    guard virtualExpression(name) == nil, let i = table.fieldIndex(name), table.fields[i].categorical,
+    // A field of the frame's own table (a join's right fields are read through an index).
+    guard virtualExpression(name) == nil, let i = storedFieldIndex(name, snapshot), i < table.fields.count,
+          table.fields[i].categorical,
           let first = table.batches.first?.dictionaries[i], first.values.offset == 0,
           table.batches.allSatisfy({ $0.dictionaries[i].map(first.hasSameValues) ?? false }) else { return nil }
     return first
@@ -391,7 +411,7 @@ public final class DataFrame: @unchecked Sendable {
   public func storedBuffer(_ name: String) -> (pointer: UnsafeRawPointer, count: Int, dtype: DType)? {
     let s = snapshot
     guard s.filter == nil, s.index == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
-          let i = table.fieldIndex(name), table.batches.count == 1 else { return nil }
+          let i = storedFieldIndex(name, s), i < table.fields.count, table.batches.count == 1 else { return nil }
     guard let c = table.batches[0].resident?.columns[i], c.validity == nil, c.dtype != .bool, !c.dtype.isString else {
       return nil
     }

@@ -711,6 +711,50 @@ static void test_grids_and_groups(sf_frame* frame) {
   }
 }
 
+/* ---------------------------------------------------------------------- join */
+
+/* A left join on an expression key: k mod 1000 (floor, as numpy) against a frame of the
+ * keys 0 … 499 and v = 0.5 * key. The right frame is released before the joined one is
+ * used: the joined frame keeps its data alive. */
+static void test_join(sf_frame* frame) {
+  enum { M = 500 };
+  static int64_t keys[M];
+  static double vs[M];
+  for (int i = 0; i < M; i++) {
+    keys[i] = M - 1 - i;
+    vs[i] = 0.5 * (double)keys[i];
+  }
+  const char* names[2] = {"key", "v"};
+  const int32_t dtypes[2] = {SF_DTYPE_INT64, SF_DTYPE_FLOAT64};
+  const void* data[2] = {keys, vs};
+  sf_frame* right = NULL;
+  if (!CHECK_STATUS(sf_frame_from_arrays(M, 2, names, dtypes, data, &right), SF_OK)) return;
+  sf_frame* joined = NULL;
+  CHECK_ERROR(sf_frame_join(frame, right, "k % 1000", "key", "outer", "", "", "", "", 0, NULL, NULL, &joined), SF_ERR_ARGUMENT, "how");
+  CHECK_ERROR(sf_frame_join(frame, right, "x", "key", "left", "", "", "", "", 0, NULL, NULL, &joined), SF_ERR_TYPE, "key");
+  CHECK_ERROR(sf_frame_join(frame, right, "nope", "key", "left", "", "", "", "", 0, NULL, NULL, &joined), SF_ERR_NAME, "nope");
+  CHECK(joined == NULL);
+  int ok = CHECK_STATUS(sf_frame_join(frame, right, "k % 1000", "key", "left", "", "", "", "", 0, NULL, NULL, &joined), SF_OK);
+  sf_frame_release(right);
+  if (!ok) return;
+  long double sum = 0;
+  int64_t matched = 0;
+  for (int64_t i = 0; i < N; i++) {
+    int64_t m = ks[i] % 1000;
+    if (m < 0) m += 1000;
+    if (m < M) { sum += 0.5L * (long double)m; matched++; }
+  }
+  const int32_t kinds[3] = {SF_AGG_COUNT, SF_AGG_COUNT, SF_AGG_SUM};
+  const char* const expressions[3] = {NULL, "v", "v"};
+  sf_scalar out[3];
+  if (CHECK_STATUS(sf_frame_aggregate(joined, 3, kinds, expressions, NULL, NULL, NULL, NULL, out), SF_OK)) {
+    CHECK_EQ_INT(i64(out[0]), N); /* a left join with unique keys keeps every row */
+    CHECK_EQ_INT(i64(out[1]), matched);
+    CHECK_CLOSE(f64(out[2]), (double)sum, (double)sum);
+  }
+  sf_frame_release(joined);
+}
+
 int main(void) {
   make_data();
   make_references();
@@ -727,6 +771,7 @@ int main(void) {
   test_threads(frame);
   test_empty_and_small_frames();
   test_grids_and_groups(frame);
+  test_join(frame);
 
   sf_frame_release(frame);
   printf("%d passed, %d failed\n", passed, failed);

@@ -115,7 +115,7 @@ struct Lexer {
   }
 }
 
-@inline(__always) private func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
-@inline(__always) private func isIdentifierStart(_ c: UInt8) -> Bool {
+@inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+@inline(__always) func isIdentifierStart(_ c: UInt8) -> Bool {
   (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c >= 128
 }
