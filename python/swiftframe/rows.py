@@ -87,10 +87,10 @@ class Rows:
         first most significant), as vaex's sort: `ascending` one flag or one per key;
         stable, missing values and NaN last. Lazy over the same data: memory holds a
         row index and the keys, never the other columns."""
-        keys = list(by) if isinstance(by, (list, tuple)) else [by]
+        keys = list(by) if isinstance(by, (list, tuple, np.ndarray)) else [by]
         if not keys:
             raise ValueError("sort needs at least one key")
-        flags = list(ascending) if isinstance(ascending, (list, tuple)) else [ascending] * len(keys)
+        flags = list(ascending) if isinstance(ascending, (list, tuple, np.ndarray)) else [ascending] * len(keys)
         if len(flags) != len(keys):
             raise ValueError(f"ascending has {len(flags)} flags for {len(keys)} keys")
         names = set(self.column_names)

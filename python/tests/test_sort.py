@@ -202,6 +202,8 @@ def test_sort_arguments():
     with pytest.raises(SyntaxError):
         df.sort("x +")
     assert df.sort("x", ascending=False).evaluate("x").tolist() == [4, 3, 2, 1, 0]
+    assert df.sort(np.array(["x"]), ascending=np.array([False])).evaluate("x").tolist() == [4, 3, 2, 1, 0]
+    assert df.sort("x", progress=True).evaluate("x").tolist() == [0, 1, 2, 3, 4]
     empty = df[df.x > 10].sort("x")
     assert len(empty) == 0
 
