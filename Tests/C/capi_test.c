@@ -755,6 +755,50 @@ static void test_join(sf_frame* frame) {
   sf_frame_release(joined);
 }
 
+/* ---------------------------------------------------------------------- rows */
+
+/* Sorting by k descending then x ascending puts the rows in the order a stable
+ * comparison gives; taking positions (negative from the end) reads those rows. */
+static void test_sort_and_take(sf_frame* frame) {
+  const char* keys[2] = {"k", "x"};
+  const uint8_t ascending[2] = {0, 1};
+  sf_frame* sorted = NULL;
+  CHECK_ERROR(sf_frame_sort(frame, 2, NULL, ascending, NULL, NULL, &sorted), SF_ERR_ARGUMENT, "NULL");
+  CHECK_ERROR(sf_frame_sort(frame, 0, keys, ascending, NULL, NULL, &sorted), SF_ERR_ARGUMENT, "");
+  const char* unknown[1] = {"nope"};
+  CHECK_ERROR(sf_frame_sort(frame, 1, unknown, ascending, NULL, NULL, &sorted), SF_ERR_NAME, "nope");
+  CHECK(sorted == NULL);
+  if (!CHECK_STATUS(sf_frame_sort(frame, 2, keys, ascending, NULL, NULL, &sorted), SF_OK)) return;
+  static int32_t k[N];
+  static double x[N];
+  if (CHECK_STATUS(sf_frame_evaluate(sorted, "k", 0, N, SF_DTYPE_INT32, k, NULL, NULL, NULL, NULL), SF_OK) &&
+      CHECK_STATUS(sf_frame_evaluate(sorted, "x", 0, N, SF_DTYPE_FLOAT64, x, NULL, NULL, NULL, NULL), SF_OK)) {
+    int ordered = 1;
+    for (int64_t i = 1; i < N; i++) {
+      if (k[i - 1] < k[i] || (k[i - 1] == k[i] && x[i - 1] > x[i])) ordered = 0;
+    }
+    CHECK(ordered);
+    CHECK_EQ_INT(k[0], ref_k_max);
+    CHECK_EQ_INT(k[N - 1], ref_k_min);
+  }
+  const int64_t positions[3] = {0, -1, 5};
+  sf_frame* taken = NULL;
+  const int64_t beyond[1] = {N};
+  CHECK_ERROR(sf_frame_take(sorted, beyond, 1, NULL, NULL, &taken), SF_ERR_ARGUMENT, "out of bounds");
+  CHECK_ERROR(sf_frame_take(sorted, NULL, 3, NULL, NULL, &taken), SF_ERR_ARGUMENT, "NULL");
+  CHECK(taken == NULL);
+  if (CHECK_STATUS(sf_frame_take(sorted, positions, 3, NULL, NULL, &taken), SF_OK)) {
+    int32_t got[3];
+    if (CHECK_STATUS(sf_frame_evaluate(taken, "k", 0, 3, SF_DTYPE_INT32, got, NULL, NULL, NULL, NULL), SF_OK)) {
+      CHECK_EQ_INT(got[0], k[0]);
+      CHECK_EQ_INT(got[1], k[N - 1]);
+      CHECK_EQ_INT(got[2], k[5]);
+    }
+    sf_frame_release(taken);
+  }
+  sf_frame_release(sorted);
+}
+
 int main(void) {
   make_data();
   make_references();
@@ -772,6 +816,7 @@ int main(void) {
   test_empty_and_small_frames();
   test_grids_and_groups(frame);
   test_join(frame);
+  test_sort_and_take(frame);
 
   sf_frame_release(frame);
   printf("%d passed, %d failed\n", passed, failed);
