@@ -33,6 +33,8 @@ class Rows:
         indices = np.ascontiguousarray(np.asarray(indices).reshape(-1))
         if indices.size and not np.issubdtype(indices.dtype, np.integer):
             raise TypeError(f"take needs integer positions, got {indices.dtype}")
+        if indices.size and indices.dtype.kind == "u" and indices.max() > np.iinfo(np.int64).max:
+            raise IndexError(f"index {indices.max()} is out of bounds for axis 0 with size {len(self)}")
         indices = indices.astype(np.int64, copy=False)
         n = len(self)
         if indices.size and (indices.min() < -n or indices.max() >= n):

@@ -85,6 +85,8 @@ def test_take_empty_and_out_of_range():
         df.take([-11])
     with pytest.raises(TypeError):
         df.take([0.5])
+    with pytest.raises(IndexError):
+        df.take(np.array([2**64 - 1], dtype=np.uint64))
     assert df.take(np.array([9, -10], dtype=np.int32)).evaluate("x").tolist() == [9.0, 0.0]
 
 
