@@ -79,7 +79,7 @@ func aggregateGrouped(_ scan: Scan, programs: [Program], selections: [Program], 
   }
   guard let first = states.first else { return empty.map { $0.finish() } }
   for other in states.dropFirst() {
-    for (a, b) in zip(first.aggregators, other.aggregators) { a.merge(b) }
+    for (a, b) in zip(first.aggregators, other.aggregators) { a.merge(b, map: .identity(groups)) }
   }
   return first.aggregators.map { $0.finish() }
 }

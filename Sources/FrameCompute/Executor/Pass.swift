@@ -42,8 +42,8 @@ final class PassWorker {
   /// Where the extra programs (binby axes) start among `evaluators`.
   let extraStart: Int
   /// The current chunk, its filter mask and the values evaluated for it so far.
-  private var chunk: ChunkRef?
-  private var rows: UnsafePointer<UInt8>?
+  private(set) var chunk: ChunkRef?
+  private(set) var rows: UnsafePointer<UInt8>?
   private var values: [Vec?]
 
   init(table: Table, programs: [Program], filter: Program?, maskCount: Int, extraStart: Int = 0) {

@@ -1,0 +1,79 @@
+import FrameStorage
+
+/// The groups `kept` sorted by their keys: per key (the first most significant) by the
+/// rank of its label, missing after every label. A stable counting sort per key, the
+/// last key first, so the cost is linear in the groups and labels.
+func sortedGroups(_ kept: [Int], labels: [ValueList], codes: [[Int32]]) -> [Int] {
+  var order = kept
+  var next = [Int](repeating: 0, count: kept.count)
+  for k in labels.indices.reversed() {
+    let rank = labelRanks(labels[k])
+    let missing = rank.count
+    let code = codes[k]
+    @inline(__always) func bucket(_ g: Int) -> Int { code[g] < 0 ? missing : Int(rank[Int(code[g])]) }
+    var starts = [Int](repeating: 0, count: missing + 2)
+    for g in order { starts[bucket(g) + 1] += 1 }
+    for b in 1..<starts.count { starts[b] += starts[b - 1] }
+    for g in order {
+      let b = bucket(g)
+      next[starts[b]] = g
+      starts[b] += 1
+    }
+    swap(&order, &next)
+  }
+  return order
+}
+
+/// Each label's rank in sorted order (equal labels, equal ranks): numbers by value with
+/// NaN last, strings by their UTF-8 bytes (code point order). A key of several keys
+/// repeats its values among the groups' labels.
+func labelRanks(_ labels: ValueList) -> [Int32] {
+  var rank: [Int32]
+  switch labels {
+  case .strings(let words):  // distinct
+    let sorted = (0..<words.count).map { Int32($0) }.sorted { words[Int($0)].lexicographicallyPrecedes(words[Int($1)]) }
+    rank = [Int32](repeating: 0, count: sorted.count)
+    for (position, label) in sorted.enumerated() { rank[Int(label)] = Int32(position) }
+  case .fixed(let dtype, let bits):
+    let sign: UInt64 = 1 << 63
+    let keys: [UInt64] = if dtype.isFloat {
+      bits.map { $0 & sign != 0 ? ~$0 : $0 | sign }  // canonical NaN is positive: after +inf
+    } else if dtype.isUnsignedInteger || dtype == .bool {
+      bits
+    } else {
+      bits.map { $0 ^ sign }
+    }
+    if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) { return (0..<keys.count).map { Int32($0) } }
+    rank = [Int32](repeating: 0, count: keys.count)
+    var position: Int32 = -1, previous: UInt64? = nil
+    for label in radixOrder(keys) {
+      let key = keys[Int(label)]
+      if key != previous { position += 1; previous = key }
+      rank[Int(label)] = position
+    }
+  }
+  return rank
+}
+
+/// The permutation that sorts `keys` ascending: a radix sort a byte at a time from the
+/// least significant, skipping bytes every key shares.
+func radixOrder(_ keys: [UInt64]) -> [Int32] {
+  var order = (0..<keys.count).map { Int32($0) }
+  guard let first = keys.first else { return order }
+  var differing: UInt64 = 0
+  for k in keys { differing |= k ^ first }
+  var next = order
+  for byte in 0..<8 where (differing >> UInt64(8 * byte)) & 0xff != 0 {
+    let shift = UInt64(8 * byte)
+    var starts = [Int](repeating: 0, count: 257)
+    for k in keys { starts[Int((k >> shift) & 0xff) + 1] += 1 }
+    for b in 1..<257 { starts[b] += starts[b - 1] }
+    for i in order {
+      let b = Int((keys[Int(i)] >> shift) & 0xff)
+      next[starts[b]] = i
+      starts[b] += 1
+    }
+    swap(&order, &next)
+  }
+  return order
+}
