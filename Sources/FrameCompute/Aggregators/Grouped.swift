@@ -93,7 +93,9 @@ final class GroupedCount: GroupedAggregator {
 
   func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedCount else { return }
-    for g in 0..<map.count { counts[map[g]] &+= o.counts[g] }
+    counts.withUnsafeMutableBufferPointer { c in
+      o.counts.withUnsafeBufferPointer { oc in for g in 0..<map.count { c[map[g]] &+= oc[g] } }
+    }
   }
 
   func finish() -> [Scalar] { counts.map { .int64($0) } }
@@ -138,9 +140,13 @@ final class GroupedSum<T: ColumnValue>: GroupedAggregator {
   func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedSum<T> else { return }
     if T.isFloatingPoint {
-      for g in 0..<map.count { floats[map[g]] += o.floats[g] }
+      floats.withUnsafeMutableBufferPointer { s in
+        o.floats.withUnsafeBufferPointer { os in for g in 0..<map.count { s[map[g]] += os[g] } }
+      }
     } else {
-      for g in 0..<map.count { ints[map[g]] &+= o.ints[g] }
+      ints.withUnsafeMutableBufferPointer { s in
+        o.ints.withUnsafeBufferPointer { os in for g in 0..<map.count { s[map[g]] &+= os[g] } }
+      }
     }
   }
 

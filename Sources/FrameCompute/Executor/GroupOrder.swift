@@ -9,15 +9,24 @@ func sortedGroups(_ kept: [Int], labels: [ValueList], codes: [[Int32]]) -> [Int]
   for k in labels.indices.reversed() {
     let rank = labelRanks(labels[k])
     let missing = rank.count
-    let code = codes[k]
-    @inline(__always) func bucket(_ g: Int) -> Int { code[g] < 0 ? missing : Int(rank[Int(code[g])]) }
-    var starts = [Int](repeating: 0, count: missing + 2)
-    for g in order { starts[bucket(g) + 1] += 1 }
-    for b in 1..<starts.count { starts[b] += starts[b - 1] }
-    for g in order {
-      let b = bucket(g)
-      next[starts[b]] = g
-      starts[b] += 1
+    rank.withUnsafeBufferPointer { rank in
+      codes[k].withUnsafeBufferPointer { code in
+        @inline(__always) func bucket(_ g: Int) -> Int { code[g] < 0 ? missing : Int(rank[Int(code[g])]) }
+        var starts = [Int](repeating: 0, count: missing + 2)
+        starts.withUnsafeMutableBufferPointer { starts in
+          order.withUnsafeBufferPointer { order in
+            next.withUnsafeMutableBufferPointer { next in
+              for g in order { starts[bucket(g) + 1] += 1 }
+              for b in 1..<starts.count { starts[b] += starts[b - 1] }
+              for g in order {
+                let b = bucket(g)
+                next[starts[b]] = g
+                starts[b] += 1
+              }
+            }
+          }
+        }
+      }
     }
     swap(&order, &next)
   }
@@ -55,25 +64,40 @@ func labelRanks(_ labels: ValueList) -> [Int32] {
   return rank
 }
 
-/// The permutation that sorts `keys` ascending: a radix sort a byte at a time from the
-/// least significant, skipping bytes every key shares.
+/// The permutation that sorts `keys` ascending: a radix sort 11 bits at a time from the
+/// least significant, skipping digits every key shares; keys move with their indices,
+/// so each pass reads sequentially.
 func radixOrder(_ keys: [UInt64]) -> [Int32] {
-  var order = (0..<keys.count).map { Int32($0) }
-  guard let first = keys.first else { return order }
+  let n = keys.count
+  guard let first = keys.first else { return [] }
   var differing: UInt64 = 0
   for k in keys { differing |= k ^ first }
-  var next = order
-  for byte in 0..<8 where (differing >> UInt64(8 * byte)) & 0xff != 0 {
-    let shift = UInt64(8 * byte)
-    var starts = [Int](repeating: 0, count: 257)
-    for k in keys { starts[Int((k >> shift) & 0xff) + 1] += 1 }
-    for b in 1..<257 { starts[b] += starts[b - 1] }
-    for i in order {
-      let b = Int((keys[Int(i)] >> shift) & 0xff)
-      next[starts[b]] = i
-      starts[b] += 1
+  var keyA = keys, keyB = [UInt64](repeating: 0, count: n)
+  var indexA = (0..<n).map { Int32(truncatingIfNeeded: $0) }, indexB = [Int32](repeating: 0, count: n)
+  var starts = [Int](repeating: 0, count: 2049)
+  for digit in 0..<6 where (differing >> UInt64(11 * digit)) & 0x7ff != 0 {
+    let shift = UInt64(11 * digit)
+    keyA.withUnsafeBufferPointer { ka in
+      indexA.withUnsafeBufferPointer { ia in
+        keyB.withUnsafeMutableBufferPointer { kb in
+          indexB.withUnsafeMutableBufferPointer { ib in
+            starts.withUnsafeMutableBufferPointer { st in
+              for b in 0..<st.count { st[b] = 0 }
+              for k in ka { st[Int((k >> shift) & 0x7ff) + 1] += 1 }
+              for b in 1..<st.count { st[b] += st[b - 1] }
+              for j in 0..<n {
+                let b = Int((ka[j] >> shift) & 0x7ff)
+                kb[st[b]] = ka[j]
+                ib[st[b]] = ia[j]
+                st[b] += 1
+              }
+            }
+          }
+        }
+      }
     }
-    swap(&order, &next)
+    swap(&keyA, &keyB)
+    swap(&indexA, &indexB)
   }
-  return order
+  return indexA
 }

@@ -56,12 +56,15 @@ public func groupby(_ scan: Scan, keys: [Program], programs: [Program], selectio
   let groups = try aggregateByKeys(scan, keys: keys, plans: plans, programs: programs, selections: selections,
                                    tasks: counted, threads: threads, progress: progress)
   let sizes = groups.results[tasks.count]
-  let kept = (0..<sizes.count).filter { sizes[$0].bits != 0 }
+  let kept = sizes.withUnsafeBufferPointer { sizes in (0..<sizes.count).filter { sizes[$0].bits != 0 } }
   let order = sortedGroups(kept, labels: groups.labels, codes: groups.codes)
   let keyColumns = keys.indices.map { k in
-    (labels: groups.labels[k], rows: order.map { g -> Int? in groups.codes[k][g] < 0 ? nil : Int(groups.codes[k][g]) })
+    (labels: groups.labels[k], rows: groups.codes[k].withUnsafeBufferPointer { codes in
+      order.map { g -> Int? in codes[g] < 0 ? nil : Int(codes[g]) }
+    })
   }
-  return (keyColumns, tasks.indices.map { t in order.map { groups.results[t][$0] } })
+  let results = tasks.indices.map { t in groups.results[t].withUnsafeBufferPointer { r in order.map { r[$0] } } }
+  return (keyColumns, results)
 }
 
 /// How each key maps rows: one min/max pass for the integer keys tells their ranges.
