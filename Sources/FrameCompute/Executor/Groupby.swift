@@ -36,11 +36,12 @@ enum KeyPlan {
 }
 
 /// The groups of a groupby: per key its labels and, per group, its label index (-1:
-/// missing), and per task one result per group. Groups are unordered and non-empty.
+/// missing), and per task its merged state, not yet finished (results are made one
+/// task at a time, so that only one task's unsorted results exist at once).
 struct Groups {
   var labels: [ValueList]
   var codes: [[Int32]]
-  var results: [[Scalar]]
+  var states: [GroupedAggregator?]
 }
 
 /// The groups of `keys` over `scan` with every task computed per group, sorted by the
@@ -53,9 +54,9 @@ public func groupby(_ scan: Scan, keys: [Program], programs: [Program], selectio
   let plans = try planKeys(scan, keys, threads: threads, progress: progress)
   // A count of rows per group tells the groups that exist (a direct index has empty ones).
   let counted = tasks + [AggregateTask(kind: .count, expression: nil, selection: nil)]
-  let groups = try aggregateByKeys(scan, keys: keys, plans: plans, programs: programs, selections: selections,
+  var groups = try aggregateByKeys(scan, keys: keys, plans: plans, programs: programs, selections: selections,
                                    tasks: counted, threads: threads, progress: progress)
-  let sizes = groups.results[tasks.count]
+  let sizes = groups.states[tasks.count]?.finish() ?? []
   let kept = sizes.withUnsafeBufferPointer { sizes in (0..<sizes.count).filter { sizes[$0].bits != 0 } }
   let order = sortedGroups(kept, labels: groups.labels, codes: groups.codes)
   let keyColumns = keys.indices.map { k in
@@ -63,7 +64,12 @@ public func groupby(_ scan: Scan, keys: [Program], programs: [Program], selectio
       order.map { g -> Int? in codes[g] < 0 ? nil : Int(codes[g]) }
     })
   }
-  let results = tasks.indices.map { t in groups.results[t].withUnsafeBufferPointer { r in order.map { r[$0] } } }
+  var results: [[Scalar]] = []
+  for t in tasks.indices {
+    let unsorted = groups.states[t]?.finish() ?? []
+    groups.states[t] = nil
+    results.append(unsorted.withUnsafeBufferPointer { r in order.map { r[$0] } })
+  }
   return (keyColumns, results)
 }
 
@@ -171,6 +177,13 @@ private final class GroupWorker {
     tuples = TupleSet(width: keys + 1)
   }
 
+  /// Lets the tables go once merged into another worker's.
+  func releaseTables() {
+    numbers = UInt64Set()
+    strings = strings.map { _ in ByteStringSet() }
+    tuples = TupleSet(width: tuples.width)
+  }
+
   deinit {
     ids.deallocate()
     words.deallocate()
@@ -233,11 +246,14 @@ private func aggregateByKeys(_ scan: Scan, keys: [Program], plans: [KeyPlan], pr
   }
   guard let first = states.first else {
     return Groups(labels: plans.map { $0.labels ?? .fixed(.int64, []) }, codes: plans.map { _ in [] },
-                  results: try fresh(0).map { $0.finish() })
+                  states: try fresh(0))
   }
   // Each thread's groups in the first thread's numbering, which becomes the global one.
   var maps: [GroupMap] = [.identity(groupTotal(first, layout))]
-  for s in states.dropFirst() { maps.append(mergeTables(into: first, s, layout, plans)) }
+  for s in states.dropFirst() {
+    maps.append(mergeTables(into: first, s, layout, plans))
+    s.releaseTables()
+  }
   let total = groupTotal(first, layout)
   let merged = try fresh(total)
   for (s, map) in zip(states, maps) {
@@ -245,7 +261,7 @@ private func aggregateByKeys(_ scan: Scan, keys: [Program], plans: [KeyPlan], pr
     s.aggregators = []
   }
   let (labels, codes) = groupKeys(first, layout, plans, keys, total: total)
-  return Groups(labels: labels, codes: codes, results: merged.map { $0.finish() })
+  return Groups(labels: labels, codes: codes, states: merged)
 }
 
 private func chooseLayout(_ plans: [KeyPlan]) -> Layout {
