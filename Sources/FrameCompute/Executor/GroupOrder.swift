@@ -4,6 +4,19 @@ import FrameStorage
 /// rank of its label, missing after every label. A stable counting sort per key, the
 /// last key first, so the cost is linear in the groups and labels.
 func sortedGroups(_ kept: [Int], labels: [ValueList], codes: [[Int32]]) -> [Int] {
+  // One hashed number key (a label per group): one radix sort of the labels is the order.
+  if labels.count == 1, case .fixed(let dtype, let bits) = labels[0], codes[0].count == bits.count,
+     codes[0].enumerated().allSatisfy({ $1 < 0 || Int($1) == $0 }) {
+    var wanted = [Bool](repeating: false, count: bits.count)
+    var missing: [Int] = []
+    for g in kept { if codes[0][g] >= 0 { wanted[g] = true } else { missing.append(g) } }
+    var order: [Int] = []
+    order.reserveCapacity(kept.count)
+    wanted.withUnsafeBufferPointer { wanted in
+      for g in radixOrder(orderKeys(dtype, bits)) where wanted[Int(g)] { order.append(Int(g)) }
+    }
+    return order + missing
+  }
   var order = kept
   var next = [Int](repeating: 0, count: kept.count)
   for k in labels.indices.reversed() {
@@ -44,14 +57,7 @@ func labelRanks(_ labels: ValueList) -> [Int32] {
     rank = [Int32](repeating: 0, count: sorted.count)
     for (position, label) in sorted.enumerated() { rank[Int(label)] = Int32(position) }
   case .fixed(let dtype, let bits):
-    let sign: UInt64 = 1 << 63
-    let keys: [UInt64] = if dtype.isFloat {
-      bits.map { $0 & sign != 0 ? ~$0 : $0 | sign }  // canonical NaN is positive: after +inf
-    } else if dtype.isUnsignedInteger || dtype == .bool {
-      bits
-    } else {
-      bits.map { $0 ^ sign }
-    }
+    let keys = orderKeys(dtype, bits)
     if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) { return (0..<keys.count).map { Int32($0) } }
     rank = [Int32](repeating: 0, count: keys.count)
     var position: Int32 = -1, previous: UInt64? = nil
@@ -62,6 +68,14 @@ func labelRanks(_ labels: ValueList) -> [Int32] {
     }
   }
   return rank
+}
+
+/// Values of `dtype` (as ValueList holds them) as unsigned keys in the same order.
+private func orderKeys(_ dtype: DType, _ bits: [UInt64]) -> [UInt64] {
+  let sign: UInt64 = 1 << 63
+  if dtype.isFloat { return bits.map { $0 & sign != 0 ? ~$0 : $0 | sign } }  // canonical NaN is positive: after +inf
+  if dtype.isUnsignedInteger || dtype == .bool { return bits }
+  return bits.map { $0 ^ sign }
 }
 
 /// The permutation that sorts `keys` ascending: a radix sort 11 bits at a time from the

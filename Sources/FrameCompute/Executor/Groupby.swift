@@ -250,6 +250,9 @@ private func aggregateByKeys(_ scan: Scan, keys: [Program], plans: [KeyPlan], pr
   }
   // Each thread's groups in the first thread's numbering, which becomes the global one.
   var maps: [GroupMap] = [.identity(groupTotal(first, layout))]
+  if case .single = layout, !first.stringKey {  // room for every thread's groups: no rehash while merging
+    first.numbers.reserve(states.reduce(0) { $0 + $1.numbers.count })
+  }
   for s in states.dropFirst() {
     maps.append(mergeTables(into: first, s, layout, plans))
     s.releaseTables()

@@ -68,6 +68,12 @@ public struct UInt64Set: Sendable {
     return id
   }
 
+  /// Makes room for `count` values in all without growing again.
+  public mutating func reserve(_ count: Int) {
+    while count * 2 > slots.count { grow() }
+    values.reserveCapacity(count)
+  }
+
   private mutating func grow() {
     var bigger = Array(repeating: Slot(value: 0, id: -1), count: slots.count * 2)
     shift -= 1
