@@ -331,3 +331,13 @@ def test_two_million_distinct_keys_memory(tmp_path):
     np.testing.assert_array_equal(n_got, np.ones(n))
     np.testing.assert_array_equal(s_got, v[order])
     np.testing.assert_array_equal(lo_got, v[order])
+
+
+def test_no_rows_and_all_missing_keys():
+    df = sf.from_arrays(k=np.array([5, 7, 5]), s=np.array(["a", "b", "a"], dtype=object), x=np.arange(3.0))
+    for keys in (["k"], ["s"], ["k", "s"]):
+        empty = df[df.x > 10].groupby(keys, agg={"n": sf.agg.count(), "m": sf.agg.mean("x")})
+        assert len(empty) == 0 and empty.column_names == keys + ["n", "m"]
+    missing = sf.from_arrow(pa.table({"k": pa.array([None, None, None], pa.int64()), "x": np.arange(3.0)}))
+    got = missing.groupby("k", agg={"n": sf.agg.count(), "s": sf.agg.sum("x")}).to_pandas_df()
+    assert len(got) == 1 and pd.isna(got["k"][0]) and got["n"][0] == 3 and got["s"][0] == 3.0

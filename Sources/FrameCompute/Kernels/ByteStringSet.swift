@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A set of byte strings with open addressing: the bytes live in one growing arena, so
 /// looking up a value that is already in costs no allocation (a Set<[UInt8]> would
 /// make an Array per row). Each value gets a dense id in insertion order; a null
@@ -59,7 +55,7 @@ public struct ByteStringSet: Sendable {
             let id = Int(slots[i]) - 1
             let e = entries[id]
             if e.hash == h, e.length == bytes.count,
-               e.length == 0 || memcmp(arena.baseAddress! + e.start, bytes.baseAddress!, e.length) == 0 {
+               e.length == 0 || sameBytes(arena.baseAddress! + e.start, bytes.baseAddress!, e.length) {
               return (i, id)
             }
             i = (i + 1) & mask
@@ -68,6 +64,24 @@ public struct ByteStringSet: Sendable {
         }
       }
     }
+  }
+
+  /// Whether `n` bytes at `a` and `b` are equal: eight at a time, inline (keys are
+  /// short; a call to memcmp per probe cost more than the comparison).
+  @inline(__always)
+  private func sameBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+    var i = 0
+    while i + 8 <= n {
+      if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+        return false
+      }
+      i += 8
+    }
+    while i < n {
+      if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+      i += 1
+    }
+    return true
   }
 
   /// The bytes of value `id`.
