@@ -20,12 +20,18 @@ extension DataFrame {
     let (values, selections, tasks) = try plan(requests, s)
     let (keyColumns, results) = try FrameCompute.groupby(try scan(s), keys: programs, programs: values,
                                                          selections: selections, tasks: tasks, progress: progress)
-    var columns = OwnedColumns(length: results.first?.count ?? keyColumns.first?.rows.count ?? 0)
-    for (k, key) in keyColumns.enumerated() { columns.add((names ?? keys)[k], key.labels, rows: key.rows) }
+    var columns = OwnedColumns(length: keyColumns.first?.rows.count ?? 0)
+    for (k, key) in keyColumns.enumerated() {
+      let name = (names ?? keys)[k]
+      switch key.labels {
+      case .strings(let words):
+        columns.add(name, strings: key.rows.map { $0 < 0 ? nil : words[Int($0)][...] })
+      case .fixed(let dtype, let bits):
+        columns.add(name, dtype, bits: key.rows.map { $0 < 0 ? 0 : bits[Int($0)] }, present: key.rows.map { $0 >= 0 })
+      }
+    }
     for (r, name) in resultNames.enumerated() {
-      let cells = results[r]
-      let dtype = cells.first?.dtype ?? .float64
-      columns.add(name, dtype, bits: cells.map(\.bits), present: cells.map { !$0.isNull })
+      columns.add(name, results[r].dtype, bits: results[r].bits, present: results[r].present)
     }
     return columns.frame
   }

@@ -323,7 +323,7 @@ def test_two_million_distinct_keys_memory(tmp_path):
     grown = int(out.stdout.split()[-1])
     # Peak resident growth during the groupby (the 32 MB of file pages read included).
     # The result holds 2 M x 4 columns x 8 bytes = 64 MB; per-thread tables and states
-    # and the merged ones come and go: measured 161 bytes per group on 2 threads.
+    # and the merged ones come and go: measured 132 bytes per group on 2 threads.
     assert grown < 200 * n, f"{grown / 1e6:.0f} MB for {n} groups"
     k_got, n_got, s_got, lo_got = np.load(tmp_path / "r.npy")
     order = np.argsort(k)

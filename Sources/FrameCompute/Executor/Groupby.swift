@@ -44,13 +44,21 @@ struct Groups {
   var states: [GroupedAggregator?]
 }
 
+/// One result column of a groupby: 64-bit patterns of `dtype` (as Scalar holds them)
+/// and presence, one per group.
+public struct GroupedColumn {
+  public let dtype: DType
+  public let bits: [UInt64]
+  public let present: [Bool]
+}
+
 /// The groups of `keys` over `scan` with every task computed per group, sorted by the
 /// keys (numbers by value with NaN after them, strings by UTF-8 bytes, missing last):
-/// per key its labels and per result row the label's index (nil: missing), and per task
+/// per key its labels and per result row the label's index (-1: missing), and per task
 /// one result per row.
 public func groupby(_ scan: Scan, keys: [Program], programs: [Program], selections: [Program], tasks: [AggregateTask],
                     threads: Int = defaultThreadCount, progress: ProgressHandler? = nil)
-  throws(SFError) -> (keys: [(labels: ValueList, rows: [Int?])], results: [[Scalar]]) {
+  throws(SFError) -> (keys: [(labels: ValueList, rows: [Int32])], results: [GroupedColumn]) {
   let plans = try planKeys(scan, keys, threads: threads, progress: progress)
   // A count of rows per group tells the groups that exist (a direct index has empty ones).
   let counted = tasks + [AggregateTask(kind: .count, expression: nil, selection: nil)]
@@ -60,15 +68,15 @@ public func groupby(_ scan: Scan, keys: [Program], programs: [Program], selectio
   let kept = sizes.withUnsafeBufferPointer { sizes in (0..<sizes.count).filter { sizes[$0].bits != 0 } }
   let order = sortedGroups(kept, labels: groups.labels, codes: groups.codes)
   let keyColumns = keys.indices.map { k in
-    (labels: groups.labels[k], rows: groups.codes[k].withUnsafeBufferPointer { codes in
-      order.map { g -> Int? in codes[g] < 0 ? nil : Int(codes[g]) }
-    })
+    (labels: groups.labels[k], rows: groups.codes[k].withUnsafeBufferPointer { codes in order.map { codes[$0] } })
   }
-  var results: [[Scalar]] = []
+  var results: [GroupedColumn] = []
   for t in tasks.indices {
     let unsorted = groups.states[t]?.finish() ?? []
     groups.states[t] = nil
-    results.append(unsorted.withUnsafeBufferPointer { r in order.map { r[$0] } })
+    results.append(unsorted.withUnsafeBufferPointer { r in
+      GroupedColumn(dtype: r.first?.dtype ?? .float64, bits: order.map { r[$0].bits }, present: order.map { !r[$0].isNull })
+    })
   }
   return (keyColumns, results)
 }
