@@ -57,7 +57,7 @@ enum {
   SF_AGG_COUNT = 0, SF_AGG_SUM = 1, SF_AGG_MEAN = 2, SF_AGG_VAR = 3,
   SF_AGG_STD = 4, SF_AGG_MIN = 5, SF_AGG_MAX = 6, SF_AGG_FIRST = 7, SF_AGG_LAST = 8,
   SF_AGG_ANY = 9, SF_AGG_ALL = 10, SF_AGG_SKEW = 11, SF_AGG_KURTOSIS = 12, SF_AGG_NUNIQUE = 13,
-  SF_AGG_COVARIANCE = 14, SF_AGG_CORRELATION = 15
+  SF_AGG_COVARIANCE = 14, SF_AGG_CORRELATION = 15, SF_AGG_MODE = 16
 };
 
 /* An open frame: a table plus virtual columns, a filter and a row range.
@@ -140,6 +140,12 @@ void sf_frame_release(sf_frame* frame);
  * Errors: SF_ERR_ARGUMENT. */
 int32_t sf_frame_copy(const sf_frame* frame, sf_frame** out);
 
+/* A new frame over only the rows of the frame's row range (vaex's trim): the same
+ * columns, virtual columns, filter and selections over the table cut to the slice,
+ * sharing its data. On SF_OK *out is owned by the caller: release it with
+ * sf_frame_release(). Errors: SF_ERR_ARGUMENT. */
+int32_t sf_frame_trim(const sf_frame* frame, sf_frame** out);
+
 /* The visible columns as JSON: [{"name": ..., "dtype": ..., "expression": ... or null}].
  * On SF_OK *out is a NUL-terminated UTF-8 string owned by the caller: free it with
  * sf_string_free(). A column whose type is not supported has dtype null.
@@ -170,6 +176,27 @@ int32_t sf_frame_select_nothing(sf_frame* frame, const char* name);
 /* The named selections as a JSON object {"name": "expression"}. On SF_OK *out is owned
  * by the caller: free it with sf_string_free(). */
 int32_t sf_frame_selections_json(const sf_frame* frame, char** out);
+
+/* Renames column `old` (stored or virtual) to `new` (both copied), as vaex's rename:
+ * virtual columns, the filter and selections referring to it are rewritten. Reads no
+ * data; the frame is unchanged on error. Errors: SF_ERR_ARGUMENT (new exists),
+ * SF_ERR_NAME (no column old). */
+int32_t sf_frame_rename(sf_frame* frame, const char* old, const char* new_name);
+
+/* The frame's state (virtual columns, renames, filter, selections, visible columns,
+ * row range) as a JSON object, vaex's state_get. On SF_OK *out is owned by the caller:
+ * free it with sf_string_free(). Errors: SF_ERR_ARGUMENT. */
+int32_t sf_frame_state_get(const sf_frame* frame, char** out);
+
+/* Flags of sf_frame_state_set. */
+enum { SF_STATE_ACTIVE_RANGE = 1 };
+
+/* Replaces the frame's state by `json` (borrowed; an sf_frame_state_get result, maybe
+ * of another file with the same columns); the row range is kept unless flags has
+ * SF_STATE_ACTIVE_RANGE. All is checked first: on error the frame is unchanged.
+ * Errors: SF_ERR_ARGUMENT (malformed JSON, wrong value types, unknown key),
+ * SF_ERR_EXPRESSION, SF_ERR_NAME (unknown column), SF_ERR_TYPE. */
+int32_t sf_frame_state_set(sf_frame* frame, const char* json, int32_t flags);
 
 /* A new frame over the rows where the boolean `expression` (copied) is true,
  * combined with the frame's own filter. Reads no data. On SF_OK *out is owned by the
@@ -250,6 +277,47 @@ int32_t sf_frame_groupby(const sf_frame* frame, int32_t keys_count, const char* 
                          const char* const* expressions, const char* const* seconds,
                          const char* const* selections, const char* const* names,
                          sf_progress progress, void* ctx, sf_frame** out);
+
+/* Partial states (for a query split over row ranges, files or machines): the
+ * *_partial functions take the arguments of sf_frame_aggregate, sf_frame_aggregate_binned
+ * and sf_frame_groupby and return, instead of results, the statistics' merged states
+ * over this frame's rows as a versioned, checksummed byte blob: on SF_OK *data (owned by
+ * the caller: free with sf_buffer_free()) and *length. Blobs of the same query merge
+ * (sf_partials_merge) in any grouping and order, and finish (sf_partials_finish,
+ * sf_partials_finish_groupby) into the results one call over all the rows gives
+ * (floating-point sums may differ in the last bits). Errors: as the plain functions;
+ * SF_ERR_ARGUMENT for a statistic without a serialized state. */
+int32_t sf_frame_aggregate_partial(const sf_frame* frame, int32_t n, const int32_t* kinds,
+                                   const char* const* expressions, const char* const* seconds,
+                                   const char* const* selections, sf_progress progress, void* ctx, void** data,
+                                   int64_t* length);
+int32_t sf_frame_aggregate_binned_partial(const sf_frame* frame, int32_t n, const int32_t* kinds,
+                                          const char* const* expressions, const char* const* seconds,
+                                          const char* const* selections, int32_t axes, const char* const* binby,
+                                          const double* low, const double* high, const int64_t* shape,
+                                          sf_progress progress, void* ctx, void** data, int64_t* length);
+int32_t sf_frame_groupby_partial(const sf_frame* frame, int32_t keys_count, const char* const* keys,
+                                 const char* const* key_names, int32_t n, const int32_t* kinds,
+                                 const char* const* expressions, const char* const* seconds,
+                                 const char* const* selections, const char* const* names, sf_progress progress,
+                                 void* ctx, void** data, int64_t* length);
+
+/* Merges n >= 1 blobs (blobs[i] of lengths[i] bytes, borrowed) of the same query into
+ * one: on SF_OK *data (free with sf_buffer_free()) and *length. Groupby blobs merge by
+ * key. Errors: SF_ERR_ARGUMENT (NULL, blobs of different queries), SF_ERR_CORRUPT (a
+ * truncated or corrupted blob: never a crash). */
+int32_t sf_partials_merge(int32_t n, const void* const* blobs, const int64_t* lengths, void** data, int64_t* length);
+
+/* The results of a scalar or binned blob (borrowed) into out, caller-owned room for
+ * `capacity` results, which must be the number the blob holds (statistics x cells),
+ * laid out as sf_frame_aggregate_binned's. Errors: SF_ERR_ARGUMENT (a groupby blob, a
+ * wrong capacity), SF_ERR_CORRUPT. */
+int32_t sf_partials_finish(const void* blob, int64_t length, int64_t capacity, sf_scalar* out);
+
+/* The frame of a groupby blob (borrowed), as sf_frame_groupby returns it. On SF_OK *out
+ * is owned by the caller: release it with sf_frame_release(). Errors: SF_ERR_ARGUMENT
+ * (not a groupby blob), SF_ERR_CORRUPT. */
+int32_t sf_partials_finish_groupby(const void* blob, int64_t length, sf_frame** out);
 
 /* Writes the values of `expression` for rows [start, stop) (after the filter) into
  * `values`, caller-owned room for stop - start values of `dtype`, which must equal

@@ -36,7 +36,7 @@ extension DataFrame {
   public func dictionaryIndices(_ name: String, range: Range<Int>, into out: UnsafeMutablePointer<Int32>,
                                 valid: UnsafeMutablePointer<UInt8>, progress: ProgressHandler? = nil) throws(SFError) -> Int {
     guard let dictionary = sharedDictionary(name) else {
-      if virtualExpression(name) == nil, let i = table.fieldIndex(name), table.fields[i].categorical {
+      if virtualExpression(name) == nil, let i = storedIndex(name), table.fields[i].categorical {
         throw SFError(.type, "column '\(name)' has different dictionaries in its record batches or files")
       }
       throw SFError(.type, "'\(name)' is not a stored categorical column")

@@ -39,7 +39,8 @@ extension DataFrame {
     // Every table has the same fields in the same order, so the virtual columns' parsed
     // expressions (which may name stored fields by index) mean the same over the result.
     let state = FrameState(virtuals: reference.virtuals, filter: reference.filter, rows: 0..<table.rowCount,
-                           visible: reference.visible, selections: reference.selections, counts: nil)
+                           visible: reference.visible, selections: reference.selections, renamed: reference.renamed,
+                           counts: nil)
     return DataFrame(table: table, state: state)
   }
 
@@ -73,6 +74,9 @@ extension DataFrame {
     for name in Set(a.selections.keys).union(b.selections.keys).sorted() where a.selections[name] != b.selections[name] {
       return "selection '\(name)' is \(a.selections[name].map { "'\($0)'" } ?? "not defined") in frame 1 but "
         + "\(b.selections[name].map { "'\($0)'" } ?? "not defined") in frame \(k)"
+    }
+    if a.renamed != b.renamed {
+      return "frame \(k) renames its stored columns differently from frame 1"
     }
     switch (a.visible, b.visible) {
     case (nil, let c?): return "frame \(k) shows a column selection (\(quoted(c))) and frame 1 all columns"

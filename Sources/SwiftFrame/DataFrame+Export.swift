@@ -26,7 +26,7 @@ extension DataFrame {
     var labelFrames: [DataFrame] = []  // keep encoded columns' labels alive while writing
     for name in names {
       var text = "`\(name)`"  // the latest definition (a redefined column refers to the one before)
-      let stored = virtualExpression(name) == nil ? table.fieldIndex(name).map { table.fields[$0] } : nil
+      let stored = virtualExpression(name) == nil ? storedIndex(name).map { table.fields[$0] } : nil
       var dictionary = sharedDictionary(name)
       var dtype = try self.dtype(of: text)
       var isEncoded = false

@@ -6,7 +6,7 @@ extension DataFrame {
       let expression = virtualExpression(name)
       let dtype: String
       if let t = try? self.dtype(of: "`\(name)`") { dtype = "\"\(t.name)\"" } else { dtype = "null" }
-      let zone = expression == nil ? table.fieldIndex(name).flatMap { table.fields[$0].timezone } : nil
+      let zone = expression == nil ? storedIndex(name).flatMap { table.fields[$0].timezone } : nil
       return "{\"name\": \(jsonString(name)), \"dtype\": \(dtype), \"timezone\": \(zone.map(jsonString) ?? "null"), "
         + "\"expression\": \(expression.map(jsonString) ?? "null")}"
     }

@@ -53,7 +53,7 @@ extension DataFrame {
   func selectionExpression(_ text: String, _ s: FrameState) throws(SFError) -> String {
     if let e = s.selections[text] { return e }
     let bare = text.first.map { $0 == "_" || $0.isLetter } == true && text.allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber }
-    if bare, table.fieldIndex(text) == nil, !s.virtuals.contains(where: { $0.name == text }) {
+    if bare, s.storedIndex(text, in: table) == nil, !s.virtuals.contains(where: { $0.name == text }) {
       let known = s.selections.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
       throw SFError(.name, "no selection named '\(text)' (and no column of that name); "
                     + (known.isEmpty ? "the frame has no selections" : "the frame's selections are \(known)"))

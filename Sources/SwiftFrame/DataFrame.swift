@@ -22,6 +22,8 @@ public final class DataFrame: @unchecked Sendable {
     var visible: [String]?
     /// Named selections: name → boolean expression (DataFrame+Selections.swift).
     var selections: [String: String] = [:]
+    /// Renamed stored columns: stored name → the name the frame shows (DataFrame+State.swift).
+    var renamed: [String: String] = [:]
     /// Rows passing the filter per chunk, once a pass has counted them.
     var counts: [Int]?
   }
@@ -84,7 +86,7 @@ public final class DataFrame: @unchecked Sendable {
   public var columnNames: [String] {
     let s = snapshot
     if let visible = s.visible { return visible }
-    let stored = table.fields.map(\.name)
+    let stored = table.fields.map { s.renamed[$0.name] ?? $0.name }
     let storedSet = Set(stored)
     return stored + s.virtuals.map(\.name).filter { !storedSet.contains($0) }
   }
@@ -116,7 +118,7 @@ public final class DataFrame: @unchecked Sendable {
     let virtuals = s.virtuals, table = self.table
     return { name in
       if let v = virtuals.last(where: { $0.name == name }) { return .virtual(v.node) }
-      if let i = table.fieldIndex(name) { return .stored(i) }
+      if let i = s.storedIndex(name, in: table) { return .stored(i) }
       if let u = table.unsupported.first(where: { $0.name == name }) { return .unsupported(u.arrowType) }
       return .unknown
     }
@@ -125,29 +127,35 @@ public final class DataFrame: @unchecked Sendable {
   /// Adds (or replaces) a virtual column. A reference to `name` inside `expression`
   /// means the column's previous definition, so `x = x * 2` works as in vaex.
   public func addVirtualColumn(_ name: String, _ expression: String) throws(SFError) {
+    try state.withLock { (s: inout FrameState) throws(SFError) in s = try addingVirtualColumn(name, expression, to: s) }
+  }
+
+  /// `s` with the virtual column added, checked; a reference to an earlier virtual
+  /// definition of `name` is spelled out in its text, so the text alone replays it.
+  func addingVirtualColumn(_ name: String, _ expression: String, to s: FrameState) throws(SFError) -> FrameState {
     guard !name.isEmpty else { throw .argument("a column name cannot be empty") }
     var node = try Parser.parse(expression)
-    try state.withLock { (s: inout FrameState) throws(SFError) in
-      if let previous = s.virtuals.last(where: { $0.name == name }) {
-        node = node.substituting(name, with: previous.node)
-      } else if let i = table.fieldIndex(name) {
-        node = node.substituting(name, with: .storedField(i))
-      }
-      var next = s
-      let column = VirtualColumn(name: name, expression: expression, node: node)
-      // A redefinition keeps the column's place.
-      if let i = next.virtuals.firstIndex(where: { $0.name == name }) {
-        next.virtuals[i] = column
-      } else {
-        next.virtuals.append(column)
-      }
-      if let visible = next.visible, !visible.contains(name) { next.visible = visible + [name] }
-      next.counts = nil
-      // Check it now, and every virtual column that may refer to it.
-      for v in next.virtuals { _ = try compile(.column(v.name), next) }
-      if let f = next.filter { _ = try compile(f, next) }
-      s = next
+    var text = expression
+    if let previous = s.virtuals.last(where: { $0.name == name }) {
+      node = node.substituting(name, with: previous.node)
+      text = try replacingColumn(name, in: expression, with: "(\(previous.expression))")
+    } else if let i = s.storedIndex(name, in: table) {
+      node = node.substituting(name, with: .storedField(i))
     }
+    var next = s
+    let column = VirtualColumn(name: name, expression: text, node: node)
+    // A redefinition keeps the column's place.
+    if let i = next.virtuals.firstIndex(where: { $0.name == name }) {
+      next.virtuals[i] = column
+    } else {
+      next.virtuals.append(column)
+    }
+    if let visible = next.visible, !visible.contains(name) { next.visible = visible + [name] }
+    next.counts = nil
+    // Check it now, and every virtual column that may refer to it.
+    for v in next.virtuals { _ = try compile(.column(v.name), next) }
+    if let f = next.filter { _ = try compile(f, next) }
+    return next
   }
 
   // MARK: Derived frames
@@ -166,7 +174,7 @@ public final class DataFrame: @unchecked Sendable {
 
   /// A frame showing only `names` (other columns stay reachable from expressions).
   public func selecting(columns names: [String]) throws(SFError) -> DataFrame {
-    let known = Set(columnNames).union(table.fields.map(\.name))
+    let known = Set(columnNames).union(table.fields.map { snapshot.renamed[$0.name] ?? $0.name })
     for n in names where !known.contains(n) { throw SFError(.name, "name '\(n)' is not defined (no such column)") }
     var s = snapshot
     s.visible = names
@@ -357,7 +365,7 @@ public final class DataFrame: @unchecked Sendable {
 
   /// The one dictionary every chunk of stored categorical column `name` uses, if they share one.
   public func sharedDictionary(_ name: String) -> ColumnDictionary? {
-    guard virtualExpression(name) == nil, let i = table.fieldIndex(name), table.fields[i].categorical,
+    guard virtualExpression(name) == nil, let i = storedIndex(name), table.fields[i].categorical,
           let first = table.batches.first?.dictionaries[i], first.values.offset == 0,
           table.batches.allSatisfy({ $0.dictionaries[i].map(first.hasSameValues) ?? false }) else { return nil }
     return first
@@ -379,7 +387,7 @@ public final class DataFrame: @unchecked Sendable {
   public func storedBuffer(_ name: String) -> (pointer: UnsafeRawPointer, count: Int, dtype: DType)? {
     let s = snapshot
     guard s.filter == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
-          let i = table.fieldIndex(name), table.batches.count == 1 else { return nil }
+          let i = s.storedIndex(name, in: table), table.batches.count == 1 else { return nil }
     guard let c = table.batches[0].resident?.columns[i], c.validity == nil, c.dtype != .bool, !c.dtype.isString else {
       return nil
     }

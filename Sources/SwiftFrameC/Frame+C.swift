@@ -137,21 +137,18 @@ public func sfFrameAggregateBinned(_ handle: OpaquePointer?, _ n: Int32, _ kinds
   boundary { () throws(SFError) in
     let f = try frame(handle), out = try output(out)
     let requests = try aggregateRequests(n, kinds, expressions, seconds, selections)
-    guard axisCount >= 1, let binby, let low, let high, let shape else {
-      throw .argument("binby needs at least one axis, with low, high and shape")
-    }
-    var axes: [DataFrame.Axis] = []
-    for i in 0..<Int(axisCount) {
-      guard shape[i] > 0, shape[i] <= Int64(Int32.max) else { throw .argument("shape[\(i)] must be positive, got \(shape[i])") }
-      axes.append(DataFrame.Axis(try string(binby[i], "binby[\(i)]"), low: low[i], high: high[i], bins: Int(shape[i])))
-    }
-    let results = try f.aggregate(requests, binby: axes, progress: progressHandler(progress, ctx))
-    var k = 0
-    for cells in results {
-      for r in cells {
-        out[k] = sf_scalar(dtype: r.dtype.rawValue, is_null: r.isNull ? 1 : 0, bits: r.bits)
-        k += 1
-      }
+    let axes = try binbyAxes(axisCount, binby, low, high, shape)
+    writeScalars(try f.aggregate(requests, binby: axes, progress: progressHandler(progress, ctx)), to: out)
+  }
+}
+
+/// Per statistic its cells, one after the other, as sf_scalar into `out`.
+func writeScalars(_ results: [[Scalar]], to out: UnsafeMutablePointer<sf_scalar>) {
+  var k = 0
+  for cells in results {
+    for r in cells {
+      out[k] = sf_scalar(dtype: r.dtype.rawValue, is_null: r.isNull ? 1 : 0, bits: r.bits)
+      k += 1
     }
   }
 }
@@ -179,8 +176,22 @@ public func sfFrameGroupby(_ handle: OpaquePointer?, _ keyCount: Int32, _ keys: 
   }
 }
 
+/// The grid axes of sf_frame_aggregate_binned.
+func binbyAxes(_ axisCount: Int32, _ binby: UnsafePointer<UnsafePointer<CChar>?>?, _ low: UnsafePointer<Double>?,
+               _ high: UnsafePointer<Double>?, _ shape: UnsafePointer<Int64>?) throws(SFError) -> [DataFrame.Axis] {
+  guard axisCount >= 1, let binby, let low, let high, let shape else {
+    throw .argument("binby needs at least one axis, with low, high and shape")
+  }
+  var axes: [DataFrame.Axis] = []
+  for i in 0..<Int(axisCount) {
+    guard shape[i] > 0, shape[i] <= Int64(Int32.max) else { throw .argument("shape[\(i)] must be positive, got \(shape[i])") }
+    axes.append(DataFrame.Axis(try string(binby[i], "binby[\(i)]"), low: low[i], high: high[i], bins: Int(shape[i])))
+  }
+  return axes
+}
+
 /// The requests of sf_frame_aggregate, sf_frame_aggregate_binned and sf_frame_groupby.
-private func aggregateRequests(_ n: Int32, _ kinds: UnsafePointer<Int32>?,
+func aggregateRequests(_ n: Int32, _ kinds: UnsafePointer<Int32>?,
                                _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,
                                _ seconds: UnsafePointer<UnsafePointer<CChar>?>?,
                                _ selections: UnsafePointer<UnsafePointer<CChar>?>?) throws(SFError) -> [DataFrame.Request] {
@@ -243,5 +254,13 @@ public func sfFrameColumnData(_ handle: OpaquePointer?, _ name: UnsafePointer<CC
     } else {
       data.pointee = nil
     }
+  }
+}
+
+@_cdecl("sf_frame_trim")
+public func sfFrameTrim(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+  boundary { () throws(SFError) in
+    let f = try frame(handle), out = try output(out)
+    out.pointee = retained(try f.trimmed())
   }
 }

@@ -15,6 +15,8 @@ from .expression import Expression
 from . import io as _io
 from .csv import from_csv
 from . import agg
+from . import distributed
+from . import settings
 from .groupby import BinnerTime
 
 __all__ = ["open", "concat", "from_csv", "from_arrays", "from_dict", "from_arrow", "from_arrow_table", "from_pandas", "DataFrame", "Expression", "pass_count"]

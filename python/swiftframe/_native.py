@@ -4,8 +4,12 @@ version, declares every sf_ signature once, and turns statuses into exceptions."
 import ctypes
 import os
 import pathlib
+import signal
+import threading
 
 import numpy as np
+
+from ._progress import reporter
 
 ABI_MAJOR = 0
 
@@ -40,7 +44,7 @@ def numpy_dtype_named(name):
 # SF_AGG_* codes.
 AGGREGATES = {"count": 0, "sum": 1, "mean": 2, "var": 3, "std": 4, "min": 5, "max": 6,
               "first": 7, "last": 8, "any": 9, "all": 10, "skew": 11, "kurtosis": 12, "nunique": 13,
-              "covariance": 14, "correlation": 15}
+              "covariance": 14, "correlation": 15, "mode": 16}
 SELECTION_MODES = {"replace": 0, "and": 1, "or": 2, "xor": 3, "subtract": 4}  # SF_SELECT_*
 
 # SF_ERR_* status codes and the Python exceptions they raise (see DESIGN.md).
@@ -96,12 +100,16 @@ _SIGNATURES = {
     "sf_frame_concat": (_i32, [_i32, ctypes.POINTER(_p), ctypes.POINTER(_p)]),
     "sf_frame_release": (None, [_p]),
     "sf_frame_copy": (_i32, [_p, ctypes.POINTER(_p)]),
+    "sf_frame_trim": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_frame_columns_json": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_frame_add_virtual_column": (_i32, [_p, _s, _s]),
     "sf_frame_select": (_i32, [_p, _s, _s, _i32]),
     "sf_frame_select_nothing": (_i32, [_p, _s]),
     "sf_frame_selections_json": (_i32, [_p, ctypes.POINTER(_p)]),
     "sf_frame_filter": (_i32, [_p, _s, ctypes.POINTER(_p)]),
+    "sf_frame_rename": (_i32, [_p, _s, _s]),
+    "sf_frame_state_get": (_i32, [_p, ctypes.POINTER(_p)]),
+    "sf_frame_state_set": (_i32, [_p, _s, _i32]),
     "sf_frame_select_columns": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_p)]),
     "sf_frame_slice": (_i32, [_p, _i64, _i64, ctypes.POINTER(_p)]),
     "sf_frame_length": (_i32, [_p, PROGRESS, _p, ctypes.POINTER(_i64)]),
@@ -119,6 +127,20 @@ _SIGNATURES = {
                                 ctypes.POINTER(_s), ctypes.POINTER(_s), ctypes.POINTER(_s), ctypes.POINTER(_s),
                                 PROGRESS, _p,
                                 ctypes.POINTER(_p)]),
+    "sf_frame_aggregate_partial": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s), ctypes.POINTER(_s),
+                                          ctypes.POINTER(_s), PROGRESS, _p, ctypes.POINTER(_p), ctypes.POINTER(_i64)]),
+    "sf_frame_aggregate_binned_partial": (_i32, [_p, _i32, ctypes.POINTER(_i32), ctypes.POINTER(_s),
+                                                 ctypes.POINTER(_s), ctypes.POINTER(_s), _i32, ctypes.POINTER(_s),
+                                                 ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
+                                                 ctypes.POINTER(_i64), PROGRESS, _p, ctypes.POINTER(_p),
+                                                 ctypes.POINTER(_i64)]),
+    "sf_frame_groupby_partial": (_i32, [_p, _i32, ctypes.POINTER(_s), ctypes.POINTER(_s), _i32, ctypes.POINTER(_i32),
+                                        ctypes.POINTER(_s), ctypes.POINTER(_s), ctypes.POINTER(_s), ctypes.POINTER(_s),
+                                        PROGRESS, _p, ctypes.POINTER(_p), ctypes.POINTER(_i64)]),
+    "sf_partials_merge": (_i32, [_i32, ctypes.POINTER(_p), ctypes.POINTER(_i64), ctypes.POINTER(_p),
+                                 ctypes.POINTER(_i64)]),
+    "sf_partials_finish": (_i32, [_p, _i64, _i64, ctypes.POINTER(Scalar)]),
+    "sf_partials_finish_groupby": (_i32, [_p, _i64, ctypes.POINTER(_p)]),
     "sf_frame_evaluate": (_i32, [_p, _s, _i64, _i64, _i32, _p, _p, PROGRESS, _p, ctypes.POINTER(_i64)]),
     "sf_frame_write_arrow": (_i32, [_p, _s, _i32, ctypes.POINTER(_s), PROGRESS, _p]),
     "sf_frame_evaluate_strings": (_i32, [_p, _s, _i64, _i64, _p, _p, PROGRESS, _p, ctypes.POINTER(_p),
@@ -153,24 +175,74 @@ def expression_arrays(texts):
 
 
 def progress_callback(progress):
-    """(callback, errors) for a pass: `progress(fraction)` returning False, or raising
-    (Ctrl-C), cancels it; what it raised is kept in `errors` for the caller to raise
-    again. Keep the callback alive for the call."""
-    if progress is None:
-        return NO_PROGRESS, []
-    errors = []
+    """(callback, state) for a pass. `progress`: None (then swiftframe.settings.progress),
+    False, True (a bar: tqdm when installed, else text on stderr) or a callable
+    `progress(fraction)` whose False return, or raising, cancels the pass. Whatever
+    `progress` is, the engine calls the callback on the calling thread every 50 ms, so
+    Ctrl-C cancels the pass (see _on_sigint); what the callback raised is kept in `state`
+    for check_pass to raise again. Keep the callback alive for the call."""
+    state = _PassState(reporter(progress))
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler \
+            and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
+    return PROGRESS(_callback(state)), state
+
+
+def _callback(state):
+    report = state.report
 
     def call(_ctx, fraction):
+        global _interrupted
         try:
-            return 1 if progress(fraction) is False else 0
+            if _interrupted:
+                _interrupted = False
+                raise KeyboardInterrupt
+            return 1 if report is not None and report(fraction) is False else 0
         except BaseException as e:  # Ctrl-C or an error in the callback: stop the pass
-            errors.append(e)
+            state.append(e)
             return 1
-    return PROGRESS(call), errors
+    return call
+
+
+# Ctrl-C during a pass. CPython runs signal handlers on the main thread at the start of
+# the next Python frame, which during a pass is the progress callback's: a
+# KeyboardInterrupt raised there, before its `try`, would be printed and lost by ctypes.
+# So the first pass replaces Python's default SIGINT handler (never one the user set) by
+# this one, which only flags Ctrl-C when it lands on the callback's first line (the
+# callback then cancels the pass) and anywhere else raises KeyboardInterrupt as the
+# default handler does. It stays in place: swapping it per pass costs more than a small pass.
+_interrupted = False
+
+
+def _on_sigint(signum, frame):
+    global _interrupted
+    if frame is not None and frame.f_code is _CALLBACK_CODE:
+        _interrupted = True
+        return
+    signal.default_int_handler(signum, frame)
+
+
+class _PassState(list):
+    """What a progress callback raised during a pass, and its reporter (closed by check_pass)."""
+
+    def __init__(self, report):
+        super().__init__()
+        self.report = report
+
+
+_CALLBACK_CODE = _callback(_PassState(None)).__code__
 
 
 def check_pass(status, errors):
-    """check(status), raising first what a progress callback raised during the pass."""
+    """check(status), raising first what a progress callback raised during the pass;
+    closes the pass' progress bar."""
+    global _interrupted
+    if _interrupted:  # flagged and not yet seen by a callback: raise it now
+        _interrupted = False
+        errors.append(KeyboardInterrupt())
+    close = getattr(getattr(errors, "report", None), "close", None)
+    if close is not None:
+        close()
     if errors:
         raise errors[0]
     check(status)

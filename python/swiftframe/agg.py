@@ -2,7 +2,7 @@
 `sf.agg.count()`, each with an optional `selection`."""
 
 _KINDS = ("count", "sum", "mean", "std", "var", "min", "max", "first", "last", "any", "all", "skew", "kurtosis",
-          "nunique", "covariance", "correlation")
+          "nunique", "covariance", "correlation", "mode")
 _PAIRED = ("covariance", "correlation")
 
 
@@ -14,7 +14,9 @@ def pair_text(x, y):
 
 
 class Aggregation:
-    """A statistic of an expression (None: rows, for count) to compute per group."""
+    """A statistic of an expression (None: rows, for count) to compute per group.
+    `selection`: None, True ("default"), a selection name, a boolean expression, or a
+    list of those (one result column per selection, `{name}_{i}`)."""
 
     def __init__(self, kind, expression=None, selection=None, y=None):
         if kind not in _KINDS:
@@ -65,3 +67,6 @@ def kurtosis(expression, selection=None): return Aggregation("kurtosis", express
 def nunique(expression, selection=None): return Aggregation("nunique", expression, selection)
 def covariance(x, y, selection=None): return Aggregation("covariance", x, selection, y=y)
 def correlation(x, y, selection=None): return Aggregation("correlation", x, selection, y=y)
+def mode(expression, selection=None):
+    """The most frequent value, exactly (see DataFrame.mode): not in vaex.agg."""
+    return Aggregation("mode", expression, selection)

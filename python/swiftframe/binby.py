@@ -24,7 +24,7 @@ def _per_axis(limits, n):
     return list(limits)
 
 
-def resolve_limits(df, axes, limits, selection=None):
+def resolve_limits(df, axes, limits, selection=None, progress=None):
     """[(low, high)] per axis from vaex's spellings: [lo, hi] (one axis), a list of
     those, "minmax" (all axes, one pass), a percentage such as "99.7%" (the central
     part of the values, from percentile_approx), or a list mixing them."""
@@ -37,9 +37,9 @@ def resolve_limits(df, axes, limits, selection=None):
         if isinstance(l, str) and l != "minmax":
             share = _percentage(l)
             tail = (100 - share) / 2
-            lo, hi = percentile_approx(df, axes[i], [tail, 100 - tail], selection=selection)
+            lo, hi = percentile_approx(df, axes[i], [tail, 100 - tail], selection=selection, progress=progress)
             limits[i] = (lo, hi if hi > lo else lo + 1.0)
-    found = df.minmax([_text(axes[i]) for i in wanted], selection=selection) if wanted else []
+    found = df.minmax([_text(axes[i]) for i in wanted], selection=selection, progress=progress) if wanted else []
     out = list(limits)
     for i, (lo, hi) in zip(wanted, found):
         out[i] = _from_minmax(axes[i], lo, hi)
@@ -50,7 +50,9 @@ def _from_minmax(axis, lo, hi):
     """An axis' (low, high) from its min and max (an empty axis gets one unit of width)."""
     from .dataframe import _text
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ValueError(f"binby axis {_text(axis)!r} has no finite values to take limits from")
+        if np.isnan(lo) or np.isnan(hi):
+            raise ValueError(f"binby axis {_text(axis)!r} has no finite values to take limits from")
+        raise ValueError(f"binby axis {_text(axis)!r} has minimum {lo} and maximum {hi}: give finite limits")
     return (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
 
 
@@ -89,34 +91,88 @@ def _percentage(text):
     return share
 
 
-PERCENTILE_SHAPE = 1 << 16
+PERCENTILE_SHAPE = 1 << 16  # without binby; with binby vaex's 1024 (cells x percentile_shape counts)
+BINNED_PERCENTILE_SHAPE = 1024
+MAX_PERCENTILE_CELLS = 1 << 27
 
 
-def percentile_approx(df, expression, percentage=50.0, selection=None, percentile_shape=PERCENTILE_SHAPE,
-                      percentile_limits="minmax"):
+def percentile_approx(df, expression, percentage=50.0, selection=None, percentile_shape=None,
+                      percentile_limits="minmax", binby=None, limits=None, shape=DEFAULT_SHAPE, delay=False,
+                      progress=None):
     """vaex's percentile_approx: the values are counted on a fine grid of
-    `percentile_shape` cells over `percentile_limits` (default their min and max, one
-    pass each for the limits and the counts; infinite values are left out), and each
-    percentile is interpolated in
-    the cumulative counts. For a fraction q of n values, the result lies within one
-    cell, (max - min) / percentile_shape, of the sorted values at ranks floor(q n) - 1
-    … ceil(q n) (numpy's percentile lies there too). A list of percentages gives an array."""
+    `percentile_shape` cells over `percentile_limits` (default their min and max, found
+    in a pass of their own under the selection — all rows for a list of selections;
+    infinite values are left out), per binby cell, and each percentile is interpolated
+    in the cumulative counts. For a fraction q of n values, the result lies within one
+    fine cell, (high - low) / percentile_shape, of the sorted values at ranks
+    floor(q n) - 1 … ceil(q n) (numpy's percentile lies there too). Shape:
+    [selections,] [expressions,] [percentages,] binby shape… (vaex's order); NaN where
+    a cell is empty. `delay=True` returns a Promise (both passes wait for execute())."""
+    from . import tasks
+    if isinstance(expression, (list, tuple)):
+        parts = [percentile_approx(df, e, percentage, selection, percentile_shape, percentile_limits, binby, limits,
+                                   shape, delay, progress) for e in expression]
+        axis = 1 if tasks.selection_list(selection)[1] else 0
+        if not delay:
+            return np.stack(parts, axis=axis)
+        return tasks.gather(df, parts).then(lambda values: np.stack(values, axis=axis))
     many = np.ndim(percentage) > 0
     wanted = np.atleast_1d(np.asarray(percentage, dtype=np.float64))
     if ((wanted < 0) | (wanted > 100)).any():
         raise ValueError(f"percentages must be in [0, 100], got {percentage}")
-    (lo, hi), = resolve_limits(df, [_finite(df, expression)], percentile_limits, selection)
-    hi += (hi - lo) * 1e-9  # the maximum itself inside the grid, whose cells are [low, high)
-    counts = aggregate(df, "count", expression, selection, [expression], [[lo, hi]], percentile_shape)
-    counts = counts.astype(np.float64)
-    total = counts.sum()
-    if total == 0:
-        out = np.full(len(wanted), np.nan)
-    else:
-        cumulative = np.concatenate([[0.0], np.cumsum(counts)]) / total
-        edges = np.linspace(lo, hi, percentile_shape + 1)
-        out = np.interp(wanted / 100, cumulative, edges)
-    return out if many else out[0]
+    axes = [] if binby is None else _axes(binby)
+    grid_shape = [int(shape)] * len(axes) if np.ndim(shape) == 0 else [int(k) for k in shape]
+    if len(grid_shape) != len(axes):
+        raise ValueError(f"{len(grid_shape)} shape entries for {len(axes)} binby axes")
+    fine = int(percentile_shape or (BINNED_PERCENTILE_SHAPE if axes else PERCENTILE_SHAPE))
+    if fine < 1 or int(np.prod(grid_shape)) * fine > MAX_PERCENTILE_CELLS:
+        raise ValueError(f"percentile_shape {fine} times {int(np.prod(grid_shape))} binby cells is too many "
+                         f"counts (at most {MAX_PERCENTILE_CELLS}): give a smaller percentile_shape or shape")
+    axis_limits = _per_axis(limits, len(axes)) if axes else []
+    sels, stacked = tasks.selection_list(selection)
+    finite = _finite(df, expression)
+
+    def binned(lo, hi):
+        hi += (hi - lo) * 1e-9  # the maximum itself inside the grid, whose cells are [low, high)
+        counts = aggregate(df, "count", expression, selection, axes + [expression], axis_limits + [[lo, hi]],
+                           grid_shape + [fine], delay, progress)
+
+        def finish(grid):
+            out = _percentiles(np.asarray(grid), lo, hi, wanted / 100)  # [percentages, selections?, cells…]
+            if stacked:
+                out = np.moveaxis(out, 0, 1)
+                return out if many else out[:, 0]
+            return out if many else out[0]
+        return counts.then(finish) if delay else finish(counts)
+
+    spelled = percentile_limits is None or (isinstance(percentile_limits, str) and percentile_limits == "minmax")
+    if delay and spelled:  # the limits wait for execute() too
+        found = df.minmax(finite, selection=None if stacked else sels[0], delay=True)
+        return found.then(lambda pair: binned(*_from_minmax(finite, *pair)))
+    (lo, hi), = resolve_limits(df, [finite], percentile_limits, None if stacked else sels[0], progress)
+    return binned(lo, hi)
+
+
+def _percentiles(counts, lo, hi, fractions):
+    """Per fraction q and cell (the last axis: the fine grid over [lo, hi)), the
+    position where the cumulative count reaches q of the cell's total, linear inside
+    the fine cell that holds it (np.interp over the cumulative counts, vectorized);
+    NaN for an empty cell. Shape [fractions, cells…]."""
+    counts = counts.astype(np.int64)
+    cumulative = np.cumsum(counts, axis=-1)
+    total = cumulative[..., -1:]
+    width = (hi - lo) / counts.shape[-1]
+    out = []
+    for q in fractions:
+        target = q * total
+        # the first fine cell holding values whose cumulative count reaches the target
+        at = np.argmax((cumulative >= target) & (counts > 0), axis=-1)[..., None]
+        upper = np.take_along_axis(cumulative, at, -1).astype(np.float64)
+        inside = np.take_along_axis(counts, at, -1)
+        part = np.where(inside > 0, (target - (upper - inside)) / np.maximum(inside, 1), 0.0)
+        x = lo + (at + np.clip(part, 0.0, 1.0)) * width
+        out.append(np.where(total > 0, x, np.nan)[..., 0])
+    return np.array(out)
 
 
 def _finite(df, expression):
@@ -127,11 +183,14 @@ def _finite(df, expression):
     return f"where(isfinite({text}), {text}, nan)" if df.data_type(text).kind == "f" else text
 
 
-def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False):
+def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False, progress=None):
     """`kind` of `expression` (or of several) over the grid; an ndarray shaped
-    [selections,] [expressions,] shape... (a Promise of it with `delay`). Delayed, limits
-    left to "minmax" are delayed too: execute() finds them in the pass of the other
-    pending scalar statistics, then bins in one more pass per grid."""
+    [selections,] [expressions,] shape... (a Promise of it with `delay`). A tuple of
+    kinds adds a last axis, one entry per kind (minmax). Delayed, limits left to
+    "minmax" are delayed too: execute() finds them in the pass of the other pending
+    scalar statistics, then bins in one more pass per grid. With one selection the
+    limits are found under it, as vaex; a list of selections shares one grid, whose
+    limits come from all rows (vaex's plots do so; its statistics fail there)."""
     from . import tasks
     from .dataframe import _text
     many = isinstance(expression, (list, tuple))
@@ -147,14 +206,17 @@ def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False
     limit_selection = None if stacked else sels[0]
     texts = [None if e is None else _text(e) for e in exprs]
 
+    kinds = list(kind) if isinstance(kind, tuple) else [kind]
+
     def task():
         def finish(raw):
             grids = np.stack([_values(row).reshape(shape) for row in raw])
-            grids = grids.reshape([len(sels), len(texts)] + shape)
+            grids = grids.reshape([len(sels), len(texts), len(kinds)] + shape)
+            grids = np.moveaxis(grids, 2, -1) if isinstance(kind, tuple) else grids[:, :, 0]
             if not many:
                 grids = grids[:, 0]
             return grids if stacked else grids[0]
-        requests = [(kind, t, sel) for sel in sels for t in texts]
+        requests = [(k, t, sel) for sel in sels for t in texts for k in kinds]
         return tasks.Task(requests, finish, ([_text(a) for a in axes], list(bounds), shape))
 
     def is_minmax(k):
@@ -177,9 +239,9 @@ def aggregate(df, kind, expression, selection, binby, limits, shape, delay=False
         found.then(with_limits, lambda error: promise._settle("rejected", error))
         return promise
     for k, found in zip(free, resolve_limits(df, [axes[k] for k in free], [per_axis[k] for k in free],
-                                                limit_selection)):
+                                                limit_selection, progress)):
         bounds[k] = found
-    return tasks.submit(df, task(), delay)
+    return tasks.submit(df, task(), delay, progress)
 
 
 def _values(row):

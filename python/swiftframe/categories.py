@@ -73,10 +73,11 @@ def codes(df, column, start, stop):
         indices = np.empty(stop - start, dtype=np.int32)
         valid = np.empty(stop - start, dtype=np.uint8)
         missing = ctypes.c_int64()
-        _native.check(lib.sf_frame_dictionary_indices(df._handle, encode(column), start, stop,
-                                                      indices.ctypes.data_as(ctypes.c_void_p),
-                                                      valid.ctypes.data_as(ctypes.c_void_p), _native.NO_PROGRESS,
-                                                      None, ctypes.byref(missing)))
+        callback, errors = _native.progress_callback(None)
+        _native.check_pass(lib.sf_frame_dictionary_indices(df._handle, encode(column), start, stop,
+                                                           indices.ctypes.data_as(ctypes.c_void_p),
+                                                           valid.ctypes.data_as(ctypes.c_void_p), callback, None,
+                                                           ctypes.byref(missing)), errors)
         return indices, valid, missing.value
     values = df.evaluate(f"int32({column_ref(column)} - {df.category_offset(column)})", start, stop)
     mask = np.ma.getmaskarray(values)

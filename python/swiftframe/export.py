@@ -7,6 +7,7 @@ pyarrow and h5py are optional dependencies."""
 import numpy as np
 
 from ._files import temporary_beside
+from ._progress import reporter
 from .expression import column_ref
 from .categories import codes, string_labels
 
@@ -19,27 +20,39 @@ def _pyarrow(what):
     return pyarrow
 
 
-def _write(frame, path, column_names, open_writer):
-    """Streams `frame` into the writer `open_writer(tmp_path, schema)` makes."""
+def _write(frame, path, column_names, open_writer, progress=None):
+    """Streams `frame` into the writer `open_writer(tmp_path, schema)` makes, reporting
+    the share of rows written to `progress` (see swiftframe.settings) after each batch."""
     pa = _pyarrow("exporting to this format")
     source = frame[list(column_names)] if column_names else frame
+    report = reporter(progress)
+    total = len(source) if report is not None else 0
     reader = pa.RecordBatchReader.from_stream(source)
-    with temporary_beside(path) as tmp:
-        with open_writer(tmp, reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
+    done = 0
+    try:
+        with temporary_beside(path) as tmp:
+            with open_writer(tmp, reader.schema) as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
+                    done += batch.num_rows
+                    if report is not None and report(done / total if total else 1.0) is False:
+                        raise KeyboardInterrupt("the export was cancelled")
+    finally:
+        if hasattr(report, "close"):
+            report.close()
 
 
-def export_parquet(frame, path, column_names=None, compression="snappy"):
+def export_parquet(frame, path, column_names=None, compression="snappy", progress=None):
     _pyarrow("export_parquet")
     import pyarrow.parquet as pq
-    _write(frame, path, column_names, lambda tmp, schema: pq.ParquetWriter(tmp, schema, compression=compression))
+    _write(frame, path, column_names, lambda tmp, schema: pq.ParquetWriter(tmp, schema, compression=compression),
+           progress)
 
 
-def export_csv(frame, path, column_names=None):
+def export_csv(frame, path, column_names=None, progress=None):
     _pyarrow("export_csv")
     import pyarrow.csv as csv
-    _write(frame, path, column_names, lambda tmp, schema: csv.CSVWriter(tmp, schema))
+    _write(frame, path, column_names, lambda tmp, schema: csv.CSVWriter(tmp, schema), progress)
 
 
 def export_hdf5(frame, path, column_names=None, batch_rows=1 << 20):

@@ -152,6 +152,14 @@ class Expression:
         except Exception as e:  # repr must never raise
             return f"<swiftframe.Expression> {self.expression} (invalid: {e})"
 
+    def _repr_html_(self):
+        from html import escape
+        from ._display import expression_html
+        try:
+            return expression_html(self)
+        except Exception:  # repr must never raise
+            return f"<pre>{escape(repr(self))}</pre>"
+
     def _derive(self, text):
         return Expression(self.df, text)
 

@@ -57,30 +57,70 @@ def _aggregations(agg):
     return out
 
 
-def groupby(df, by, agg=None, progress=None):
-    """The frame of groups of `by` (a column, an expression or a list) and `agg`."""
-    from .dataframe import DataFrame, _text
+def arguments(by, agg):
+    """The engine's groupby arguments for `by` and `agg`, as plain data a cluster's task
+    can receive: (key texts, key names, [(result name, kind, expression text or Pair,
+    selection text)]). An aggregation whose selection is a list gives one column per
+    selection, named `{name}_{i}` in the list's order (vaex fails there)."""
+    from .dataframe import _text
     from .expression import Expression
     keys = list(by) if isinstance(by, (list, tuple)) else [by]
     key_texts = [k.key()[0] if isinstance(k, BinnerTime) else _text(k) for k in keys]
     key_names = [k.key()[1] if isinstance(k, BinnerTime) else k.expression if isinstance(k, Expression) else str(k)
                  for k in keys]
-    items = _aggregations(agg)
-    names = [n for n, _ in items]
+    items = []
+    for name, a in _aggregations(agg):
+        sels, stacked = _tasks.selection_list(a.selection)
+        named = [(f"{name}_{i}", s) for i, s in enumerate(sels)] if stacked else [(name, sels[0])]
+        items += [(n, a.kind, a.text(), s) for n, s in named]
+    names = [n for n, _, _, _ in items]
     if len(set(names + key_names)) != len(names) + len(key_names):
         raise ValueError(f"result column names repeat: {key_names + names}")
+    return key_texts, key_names, items
+
+
+def c_arguments(key_texts, key_names, items):
+    """The C arrays of sf_frame_groupby (and its _partial variant) after the frame:
+    keep the result alive during the call."""
     n = len(items)
-    kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[a.kind] for _, a in items])
-    exprs = [a.text() for _, a in items]
-    selections = [_tasks.selection_text(a.selection) for _, a in items]
-    out = ctypes.c_void_p()
-    callback, errors = _native.progress_callback(progress)
-    status = lib.sf_frame_groupby(df._handle, len(keys), _native.strings(key_texts), _native.strings(key_names), n,
-                                  kinds, *_native.expression_arrays(exprs),
-                                  _native.strings(selections) if any(s is not None for s in selections) else None,
-                                  _native.strings(names), callback, None, ctypes.byref(out))
-    _native.check_pass(status, errors)
-    return DataFrame(out.value)
+    kinds = (ctypes.c_int32 * max(1, n))(*[_native.AGGREGATES[kind] for _, kind, _, _ in items])
+    selections = [s for _, _, _, s in items]
+    return (len(key_texts), _native.strings(key_texts), _native.strings(key_names), n, kinds,
+            *_native.expression_arrays([e for _, _, e, _ in items]),
+            _native.strings(selections) if any(s is not None for s in selections) else None,
+            _native.strings([name for name, _, _, _ in items]))
+
+
+def groupby(df, by, agg=None, progress=None, delay=False):
+    """The frame of groups of `by` (a column, an expression or a list) and `agg`.
+    `delay=True` returns a Promise that the frame's execute() resolves: the groupby
+    makes its own passes, after the pending scalar statistics' one (a mode of strings
+    finds their distinct values at once, when called)."""
+    from . import distributed
+    from .dataframe import DataFrame
+    from .mode import coded, decode_column
+    if distributed.current() is not None:
+        if delay:
+            raise ValueError("groupby(delay=True) does not run on a cluster: call it without delay")
+        return distributed.groupby(df, by, agg, distributed.current(), progress)
+    key_texts, key_names, items = arguments(by, agg)
+    # mode counts codes for strings and categoricals (mode.py): their labels per column,
+    # found once per expression (a string's distinct values cost a pass, now, not delayed).
+    found = {text: coded(df, text, progress) for _, kind, text, _ in items if kind == "mode"}
+    codings = {n: found[text] for n, kind, text, _ in items if kind == "mode"}
+    items = [(n, kind, codings[n][0] if n in codings else text, s) for n, kind, text, s in items]
+
+    def run(at_execute=None):  # delayed: execute()'s progress unless the call gave one
+        out = ctypes.c_void_p()
+        callback, errors = _native.progress_callback(progress if progress is not None else at_execute)
+        status = lib.sf_frame_groupby(df._handle, *c_arguments(key_texts, key_names, items),
+                                      callback, None, ctypes.byref(out))
+        _native.check_pass(status, errors)
+        frame = DataFrame(out.value)
+        for name, (_, words, offset) in codings.items():
+            decode_column(frame, name, words, offset)
+        return frame
+    return _tasks.submit(df, _tasks.Task([], None, run=run), delay)
 
 
 class GroupBy:
@@ -90,8 +130,8 @@ class GroupBy:
         self.df = df
         self.by = by
 
-    def agg(self, agg):
-        return groupby(self.df, self.by, agg)
+    def agg(self, agg, delay=False):
+        return groupby(self.df, self.by, agg, delay=delay)
 
     def count(self):
         return groupby(self.df, self.by, {"count": _agg.count()})

@@ -44,7 +44,9 @@ def open(path):
         check(lib.sf_frame_open(_native.encode(paths[0]), ctypes.byref(out)))
     else:
         check(lib.sf_frame_open_many(len(paths), _native.strings(paths), ctypes.byref(out)))
-    return DataFrame(out.value)
+    df = DataFrame(out.value)
+    df._sources = tuple(paths)  # what a cluster's workers open (distributed.py)
+    return df
 
 
 def concat(frames):

@@ -50,12 +50,14 @@ class Task:
     """`requests` [(kind, expression text or None, selection text or None)], computed
     together; `finish` turns their results (a list of sf_scalar for a scalar task, an
     array [request, cell] of them for a binned one) into the user's value. `grid` is
-    None or (axis texts, bounds, shape)."""
+    None or (axis texts, bounds, shape). A task with `run` (a groupby) computes its
+    value itself, in passes of its own."""
 
-    def __init__(self, requests, finish, grid=None):
+    def __init__(self, requests, finish, grid=None, run=None):
         self.requests = requests
         self.finish = finish
         self.grid = grid
+        self.run = run
 
     def key(self):
         return None if self.grid is None else (tuple(self.grid[0]), tuple(self.grid[1]), tuple(self.grid[2]))
@@ -95,9 +97,14 @@ class Promise:
                 child._settle("rejected", value)
                 return
             try:
-                child._settle("fulfilled", (on_fulfilled if state == "fulfilled" else on_rejected)(value))
+                result = (on_fulfilled if state == "fulfilled" else on_rejected)(value)
             except Exception as e:  # the callback's error rejects the child
                 child._settle("rejected", e)
+                return
+            if isinstance(result, Promise):  # a promise of a promise: the inner one's value (vaex's)
+                result.then(lambda v: child._settle("fulfilled", v), lambda e: child._settle("rejected", e))
+            else:
+                child._settle("fulfilled", result)
         if self._state == "pending":
             self._callbacks.append(run)
         else:
@@ -114,47 +121,95 @@ class Promise:
         return f"<Promise {self._state}>"
 
 
-def submit(df, task, delay):
+def gather(df, promises):
+    """A Promise of the list of `promises`' values (rejected with the first error)."""
+    out = Promise(df)
+    values = [None] * len(promises)
+    left = [len(promises)]
+
+    def done(i):
+        def fulfilled(value):
+            values[i] = value
+            left[0] -= 1
+            if left[0] == 0 and out.isPending:
+                out._settle("fulfilled", values)
+        return fulfilled
+
+    def rejected(error):
+        if out.isPending:
+            out._settle("rejected", error)
+    for i, p in enumerate(promises):
+        p.then(done(i), rejected)
+    if not promises:
+        out._settle("fulfilled", [])
+    return out
+
+
+def submit(df, task, delay, progress=None):
     """Runs `task` now (one pass) and returns its value, or queues it on `df` and
     returns a Promise."""
     if not delay:
-        return _run([task], df)[0]
+        return _run([task], df, progress)[0]
     promise = Promise(df)
     df._pending.append((task, promise))
     return promise
 
 
-def execute(df):
+def execute(df, progress=None):
     """Runs every task pending on `df`: scalar ones in one pass, binned ones in one pass
-    per distinct grid; resolves their promises (all rejected with the error if a pass
-    fails). Tasks that resolving promises adds (binned statistics waiting for their
-    limits) run in a next round."""
+    per distinct grid (all rejected with the error if a pass fails), then those that run
+    themselves (groupby), each settling its own promise; resolves their promises and
+    raises the first error. Tasks that resolving promises adds (binned statistics
+    waiting for their limits) run in a next round."""
     while df._pending:
         pending, df._pending = df._pending, []
+        shared = [(t, p) for t, p in pending if t.run is None]
         try:
-            values = _run([t for t, _ in pending], df)
-        except Exception as e:
+            values = _run([t for t, _ in shared], df, progress)
+        except BaseException as e:  # Ctrl-C or a cancelled pass too: nothing stays pending
             for _, p in pending:
                 p._settle("rejected", e)
             raise
-        for (_, p), v in zip(pending, values):
+        for (_, p), v in zip(shared, values):
             p._settle("fulfilled", v)
+        own = [(t, p) for t, p in pending if t.run is not None]
+        first = None
+        for i, (t, p) in enumerate(own):
+            try:
+                value = t.run(progress)
+            except Exception as e:
+                p._settle("rejected", e)
+                first = first or e
+                continue
+            except BaseException as e:  # cancelled: the rest are not run
+                for _, q in own[i:]:
+                    q._settle("rejected", e)
+                raise
+            p._settle("fulfilled", value)
+        if first is not None:
+            raise first
 
 
-def _run(tasks, df):
-    """The finished values of `tasks`, in order: one pass for the scalar ones, one per grid."""
+def _run(tasks, df, progress=None):
+    """The finished values of `tasks`, in order: one pass for the scalar ones, one per
+    grid, then those that run themselves."""
     values = [None] * len(tasks)
     groups = {}
     for i, t in enumerate(tasks):
-        groups.setdefault(t.key(), []).append(i)
+        if t.run is None:
+            groups.setdefault(t.key(), []).append(i)
     for key, members in groups.items():
         requests = [r for i in members for r in tasks[i].requests]
-        results = _scalars(df, requests) if key is None else _binned(df, requests, tasks[members[0]].grid)
+        results = (_scalars(df, requests, progress) if key is None
+                   else _binned(df, requests, tasks[members[0]].grid, progress))
         k = 0
         for i in members:
             n = len(tasks[i].requests)
             values[i] = tasks[i].finish(results[k:k + n])
             k += n
+    for i, t in enumerate(tasks):
+        if t.run is not None:
+            values[i] = t.run(progress)
     return values
 
 
@@ -165,23 +220,31 @@ def _arrays(requests):
     return kinds, exprs, seconds, (_native.strings(sels) if any(s is not None for s in sels) else None)
 
 
-def _scalars(df, requests):
+def _scalars(df, requests, progress=None):
+    from . import distributed
+    if distributed.current() is not None:
+        return distributed.scalars(df, requests, distributed.current(), progress)
     kinds, exprs, seconds, sels = _arrays(requests)
     out = (_native.Scalar * max(1, len(requests)))()
-    check(lib.sf_frame_aggregate(df._handle, len(requests), kinds, exprs, seconds, sels, _native.NO_PROGRESS, None,
-                                 out))
+    callback, errors = _native.progress_callback(progress)
+    _native.check_pass(lib.sf_frame_aggregate(df._handle, len(requests), kinds, exprs, seconds, sels, callback, None,
+                                              out), errors)
     return list(out)[:len(requests)]
 
 
-def _binned(df, requests, grid):
+def _binned(df, requests, grid, progress=None):
+    from . import distributed
+    if distributed.current() is not None:
+        return distributed.binned(df, requests, grid, distributed.current(), progress)
     axes, bounds, shape = grid
     kinds, exprs, seconds, sels = _arrays(requests)
     cells = int(np.prod(shape))
     n = len(axes)
     out = (_native.Scalar * max(1, len(requests) * cells))()
-    check(lib.sf_frame_aggregate_binned(df._handle, len(requests), kinds, exprs, seconds, sels, n,
-                                        _native.strings(axes),
-                                        (ctypes.c_double * n)(*[b[0] for b in bounds]),
-                                        (ctypes.c_double * n)(*[b[1] for b in bounds]),
-                                        (ctypes.c_int64 * n)(*shape), _native.NO_PROGRESS, None, out))
+    callback, errors = _native.progress_callback(progress)
+    _native.check_pass(lib.sf_frame_aggregate_binned(df._handle, len(requests), kinds, exprs, seconds, sels, n,
+                                                     _native.strings(axes),
+                                                     (ctypes.c_double * n)(*[b[0] for b in bounds]),
+                                                     (ctypes.c_double * n)(*[b[1] for b in bounds]),
+                                                     (ctypes.c_int64 * n)(*shape), callback, None, out), errors)
     return np.frombuffer(out, dtype=_SCALAR)[:len(requests) * cells].reshape(len(requests), cells)

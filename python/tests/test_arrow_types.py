@@ -93,7 +93,7 @@ def test_strings(frame, table, name):
     assert list(frame[10:20][name].values) == list(values[10:20])
     text = repr(frame.head(3))
     for v in values[:3]:
-        assert (v or "None")[:10] in text
+        assert (v if v is not None else "--")[:10] in text  # "--": missing
 
 
 def test_arithmetic_on_dates_and_strings_is_a_type_error_for_now(frame):

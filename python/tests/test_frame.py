@@ -257,7 +257,8 @@ def test_repr_shows_first_and_last_rows(storage, rng):
     assert lines[0].split() == ["#", "x", "y", "i", "b"]
     n = len(ref)
     assert f"[{n} rows x 4 columns]" in text
-    first = lines[1].split()
+    assert lines[1].split() == ["float64", "float64", "int32", "bool"]  # the column types
+    first = lines[2].split()
     assert first[0] == "0"
     assert float(first[1]) == ref["x"][0] and int(first[3]) == ref["i"][0] and first[4] == str(ref["b"][0])
     last = lines[-2].split()

@@ -3,7 +3,7 @@ import FrameStorage
 /// The statistics a pass computes. Raw values are the SF_AGG_* codes of the C header.
 public enum AggregateKind: Int32, Sendable {
   case count = 0, sum, mean, variance, std, min, max
-  case first = 7, last, any, all, skew, kurtosis, nunique, covariance, correlation
+  case first = 7, last, any, all, skew, kurtosis, nunique, covariance, correlation, mode
 }
 
 /// A partial state of one statistic on one thread (see README.md).
@@ -19,7 +19,7 @@ public protocol Aggregator: AnyObject {
 public func makeAggregator(_ kind: AggregateKind, dtype: DType?) throws(SFError) -> Aggregator {
   guard let dtype else { return CountAggregator(rowsOnly: true) }
   if kind == .count { return CountAggregator(rowsOnly: false) }
-  let orderOnly: Set<AggregateKind> = [.min, .max, .first, .last, .nunique]
+  let orderOnly: Set<AggregateKind> = [.min, .max, .first, .last, .nunique, .mode]
   if dtype.isString || (dtype.isTemporal && !orderOnly.contains(kind)) {
     throw SFError(.type, "\(kind) of a \(dtype) expression is not supported")
   }

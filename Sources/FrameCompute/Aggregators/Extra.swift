@@ -1,6 +1,6 @@
 import FrameStorage
 
-// first, last, any, all, skew, kurtosis and nunique: grouped states (one per group or
+// first, last, any, all, skew, kurtosis, nunique and mode (Mode.swift): grouped states (one per group or
 // binby cell); the scalar statistic is the same state with one group (`SingleGroup`).
 
 /// A state whose result depends on row order: told the table row of each chunk's first row.
@@ -18,6 +18,7 @@ func makeExtraGrouped(_ kind: AggregateKind, dtype: DType, groups: Int) -> Group
       case .any, .all: GroupedTruth<T>(groups: groups, isAll: kind == .all)
       case .skew, .kurtosis: GroupedHigherMoments<T>(groups: groups, kurtosis: kind == .kurtosis)
       case .nunique: GroupedDistinct<T>(groups: groups)
+      case .mode: GroupedMode<T>(groups: groups, dtype: dtype)
       case .covariance, .correlation: GroupedCoMoments(groups: groups, correlation: kind == .correlation)
       default: nil
       }
@@ -235,10 +236,6 @@ final class GroupedDistinct<T: ColumnValue>: GroupedAggregator {
 
   init(groups: Int) { sets = Array(repeating: [], count: groups) }
 
-  @inline(__always) private func key(_ v: T) -> UInt64 {
-    T.isFloatingPoint ? (v.doubleValue + 0.0).bitPattern : v.converted(to: UInt64.self)
-  }
-
   @_specialize(where T == Int8)
   @_specialize(where T == Int16)
   @_specialize(where T == Int32)
@@ -254,7 +251,7 @@ final class GroupedDistinct<T: ColumnValue>: GroupedAggregator {
     let p = values.values.assumingMemoryBound(to: T.self)
     for i in 0..<count where !p[i].isNaN {
       guard let g = routed(ids, mask, i) else { continue }
-      sets[g].insert(key(p[i]))
+      sets[g].insert(distinctBits(p[i]))
     }
   }
 

@@ -51,6 +51,14 @@ func groupCount(_ sizes: [Int]) throws(SFError) -> Int {
 func aggregateGrouped(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
                       keys: [Program], groups: Int, threads: Int, progress: ProgressHandler?,
                       ids: @escaping ([Vec], Int, UnsafeMutablePointer<Int32>) -> Void) throws(SFError) -> [[Scalar]] {
+  try groupedStates(scan, programs: programs, selections: selections, tasks: tasks, keys: keys, groups: groups,
+                    threads: threads, progress: progress, ids: ids).map { $0.finish() }
+}
+
+/// The merged partial states of `aggregateGrouped`, not yet finished (Partial.swift serializes them).
+func groupedStates(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
+                   keys: [Program], groups: Int, threads: Int, progress: ProgressHandler?,
+                   ids: @escaping ([Vec], Int, UnsafeMutablePointer<Int32>) -> Void) throws(SFError) -> [GroupedAggregator] {
   func fresh() throws(SFError) -> [GroupedAggregator] {
     var out: [GroupedAggregator] = []
     for t in tasks {
@@ -77,15 +85,15 @@ func aggregateGrouped(_ scan: Scan, programs: [Program], selections: [Program], 
     if let second = tasks[t].second { (s.aggregators[t] as? Paired)?.pair(with: try w.value(second)) }
     s.aggregators[t].add(v, mask: mask, ids: UnsafePointer(s.ids), count: n)
   }
-  guard let first = states.first else { return empty.map { $0.finish() } }
+  guard let first = states.first else { return empty }
   for other in states.dropFirst() {
     for (a, b) in zip(first.aggregators, other.aggregators) { a.merge(b, map: .identity(groups)) }
   }
-  return first.aggregators.map { $0.finish() }
+  return first.aggregators
 }
 
 /// The flat cell of each row (or -1), from the axes' values over one chunk.
-private func cellIDs(_ values: [Vec], _ axes: [GridAxis], _ n: Int, into ids: UnsafeMutablePointer<Int32>) {
+func cellIDs(_ values: [Vec], _ axes: [GridAxis], _ n: Int, into ids: UnsafeMutablePointer<Int32>) {
   for i in 0..<n { ids[i] = 0 }
   for (v, axis) in zip(values, axes) {
     let scale = Double(axis.bins) / (axis.high - axis.low)

@@ -59,11 +59,10 @@ public struct GroupedColumn {
 public func groupby(_ scan: Scan, keys: [Program], programs: [Program], selections: [Program], tasks: [AggregateTask],
                     threads: Int = defaultThreadCount, progress: ProgressHandler? = nil)
   throws(SFError) -> (keys: [(labels: ValueList, rows: [Int32])], results: [GroupedColumn]) {
-  let plans = try planKeys(scan, keys, threads: threads, progress: progress)
   // A count of rows per group tells the groups that exist (a direct index has empty ones).
   let counted = tasks + [AggregateTask(kind: .count, expression: nil, selection: nil)]
-  var groups = try aggregateByKeys(scan, keys: keys, plans: plans, programs: programs, selections: selections,
-                                   tasks: counted, threads: threads, progress: progress)
+  var groups = try groupedByKeys(scan, keys: keys, programs: programs, selections: selections, tasks: counted,
+                                 threads: threads, progress: progress)
   let sizes = groups.states[tasks.count]?.finish() ?? []
   let kept = sizes.withUnsafeBufferPointer { sizes in (0..<sizes.count).filter { sizes[$0].bits != 0 } }
   let order = sortedGroups(kept, labels: groups.labels, codes: groups.codes)
@@ -79,6 +78,15 @@ public func groupby(_ scan: Scan, keys: [Program], programs: [Program], selectio
     })
   }
   return (keyColumns, results)
+}
+
+/// Every task per group of `keys`, in one pass after the keys' plan (unsorted; empty
+/// groups of a direct index included, their row count 0).
+func groupedByKeys(_ scan: Scan, keys: [Program], programs: [Program], selections: [Program], tasks: [AggregateTask],
+                   threads: Int, progress: ProgressHandler?) throws(SFError) -> Groups {
+  let plans = try planKeys(scan, keys, threads: threads, progress: progress)
+  return try aggregateByKeys(scan, keys: keys, plans: plans, programs: programs, selections: selections, tasks: tasks,
+                             threads: threads, progress: progress)
 }
 
 /// How each key maps rows: one min/max pass for the integer keys tells their ranges.

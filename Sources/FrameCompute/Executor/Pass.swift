@@ -97,6 +97,13 @@ func truth(_ v: Vec, into out: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UIn
 /// Each program is evaluated once per chunk however many tasks use it.
 public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
                       threads: Int = defaultThreadCount, progress: ProgressHandler? = nil) throws(SFError) -> [Scalar] {
+  try aggregateStates(scan, programs: programs, selections: selections, tasks: tasks, threads: threads,
+                      progress: progress).map { $0.finish() }
+}
+
+/// The merged partial states of `aggregate`, not yet finished (Partial.swift serializes them).
+func aggregateStates(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
+                     threads: Int, progress: ProgressHandler?) throws(SFError) -> [Aggregator] {
   func fresh() throws(SFError) -> [Aggregator] {
     var out: [Aggregator] = []
     for t in tasks { out.append(try makeAggregator(t.kind, dtype: t.expression.map { programs[$0].dtype })) }
@@ -109,11 +116,11 @@ public func aggregate(_ scan: Scan, programs: [Program], selections: [Program], 
     if let s = tasks[t].second { (states[t] as? Paired)?.pair(with: try w.value(s)) }
     states[t].add(v, mask: mask, count: n)
   }
-  guard let first = states.first else { return empty.map { $0.finish() } }
+  guard let first = states.first else { return empty }
   for other in states.dropFirst() {
     for (a, b) in zip(first, other) { a.merge(b) }
   }
-  return first.map { $0.finish() }
+  return first
 }
 
 /// One pass running `tasks`: for each chunk and task, `add(state, worker, task, values,

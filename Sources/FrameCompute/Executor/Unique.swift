@@ -96,7 +96,7 @@ func canonicalBits(_ v: Vec, _ i: Int) -> UInt64 {
   }
 }
 
-private func sortOrder(_ dtype: DType) -> (UInt64, UInt64) -> Bool {
+func sortOrder(_ dtype: DType) -> (UInt64, UInt64) -> Bool {
   if dtype.isFloat {
     return { a, b in
       let (x, y) = (Double(bitPattern: a), Double(bitPattern: b))

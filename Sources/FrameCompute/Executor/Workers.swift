@@ -59,7 +59,7 @@ public func runPass<State>(
     }
   }
 
-  if workers == 1 && progress == nil {
+  if workers == 1 && (progress == nil || chunkCount <= 1) {  // one chunk: too short to report on
     work(states[0])
   } else {
     let group = DispatchGroup()

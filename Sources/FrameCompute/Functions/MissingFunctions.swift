@@ -45,6 +45,13 @@ extension TypeChecker {
         throw SFError(.type, "\(name)() of strings needs a string value to fill with")
       }
     }
+    // Dates, times and durations take a value of their own type (no NaN to fill).
+    if case .node(let t) = x, t.dtype.isTemporal {
+      guard case .node(let w) = v, w.dtype == t.dtype else {
+        throw SFError(.type, "\(name)() of \(t.dtype) values needs a \(t.dtype) value to fill with")
+      }
+      return what == .nan ? t : TypedNode(.apply(Fill(replace: .missing)), t.dtype, [t, w])
+    }
     let (a, b) = try unify(x, v, "\(name)()")
     if what == .nan && !a.dtype.isFloat { return a }
     return TypedNode(.apply(Fill(replace: a.dtype.isFloat ? what : .missing)), a.dtype, [a, b])
@@ -150,7 +157,10 @@ struct Fill: VectorFunction {
         for i in 0..<out.count { o[i] = take[i] != 0 ? y[i] : x[i] }
       }
     }
-    _ = a.dtype.visitMath(Pick(a: a, b: b, take: take, out: out))
+    let pick = Pick(a: a, b: b, take: take, out: out)
+    if a.dtype.visitMath(pick) == nil {  // temporal: integers of their width
+      if a.dtype.byteWidth == 4 { pick.visit(Int32.self) } else { pick.visit(Int64.self) }
+    }
     // Present where the chosen operand is; reuse `take` for the result.
     let av = a.valid, bv = b.valid
     if av == nil && bv == nil { return out.vec(a.dtype, valid: nil) }
