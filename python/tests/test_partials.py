@@ -65,6 +65,9 @@ def _reference(kind, x, y):
         return len(np.unique(v))
     if len(v) == 0:
         return np.nan
+    if kind == "mode":  # of floor(x) (see _request): the most frequent, ties to the smallest
+        values, counts = np.unique(np.floor(v), return_counts=True)
+        return values[np.argmax(counts)]
     d = v - v.mean()
     m2, m3, m4 = (d ** 2).mean(), (d ** 3).mean(), (d ** 4).mean()
     return {"mean": v.mean(), "var": m2, "std": np.sqrt(m2), "min": v.min(), "max": v.max(), "first": v[0],
@@ -72,7 +75,9 @@ def _reference(kind, x, y):
 
 
 def _request(kind):
-    return (kind, Pair("x", "y") if kind in ("covariance", "correlation") else "x", None)
+    """The request of `kind`; mode counts floor(x), whose values repeat."""
+    text = "floor(x)" if kind == "mode" else "x"
+    return (kind, Pair("x", "y") if kind in ("covariance", "correlation") else text, None)
 
 
 def _tree(blobs):
@@ -114,7 +119,8 @@ def test_binned_partials_merge_to_the_whole(data):
 @pytest.mark.parametrize("key", ["k", "s"])
 def test_groupby_partials_merge_by_key(data, key):
     df, frame = data
-    agg = {kind: sf.agg.Aggregation(kind, "x", y="y" if kind in ("covariance", "correlation") else None)
+    agg = {kind: sf.agg.Aggregation(kind, _request(kind)[1] if kind == "mode" else "x",
+                                    y="y" if kind in ("covariance", "correlation") else None)
            for kind in KINDS}
     blobs = [partials.groupby(part, key, agg) for part in _parts(df)]
     got = partials.finish_groupby(_tree(blobs)).to_pandas_df()

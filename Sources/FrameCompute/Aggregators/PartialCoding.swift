@@ -276,3 +276,30 @@ extension GroupedDistinct: PartialCodable {
     }
   }
 }
+
+extension GroupedMode: PartialCodable {
+  func encode(_ w: inout PartialWriter) {
+    var values: [UInt64] = [], groups: [Int32] = [], counts: [Int64] = []
+    table.forEach { value, group, n in
+      values.append(value)
+      groups.append(group)
+      counts.append(n)
+    }
+    w.u64(UInt64(values.count))
+    for a in [values, groups.map { UInt64(UInt32(bitPattern: $0)) }, counts.map { UInt64(bitPattern: $0) }] { w.array(a) }
+  }
+  func decode(_ r: inout PartialReader, into groups: [Int]) throws(SFError) {
+    let n = try r.count("mode pair", unit: 24)
+    var values = [UInt64](repeating: 0, count: n), owners = values, counts = values
+    let all = Array(0..<n)
+    try r.array(into: &values, at: all)
+    try r.array(into: &owners, at: all)
+    try r.array(into: &counts, at: all)
+    for j in 0..<n {
+      guard owners[j] < UInt64(groups.count) else { throw r.corrupt("group \(owners[j]) out of range") }
+      let g = groups[Int(owners[j])]
+      guard g < self.groups else { throw r.corrupt("group \(g) out of range") }
+      if g >= 0 { table.add(values[j], group: Int32(g), Int64(bitPattern: counts[j])) }
+    }
+  }
+}
