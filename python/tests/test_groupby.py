@@ -186,19 +186,35 @@ def check_frame(got, want, keys):
                                        err_msg=column)  # atol: sums that cancel to about 0
 
 
-def test_two_high_cardinality_keys(tmp_path):
-    # 200k x 200k possible pairs: a dense index over the product would need 4e10 groups.
+def two_wide_keys(tmp_path):
+    """300k rows of two int keys with 200k values each (4e10 possible pairs)."""
     n = 300_000
     rng = np.random.default_rng(11)
     a, b = rng.integers(0, 200_000, n), rng.integers(-100_000, 100_000, n)
     a[:1000] = b[:1000]  # some pairs repeat
     b[1000:2000] = b[:1000]
     x = rng.standard_normal(n)
-    df, pdf = hashed_frame(tmp_path, {"a": pa.array(a, mask=rng.random(n) < 0.02), "b": b, "x": x})
+    return hashed_frame(tmp_path, {"a": pa.array(a, mask=rng.random(n) < 0.02), "b": b, "x": x})
+
+
+def test_two_high_cardinality_keys(tmp_path):
+    # A dense index over the product of the keys' ranges would need 4e10 groups.
+    df, pdf = two_wide_keys(tmp_path)
     got = df.groupby(["a", "b"], agg={"n": sf.agg.count(), "sx": sf.agg.sum("x"), "mx": sf.agg.max("x")})
     g = pdf.groupby(["a", "b"], dropna=False, sort=True)["x"]
     want = pd.DataFrame({"n": g.size(), "sx": g.sum(), "mx": g.max()}).reset_index()
     check_frame(got, want, ["a", "b"])
+
+
+def test_two_high_cardinality_keys_in_partial_states(tmp_path):
+    # The same groupby as serialized partial states of three row ranges, merged by key.
+    from swiftframe import partials
+    df, pdf = two_wide_keys(tmp_path)
+    agg = {"n": sf.agg.count(), "sx": sf.agg.sum("x")}
+    blobs = [partials.groupby(df[lo:hi], ["a", "b"], agg) for lo, hi in [(0, 90_000), (90_000, 200_000), (200_000, None)]]
+    got = partials.finish_groupby(partials.merge(blobs))
+    g = pdf.groupby(["a", "b"], dropna=False, sort=True)["x"]
+    check_frame(got, pd.DataFrame({"n": g.size(), "sx": g.sum()}).reset_index(), ["a", "b"])
 
 
 WIDE_WORDS = np.array([f"w{k}-ü" if k % 3 else f"日本{k}" for k in range(30_000)] + ["", "a"], dtype=object)
