@@ -6,7 +6,8 @@ extension DataFrame {
   /// of their own) and computes `requests` per group: a frame with one row per
   /// non-empty group, sorted by the keys (NaN, then missing, last), the key columns
   /// (named `names`, default the key texts) followed by one column per request (named
-  /// by `resultNames`). One pass per key finds its values, then one pass aggregates.
+  /// by `resultNames`). One aggregating pass (after a min/max pass when a key is an
+  /// integer, to find small ranges that index the groups directly).
   public func groupby(_ keys: [String], names: [String]? = nil, _ requests: [Request], resultNames: [String],
                       progress: ProgressHandler? = nil) throws(SFError) -> DataFrame {
     guard !keys.isEmpty else { throw .argument("groupby needs at least one key") }
@@ -14,29 +15,23 @@ extension DataFrame {
       throw .argument("one name per key and per aggregation")
     }
     let s = snapshot
-    let sc = try scan(s)
-    var groupKeys: [GroupKey] = []
-    for k in keys { groupKeys.append(try FrameCompute.groupKey(sc, program: try compile(k, s), progress: progress)) }
-    // A count of rows per group tells the groups that exist.
-    let (programs, selections, tasks) = try plan(requests + [Request(.count, nil)], s)
-    let results = try aggregateGroups(sc, programs: programs, selections: selections, tasks: tasks, keys: groupKeys,
-                                      progress: progress)
-    guard let sizes = results.last else { return OwnedColumns(length: 0).frame }
-    let kept = sizes.indices.filter { sizes[$0].bits != 0 }
-    var columns = OwnedColumns(length: kept.count)
-    var stride = groupKeys.reduce(1) { $0 * $1.groups }
-    for (k, key) in groupKeys.enumerated() {
-      stride /= key.groups
-      let rows: [Int?] = kept.map { g in
-        let code = (g / stride) % key.groups
-        return code < key.labels.count ? code : nil
+    var programs: [Program] = []
+    for k in keys { programs.append(try compile(k, s)) }
+    let (values, selections, tasks) = try plan(requests, s)
+    let (keyColumns, results) = try FrameCompute.groupby(try scan(s), keys: programs, programs: values,
+                                                         selections: selections, tasks: tasks, progress: progress)
+    var columns = OwnedColumns(length: keyColumns.first?.rows.count ?? 0)
+    for (k, key) in keyColumns.enumerated() {
+      let name = (names ?? keys)[k]
+      switch key.labels {
+      case .strings(let words):
+        columns.add(name, strings: key.rows.map { $0 < 0 ? nil : words[Int($0)][...] })
+      case .fixed(let dtype, let bits):
+        columns.add(name, dtype, bits: key.rows.map { $0 < 0 ? 0 : bits[Int($0)] }, present: key.rows.map { $0 >= 0 })
       }
-      columns.add((names ?? keys)[k], key.labels, rows: rows)
     }
     for (r, name) in resultNames.enumerated() {
-      let cells = kept.map { results[r][$0] }
-      let dtype = cells.first?.dtype ?? .float64
-      columns.add(name, dtype, bits: cells.map(\.bits), present: cells.map { !$0.isNull })
+      columns.add(name, results[r].dtype, bits: results[r].bits, present: results[r].present)
     }
     return columns.frame
   }

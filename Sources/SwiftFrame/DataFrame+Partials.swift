@@ -31,10 +31,10 @@ extension DataFrame {
     guard !keys.isEmpty else { throw .argument("groupby needs at least one key") }
     let s = snapshot
     let sc = try scan(s)
-    var groupKeys: [GroupKey] = []
-    for k in keys { groupKeys.append(try FrameCompute.groupKey(sc, program: try compile(k, s), progress: progress)) }
+    var keyPrograms: [Program] = []
+    for k in keys { keyPrograms.append(try compile(k, s)) }
     let (programs, selections, tasks) = try plan(requests, s)
-    return try groupsPartial(sc, programs: programs, selections: selections, tasks: tasks, keys: groupKeys,
+    return try groupsPartial(sc, programs: programs, selections: selections, tasks: tasks, keys: keyPrograms,
                              keyNames: names ?? keys, resultNames: resultNames, progress: progress).encode()
   }
 }

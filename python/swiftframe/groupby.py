@@ -1,6 +1,6 @@
 """df.groupby: vaex's `df.groupby(by, agg=...)` and pandas' `df.groupby(by).agg(...)`,
-`.count()`, `.size()`, `.x.mean()`. The engine finds each key's values and aggregates
-every statistic in one more pass; the result is a swiftframe DataFrame."""
+`.count()`, `.size()`, `.x.mean()`. The engine aggregates every statistic in one pass
+(after a min/max pass for integer keys); the result is a swiftframe DataFrame."""
 
 import ctypes
 

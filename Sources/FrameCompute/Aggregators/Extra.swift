@@ -55,7 +55,7 @@ final class SingleGroup: Aggregator, RowOrdered {
 
   func merge(_ other: Aggregator) {
     guard let o = other as? SingleGroup else { return }
-    inner.merge(o.inner)
+    inner.merge(o.inner, map: .identity(1))
   }
 
   func finish() -> Scalar { inner.finish().first ?? .float64(.nan) }
@@ -101,11 +101,14 @@ final class GroupedFirstLast<T: ColumnValue>: GroupedAggregator, RowOrdered {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedFirstLast<T> else { return }
-    for g in row.indices where o.row[g] >= 0 && takes(o.row[g], over: row[g]) {
-      value[g] = o.value[g]
-      row[g] = o.row[g]
+    for g in 0..<map.count where o.row[g] >= 0 {
+      let t = map[g]
+      if takes(o.row[g], over: row[t]) {
+        value[t] = o.value[g]
+        row[t] = o.row[g]
+      }
     }
   }
 
@@ -148,9 +151,12 @@ final class GroupedTruth<T: ColumnValue>: GroupedAggregator {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedTruth<T> else { return }
-    for g in state.indices { state[g] = isAll ? state[g] & o.state[g] : state[g] | o.state[g] }
+    for g in 0..<map.count {
+      let t = map[g]
+      state[t] = isAll ? state[t] & o.state[g] : state[t] | o.state[g]
+    }
   }
 
   func finish() -> [Scalar] { state.map { Scalar(dtype: .bool, bits: UInt64($0)) } }
@@ -196,18 +202,19 @@ final class GroupedHigherMoments<T: ColumnValue>: GroupedAggregator {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedHigherMoments<T> else { return }
-    for g in n.indices where o.n[g] > 0 {
-      let na = n[g], nb = o.n[g], nt = na + nb
-      let d = o.mean[g] - mean[g], d2 = d * d
-      let (a2, a3, b2, b3) = (m2[g], m3[g], o.m2[g], o.m3[g])
-      m4[g] += o.m4[g] + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (nt * nt * nt)
+    for g in 0..<map.count where o.n[g] > 0 {
+      let t = map[g]
+      let na = n[t], nb = o.n[g], nt = na + nb
+      let d = o.mean[g] - mean[t], d2 = d * d
+      let (a2, a3, b2, b3) = (m2[t], m3[t], o.m2[g], o.m3[g])
+      m4[t] += o.m4[g] + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (nt * nt * nt)
         + 6 * d2 * (na * na * b2 + nb * nb * a2) / (nt * nt) + 4 * d * (na * b3 - nb * a3) / nt
-      m3[g] += b3 + d2 * d * na * nb * (na - nb) / (nt * nt) + 3 * d * (na * b2 - nb * a2) / nt
-      m2[g] += b2 + d2 * na * nb / nt
-      mean[g] += d * nb / nt
-      n[g] = nt
+      m3[t] += b3 + d2 * d * na * nb * (na - nb) / (nt * nt) + 3 * d * (na * b2 - nb * a2) / nt
+      m2[t] += b2 + d2 * na * nb / nt
+      mean[t] += d * nb / nt
+      n[t] = nt
     }
   }
 
@@ -248,11 +255,12 @@ final class GroupedDistinct<T: ColumnValue>: GroupedAggregator {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedDistinct<T> else { return }
-    for g in sets.indices where !o.sets[g].isEmpty {
-      if sets[g].count < o.sets[g].count { swap(&sets[g], &o.sets[g]) }
-      sets[g].formUnion(o.sets[g])
+    for g in 0..<map.count where !o.sets[g].isEmpty {
+      let t = map[g]
+      if sets[t].count < o.sets[g].count { swap(&sets[t], &o.sets[g]) }
+      sets[t].formUnion(o.sets[g])
     }
   }
 
@@ -335,17 +343,18 @@ final class GroupedCoMoments: GroupedAggregator, Paired {
     self.second = nil
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedCoMoments else { return }
-    for g in n.indices where o.n[g] > 0 {
-      let na = n[g], nb = o.n[g], nt = na + nb
-      let dx = o.mx[g] - mx[g], dy = o.my[g] - my[g], w = na * nb / nt
-      c[g] += o.c[g] + dx * dy * w
-      m2x[g] += o.m2x[g] + dx * dx * w
-      m2y[g] += o.m2y[g] + dy * dy * w
-      mx[g] += dx * nb / nt
-      my[g] += dy * nb / nt
-      n[g] = nt
+    for g in 0..<map.count where o.n[g] > 0 {
+      let t = map[g]
+      let na = n[t], nb = o.n[g], nt = na + nb
+      let dx = o.mx[g] - mx[t], dy = o.my[g] - my[t], w = na * nb / nt
+      c[t] += o.c[g] + dx * dy * w
+      m2x[t] += o.m2x[g] + dx * dx * w
+      m2y[t] += o.m2y[g] + dy * dy * w
+      mx[t] += dx * nb / nt
+      my[t] += dy * nb / nt
+      n[t] = nt
     }
   }
 

@@ -7,9 +7,31 @@ import FrameStorage
 /// semantics of the single-state aggregators (README.md).
 public protocol GroupedAggregator: AnyObject {
   func add(_ values: Vec?, mask: UnsafePointer<UInt8>?, ids: UnsafePointer<Int32>, count: Int)
-  func merge(_ other: GroupedAggregator)
+  /// Folds group g of `other` (a state of the same task) into group `map[g]` of this
+  /// one, for g in 0..<map.count: threads of a groupby number their groups apart.
+  func merge(_ other: GroupedAggregator, map: GroupMap)
   /// One result per group.
   func finish() -> [Scalar]
+}
+
+/// Where each group of a merged state goes in the receiving state.
+public struct GroupMap {
+  /// Groups of the merged state that are mapped.
+  public let count: Int
+  private let ids: [Int32]?  // nil: group g goes to g
+
+  /// Group g to g, for states with the same groups.
+  public static func identity(_ count: Int) -> GroupMap { GroupMap(count: count, ids: nil) }
+
+  /// Group g to ids[g]; every id must be a group of the receiving state.
+  public init(_ ids: [Int32]) { self.init(count: ids.count, ids: ids) }
+
+  private init(count: Int, ids: [Int32]?) {
+    self.count = count
+    self.ids = ids
+  }
+
+  @inline(__always) public subscript(g: Int) -> Int { ids.map { Int($0[g]) } ?? g }
 }
 
 /// A fresh grouped state for `kind` over `groups` groups of values of `dtype` (nil:
@@ -69,9 +91,11 @@ final class GroupedCount: GroupedAggregator {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedCount else { return }
-    for g in counts.indices { counts[g] &+= o.counts[g] }
+    counts.withUnsafeMutableBufferPointer { c in
+      o.counts.withUnsafeBufferPointer { oc in for g in 0..<map.count { c[map[g]] &+= oc[g] } }
+    }
   }
 
   func finish() -> [Scalar] { counts.map { .int64($0) } }
@@ -113,10 +137,17 @@ final class GroupedSum<T: ColumnValue>: GroupedAggregator {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedSum<T> else { return }
-    for g in floats.indices { floats[g] += o.floats[g] }
-    for g in ints.indices { ints[g] &+= o.ints[g] }
+    if T.isFloatingPoint {
+      floats.withUnsafeMutableBufferPointer { s in
+        o.floats.withUnsafeBufferPointer { os in for g in 0..<map.count { s[map[g]] += os[g] } }
+      }
+    } else {
+      ints.withUnsafeMutableBufferPointer { s in
+        o.ints.withUnsafeBufferPointer { os in for g in 0..<map.count { s[map[g]] &+= os[g] } }
+      }
+    }
   }
 
   func finish() -> [Scalar] {
@@ -166,14 +197,15 @@ final class GroupedMoments<T: ColumnValue>: GroupedAggregator {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedMoments<T> else { return }
-    for g in n.indices where o.n[g] > 0 {
-      let total = n[g] + o.n[g]
-      let delta = o.mean[g] - mean[g]
-      mean[g] += delta * o.n[g] / total
-      m2[g] += o.m2[g] + delta * delta * n[g] * o.n[g] / total
-      n[g] = total
+    for g in 0..<map.count where o.n[g] > 0 {
+      let t = map[g]
+      let total = n[t] + o.n[g]
+      let delta = o.mean[g] - mean[t]
+      mean[t] += delta * o.n[g] / total
+      m2[t] += o.m2[g] + delta * delta * n[t] * o.n[g] / total
+      n[t] = total
     }
   }
 
@@ -227,11 +259,14 @@ final class GroupedExtreme<T: ColumnValue>: GroupedAggregator {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedExtreme<T> else { return }
-    for g in best.indices where o.has[g] && (!has[g] || better(o.best[g], than: best[g])) {
-      best[g] = o.best[g]
-      has[g] = true
+    for g in 0..<map.count where o.has[g] {
+      let t = map[g]
+      if !has[t] || better(o.best[g], than: best[t]) {
+        best[t] = o.best[g]
+        has[t] = true
+      }
     }
   }
 

@@ -41,10 +41,13 @@ final class GroupedMode<T: ColumnValue>: GroupedAggregator {
     }
   }
 
-  func merge(_ other: GroupedAggregator) {
+  func merge(_ other: GroupedAggregator, map: GroupMap) {
     guard let o = other as? GroupedMode<T> else { return }
     table.reserve(for: o.table)
-    o.table.forEach { value, group, n in table.add(value, group: group, n) }
+    o.table.forEach { value, group, n in
+      guard group >= 0, Int(group) < map.count else { return }
+      table.add(value, group: Int32(truncatingIfNeeded: map[Int(group)]), n)
+    }
   }
 
   func finish() -> [Scalar] {

@@ -87,7 +87,7 @@ func groupedStates(_ scan: Scan, programs: [Program], selections: [Program], tas
   }
   guard let first = states.first else { return empty }
   for other in states.dropFirst() {
-    for (a, b) in zip(first.aggregators, other.aggregators) { a.merge(b) }
+    for (a, b) in zip(first.aggregators, other.aggregators) { a.merge(b, map: .identity(groups)) }
   }
   return first.aggregators
 }

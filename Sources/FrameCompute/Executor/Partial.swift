@@ -207,7 +207,7 @@ public final class Partial {
       if let a = a as? Aggregator, let b = b as? Aggregator {
         a.merge(b)
       } else if let a = a as? GroupedAggregator, let b = b as? GroupedAggregator {
-        a.merge(b)
+        a.merge(b, map: .identity(keys.count))
       }
     }
   }

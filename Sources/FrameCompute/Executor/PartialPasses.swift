@@ -32,36 +32,27 @@ public func aggregateBinnedPartial(_ scan: Scan, programs: [Program], selections
 /// The partial states of a groupby on `keys` (named `keyNames`; results `resultNames`):
 /// the non-empty groups only, each with its key tuple.
 public func groupsPartial(_ scan: Scan, programs: [Program], selections: [Program], tasks: [AggregateTask],
-                          keys: [GroupKey], keyNames: [String], resultNames: [String],
+                          keys: [Program], keyNames: [String], resultNames: [String],
                           threads: Int = defaultThreadCount, progress: ProgressHandler? = nil) throws(SFError) -> Partial {
   guard !keys.isEmpty, keyNames.count == keys.count, resultNames.count == tasks.count else {
     throw .argument("a groupby needs keys, and one name per key and per statistic")
   }
   var header = PartialHeader(layout: .grouped, tasks: taskTypes(tasks, programs))
   header.keyNames = keyNames
-  header.keyTypes = keys.map { $0.labels.dtype }
   header.resultNames = resultNames
   _ = try Partial.fresh(header, groups: 0)
-  let sizes = keys.map(\.groups)
-  let missingCodes = keys.map { Int32($0.labels.count) }
   let rows = AggregateTask(kind: .count, expression: nil, selection: nil)  // which groups exist
-  var states = try groupedStates(scan, programs: programs, selections: selections, tasks: tasks + [rows],
-                                 keys: keys.map(\.codes), groups: try groupCount(sizes), threads: threads,
-                                 progress: progress) { values, n, ids in
-    for i in 0..<n { ids[i] = 0 }
-    for (k, v) in values.enumerated() {
-      let codes = v.values.assumingMemoryBound(to: Int32.self), size = Int32(sizes[k])
-      for i in 0..<n { ids[i] = ids[i] &* size &+ (v.isPresent(i) ? codes[i] : missingCodes[k]) }
-    }
-  }
-  let counts = (states.removeLast() as? GroupedCount)?.counts ?? []
+  var groups = try groupedByKeys(scan, keys: keys, programs: programs, selections: selections, tasks: tasks + [rows],
+                                 threads: threads, progress: progress)
+  header.keyTypes = groups.labels.map(\.dtype)
+  let counts = (groups.states.removeLast() as? GroupedCount)?.counts ?? []
   var map = [Int](repeating: -1, count: counts.count)
   var tuples: [[UInt8]] = []
   for g in counts.indices where counts[g] > 0 {
     map[g] = tuples.count
-    tuples.append(keyTuple(keys, sizes, group: g))
+    tuples.append(keyTuple(groups, group: g))
   }
-  let compact = try Partial.regrouped(try codable(states), header, groups: tuples.count, map: map)
+  let compact = try Partial.regrouped(try codable(groups.states.compactMap { $0 }), header, groups: tuples.count, map: map)
   return Partial(header: header, keys: tuples, states: compact)
 }
 
@@ -87,17 +78,15 @@ extension ValueList {
   }
 }
 
-/// The key values of dense group `g` (mixed radix over `sizes`, the last key fastest):
-/// per key a presence byte, then the value's 64 bits or its UTF-8 bytes.
-private func keyTuple(_ keys: [GroupKey], _ sizes: [Int], group g: Int) -> [UInt8] {
+/// The key values of group `g`: per key a presence byte, then the value's 64 bits or
+/// its UTF-8 bytes.
+private func keyTuple(_ groups: Groups, group g: Int) -> [UInt8] {
   var w = PartialWriter()
-  var stride = sizes.reduce(1, *)
-  for (k, key) in keys.enumerated() {
-    stride /= sizes[k]
-    let code = (g / stride) % sizes[k]
-    guard code < key.labels.count else { w.u8(0); continue }
+  for (labels, codes) in zip(groups.labels, groups.codes) {
+    let code = Int(codes[g])
+    guard code >= 0 else { w.u8(0); continue }
     w.u8(1)
-    switch key.labels {
+    switch labels {
     case .fixed(_, let bits): w.u64(bits[code])
     case .strings(let words): w.blob(words[code])
     }

@@ -81,8 +81,8 @@ final class PassWorker {
   /// Where the extra programs (binby axes) start among `evaluators`.
   let extraStart: Int
   /// The current chunk, its filter mask and the values evaluated for it so far.
-  private var chunk: ChunkRef?
-  private var rows: UnsafePointer<UInt8>?
+  private(set) var chunk: ChunkRef?
+  private(set) var rows: UnsafePointer<UInt8>?
   private var values: [Vec?]
 
   init(scan: Scan, programs: [Program], filter: Program?, maskCount: Int, extraStart: Int = 0) {

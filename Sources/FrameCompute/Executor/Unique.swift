@@ -106,3 +106,23 @@ func sortOrder(_ dtype: DType) -> (UInt64, UInt64) -> Bool {
   if dtype.isUnsignedInteger || dtype == .bool { return { $0 < $1 } }
   return { Int64(bitPattern: $0) < Int64(bitPattern: $1) }
 }
+
+/// `canonicalBits` of rows 0..<n into `out`, with one loop per dtype.
+func canonicalWords(_ v: Vec, _ n: Int, into out: UnsafeMutablePointer<UInt64>) {
+  func load<T>(_: T.Type, _ bits: (T) -> UInt64) {
+    let p = v.values.assumingMemoryBound(to: T.self)
+    for i in 0..<n { out[i] = bits(p[i]) }
+  }
+  func canonical(_ d: Double) -> UInt64 { d.isNaN ? Double.nan.bitPattern : (d == 0 ? 0.0 : d).bitPattern }
+  switch v.dtype {
+  case .float64: load(Double.self, canonical)
+  case .float32: load(Float.self) { canonical(Double($0)) }
+  case .bool, .uint8: load(UInt8.self) { UInt64($0) }
+  case .uint16: load(UInt16.self) { UInt64($0) }
+  case .uint32: load(UInt32.self) { UInt64($0) }
+  case .int8: load(Int8.self) { UInt64(bitPattern: Int64($0)) }
+  case .int16: load(Int16.self) { UInt64(bitPattern: Int64($0)) }
+  case .int32, .date32: load(Int32.self) { UInt64(bitPattern: Int64($0)) }
+  default: load(UInt64.self) { $0 }
+  }
+}

@@ -1,15 +1,28 @@
 /// A set of 64-bit values with open addressing and a multiplicative hash: several
 /// times faster than Set<UInt64>, whose SipHash dominates a distinct-values pass. Each
 /// value gets a dense id in insertion order, so the set doubles as a value -> id map.
-/// A slot holds the value beside its id, so a probe touches one cache line.
+/// A slot holds the value beside its id, so a probe touches one cache line. A null
+/// member (a groupby's missing key) may take a dense id too, outside the values.
 public struct UInt64Set: Sendable {
   private struct Slot { var value: UInt64; var id: Int32 }  // id -1: empty
   private var slots: [Slot] = Array(repeating: Slot(value: 0, id: -1), count: 64)
   /// 64 - log2(slots.count): the hash's top bits index the table.
   private var shift: UInt64 = 58
+  /// The values by id (the null member's entry is a placeholder 0).
   public private(set) var values: [UInt64] = []
+  /// The id of the null member, once inserted.
+  public private(set) var nullID: Int?
 
   public init() {}
+
+  /// The id of the null member, inserting it if new.
+  public mutating func insertNull() -> Int {
+    if let nullID { return nullID }
+    nullID = values.count
+    values.append(0)
+    if values.count * 2 > slots.count { grow() }
+    return values.count - 1
+  }
 
   public var count: Int { values.count }
 
@@ -55,11 +68,17 @@ public struct UInt64Set: Sendable {
     return id
   }
 
+  /// Makes room for `count` values in all without growing again.
+  public mutating func reserve(_ count: Int) {
+    while count * 2 > slots.count { grow() }
+    values.reserveCapacity(count)
+  }
+
   private mutating func grow() {
     var bigger = Array(repeating: Slot(value: 0, id: -1), count: slots.count * 2)
     shift -= 1
     let mask = bigger.count - 1
-    for (id, v) in values.enumerated() {
+    for (id, v) in values.enumerated() where id != nullID {
       var i = home(v)
       while bigger[i].id >= 0 { i = (i + 1) & mask }
       bigger[i] = Slot(value: v, id: Int32(truncatingIfNeeded: id))
