@@ -24,6 +24,8 @@ import json
 import os
 import uuid
 
+from ._progress import reporter
+
 _executor = contextvars.ContextVar("swiftframe_executor", default=None)
 
 FAN_IN = 8  # partial states merged per merge task
@@ -140,8 +142,9 @@ def submit(client, df, query, name):
 
 def reduce(client, futures, name="merge", progress=None):
     """Merges the partial states of `futures` in a tree, FAN_IN at a time, on the
-    cluster; returns the merged bytes. `progress(fraction)` is called as partitions
-    finish; returning False cancels the query (KeyboardInterrupt, as a local pass)."""
+    cluster; returns the merged bytes. `progress` as on a local pass (True: a bar; a
+    callable(fraction) called as partitions finish, returning False cancels the query
+    with KeyboardInterrupt)."""
     token = uuid.uuid4().hex[:12]
     parts, level = futures, 0
     while len(futures) > 1:
@@ -149,11 +152,15 @@ def reduce(client, futures, name="merge", progress=None):
                                  pure=False)
                    for i in range(0, len(futures), FAN_IN)]
         level += 1
-    if progress is not None:
-        for done, _ in enumerate(_require().as_completed(parts), 1):
-            if progress(done / len(parts)) is False:
-                client.cancel(parts + futures)
-                raise KeyboardInterrupt(f"swiftframe {name} query cancelled")
+    report = reporter(progress)  # True (or sf.settings.progress): a local bar
+    try:
+        if report is not None:
+            for done, _ in enumerate(_require().as_completed(parts), 1):
+                if report(done / len(parts)) is False:
+                    client.cancel(parts + futures)
+                    raise KeyboardInterrupt(f"swiftframe {name} query cancelled")
+    finally:
+        getattr(report, "close", lambda: None)()
     return futures[0].result()
 
 

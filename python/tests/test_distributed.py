@@ -138,6 +138,14 @@ def test_progress_and_cancel(client, files):
         df.groupby("s", agg="count", progress=lambda fraction: False, executor=client)
 
 
+def test_progress_bar_on_a_cluster(client, files, capfd):
+    """progress=True shows the local bar (tqdm, on stderr) as the partitions finish."""
+    folder, p = files
+    got = _frame(folder).sum("x", progress=True, executor=client)
+    assert got == pytest.approx(_pandas(p).x.sum(), rel=1e-12)
+    assert "100" in capfd.readouterr().err
+
+
 def test_value_counts(client, files):
     folder, p = files
     df = _frame(folder)
