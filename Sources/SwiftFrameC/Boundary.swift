@@ -72,6 +72,14 @@ func output<T>(_ p: UnsafeMutablePointer<T>?, _ what: String = "out") throws(SFE
   return p
 }
 
+/// `n` borrowed C strings as Swift strings; `what` names the argument in errors.
+func strings(_ n: Int32, _ p: UnsafePointer<UnsafePointer<CChar>?>?, _ what: String) throws(SFError) -> [String] {
+  guard n >= 0, n == 0 || p != nil else { throw .argument("\(what) is NULL or its count \(n) is negative") }
+  var out: [String] = []
+  for i in 0..<Int(n) { out.append(try string(p![i], "\(what)[\(i)]")) }
+  return out
+}
+
 func frame(_ handle: OpaquePointer?) throws(SFError) -> DataFrame {
   guard let handle else { throw .argument("frame is NULL") }
   return Unmanaged<DataFrame>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()

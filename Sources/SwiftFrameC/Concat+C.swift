@@ -6,11 +6,7 @@ public func sfFrameOpenMany(_ n: Int32, _ paths: UnsafePointer<UnsafePointer<CCh
                             _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
   boundary { () throws(SFError) in
     let out = try output(out)
-    guard n >= 0 else { throw .argument("negative path count \(n)") }
-    guard n == 0 || paths != nil else { throw .argument("paths is NULL") }
-    var list: [String] = []
-    for i in 0..<Int(n) { list.append(try string(paths![i], "paths[\(i)]")) }
-    out.pointee = retained(try DataFrame.open(paths: list))
+    out.pointee = retained(try DataFrame.open(paths: try strings(n, paths, "paths")))
   }
 }
 

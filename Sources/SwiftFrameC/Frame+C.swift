@@ -73,10 +73,7 @@ public func sfFrameSelectColumns(_ handle: OpaquePointer?, _ n: Int32, _ names: 
                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
   boundary { () throws(SFError) in
     let f = try frame(handle), out = try output(out)
-    guard n >= 0, n == 0 || names != nil else { throw .argument("names is NULL or n is negative") }
-    var list: [String] = []
-    for i in 0..<Int(n) { list.append(try string(names![i], "names[\(i)]")) }
-    out.pointee = retained(try f.selecting(columns: list))
+    out.pointee = retained(try f.selecting(columns: try strings(n, names, "names")))
   }
 }
 
@@ -163,15 +160,10 @@ public func sfFrameGroupby(_ handle: OpaquePointer?, _ keyCount: Int32, _ keys: 
                            _ ctx: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
   boundary { () throws(SFError) in
     let f = try frame(handle), out = try output(out)
-    guard keyCount >= 1, let keys, let keyNames, let names else { throw .argument("keys, key names or names is NULL") }
+    guard keyCount >= 1 else { throw .argument("groupby needs at least one key") }
     let requests = try aggregateRequests(n, kinds, expressions, seconds, selections)
-    var keyTexts: [String] = [], keyLabels: [String] = [], resultNames: [String] = []
-    for i in 0..<Int(keyCount) {
-      keyTexts.append(try string(keys[i], "keys[\(i)]"))
-      keyLabels.append(try string(keyNames[i], "key_names[\(i)]"))
-    }
-    for i in 0..<Int(n) { resultNames.append(try string(names[i], "names[\(i)]")) }
-    out.pointee = retained(try f.groupby(keyTexts, names: keyLabels, requests, resultNames: resultNames,
+    out.pointee = retained(try f.groupby(try strings(keyCount, keys, "keys"), names: try strings(keyCount, keyNames, "key_names"),
+                                         requests, resultNames: try strings(n, names, "names"),
                                          progress: progressHandler(progress, ctx)))
   }
 }

@@ -18,14 +18,6 @@ private func blob(_ p: UnsafeRawPointer?, _ length: Int64, _ what: String) throw
   return Array(UnsafeRawBufferPointer(start: p, count: Int(length)))
 }
 
-/// n C strings (borrowed) as Swift strings.
-private func strings(_ n: Int32, _ p: UnsafePointer<UnsafePointer<CChar>?>?, _ what: String) throws(SFError) -> [String] {
-  guard n >= 0, n == 0 || p != nil else { throw .argument("\(what) is NULL") }
-  var out: [String] = []
-  for i in 0..<Int(n) { out.append(try string(p![i], "\(what)[\(i)]")) }
-  return out
-}
-
 @_cdecl("sf_frame_aggregate_partial")
 public func sfFrameAggregatePartial(_ handle: OpaquePointer?, _ n: Int32, _ kinds: UnsafePointer<Int32>?,
                                     _ expressions: UnsafePointer<UnsafePointer<CChar>?>?,

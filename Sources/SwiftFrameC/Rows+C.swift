@@ -19,12 +19,9 @@ public func sfFrameSort(_ handle: OpaquePointer?, _ n: Int32, _ keys: UnsafePoin
                         _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
   boundary { () throws(SFError) in
     let f = try frame(handle), out = try output(out)
-    guard n > 0, keys != nil, ascending != nil else { throw .argument("keys or ascending is NULL, or n is not positive") }
-    var names: [String] = [], flags: [Bool] = []
-    for i in 0..<Int(n) {
-      names.append(try string(keys![i], "keys[\(i)]"))
-      flags.append(ascending![i] != 0)
-    }
+    guard n > 0, let ascending else { throw .argument("ascending is NULL, or n is not positive") }
+    let names = try strings(n, keys, "keys")
+    let flags = (0..<Int(n)).map { ascending[$0] != 0 }
     out.pointee = retained(try f.sorted(by: names, ascending: flags, progress: progressHandler(progress, ctx)))
   }
 }

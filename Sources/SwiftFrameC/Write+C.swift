@@ -7,13 +7,7 @@ public func sfFrameWriteArrow(_ handle: OpaquePointer?, _ path: UnsafePointer<CC
                                _ ctx: UnsafeMutableRawPointer?) -> Int32 {
   boundary { () throws(SFError) in
     let f = try frame(handle), path = try string(path, "path")
-    guard n >= 0, n == 0 || names != nil else { throw .argument("names is NULL or n is negative") }
-    var columns: [String]? = nil
-    if n > 0, let names {
-      var list: [String] = []
-      for i in 0..<Int(n) { list.append(try string(names[i], "names[\(i)]")) }
-      columns = list
-    }
+    let columns = n == 0 ? nil : try strings(n, names, "names")
     try f.exportArrow(path, columns: columns, progress: progressHandler(progress, ctx))
   }
 }
