@@ -1,9 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FrameStorage
 
 /// The groups `kept` sorted by their keys: per key (the first most significant) by the
 /// rank of its label, missing after every label. A stable counting sort per key, the
 /// last key first, so the cost is linear in the groups and labels.
-func sortedGroups(_ kept: [Int], labels: [ValueList], codes: [[Int32]]) -> [Int] {
+func sortedGroups(_ kept: [Int], labels: [ValueList], codes: [[Int32]], threads: Int) throws(SFError) -> [Int] {
   // One hashed number key (a label per group): one radix sort of the labels is the order.
   if labels.count == 1, case .fixed(let dtype, let bits) = labels[0], codes[0].count == bits.count,
      codes[0].enumerated().allSatisfy({ $1 < 0 || Int($1) == $0 }) {
@@ -12,15 +15,13 @@ func sortedGroups(_ kept: [Int], labels: [ValueList], codes: [[Int32]]) -> [Int]
     for g in kept { if codes[0][g] >= 0 { wanted[g] = true } else { missing.append(g) } }
     var order: [Int] = []
     order.reserveCapacity(kept.count)
-    wanted.withUnsafeBufferPointer { wanted in
-      for g in radixOrder(orderKeys(dtype, bits)) where wanted[Int(g)] { order.append(Int(g)) }
-    }
+    for g in try radixOrder(orderKeys(dtype, bits), threads: threads) where wanted[g] { order.append(g) }
     return order + missing
   }
   var order = kept
   var next = [Int](repeating: 0, count: kept.count)
   for k in labels.indices.reversed() {
-    let rank = labelRanks(labels[k])
+    let rank = try labelRanks(labels[k], threads: threads)
     let missing = rank.count
     rank.withUnsafeBufferPointer { rank in
       codes[k].withUnsafeBufferPointer { code in
@@ -49,7 +50,7 @@ func sortedGroups(_ kept: [Int], labels: [ValueList], codes: [[Int32]]) -> [Int]
 /// Each label's rank in sorted order (equal labels, equal ranks): numbers by value with
 /// NaN last, strings by their UTF-8 bytes (code point order). A key of several keys
 /// repeats its values among the groups' labels.
-func labelRanks(_ labels: ValueList) -> [Int32] {
+func labelRanks(_ labels: ValueList, threads: Int) throws(SFError) -> [Int32] {
   var rank: [Int32]
   switch labels {
   case .strings(let words):  // distinct
@@ -61,10 +62,10 @@ func labelRanks(_ labels: ValueList) -> [Int32] {
     if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) { return (0..<keys.count).map { Int32($0) } }
     rank = [Int32](repeating: 0, count: keys.count)
     var position: Int32 = -1, previous: UInt64? = nil
-    for label in radixOrder(keys) {
-      let key = keys[Int(label)]
+    for label in try radixOrder(keys, threads: threads) {
+      let key = keys[label]
       if key != previous { position += 1; previous = key }
-      rank[Int(label)] = position
+      rank[label] = position
     }
   }
   return rank
@@ -78,40 +79,12 @@ private func orderKeys(_ dtype: DType, _ bits: [UInt64]) -> [UInt64] {
   return bits.map { $0 ^ sign }
 }
 
-/// The permutation that sorts `keys` ascending: a radix sort 11 bits at a time from the
-/// least significant, skipping digits every key shares; keys move with their indices,
-/// so each pass reads sequentially.
-func radixOrder(_ keys: [UInt64]) -> [Int32] {
+/// The permutation that sorts `keys` ascending, stably (Sort.swift's parallel argsort).
+func radixOrder(_ keys: [UInt64], threads: Int) throws(SFError) -> [Int] {
   let n = keys.count
-  guard let first = keys.first else { return [] }
-  var differing: UInt64 = 0
-  for k in keys { differing |= k ^ first }
-  var keyA = keys, keyB = [UInt64](repeating: 0, count: n)
-  var indexA = (0..<n).map { Int32(truncatingIfNeeded: $0) }, indexB = [Int32](repeating: 0, count: n)
-  var starts = [Int](repeating: 0, count: 2049)
-  for digit in 0..<6 where (differing >> UInt64(11 * digit)) & 0x7ff != 0 {
-    let shift = UInt64(11 * digit)
-    keyA.withUnsafeBufferPointer { ka in
-      indexA.withUnsafeBufferPointer { ia in
-        keyB.withUnsafeMutableBufferPointer { kb in
-          indexB.withUnsafeMutableBufferPointer { ib in
-            starts.withUnsafeMutableBufferPointer { st in
-              for b in 0..<st.count { st[b] = 0 }
-              for k in ka { st[Int((k >> shift) & 0x7ff) + 1] += 1 }
-              for b in 1..<st.count { st[b] += st[b - 1] }
-              for j in 0..<n {
-                let b = Int((ka[j] >> shift) & 0x7ff)
-                kb[st[b]] = ka[j]
-                ib[st[b]] = ia[j]
-                st[b] += 1
-              }
-            }
-          }
-        }
-      }
-    }
-    swap(&keyA, &keyB)
-    swap(&indexA, &indexB)
-  }
-  return indexA
+  let codes = try allocateCodes(n)
+  for i in 0..<n { codes[i] = keys[i] }
+  let order = try argsortCodes(codes, count: n, threads: threads, progress: nil)
+  defer { free(order) }
+  return (0..<n).map { Int(order[$0]) }
 }

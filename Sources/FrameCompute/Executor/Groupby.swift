@@ -65,7 +65,7 @@ public func groupby(_ scan: Scan, keys: [Program], programs: [Program], selectio
                                  threads: threads, progress: progress)
   let sizes = groups.states[tasks.count]?.finish() ?? []
   let kept = sizes.withUnsafeBufferPointer { sizes in (0..<sizes.count).filter { sizes[$0].bits != 0 } }
-  let order = sortedGroups(kept, labels: groups.labels, codes: groups.codes)
+  let order = try sortedGroups(kept, labels: groups.labels, codes: groups.codes, threads: threads)
   let keyColumns = keys.indices.map { k in
     (labels: groups.labels[k], rows: groups.codes[k].withUnsafeBufferPointer { codes in order.map { codes[$0] } })
   }
