@@ -26,7 +26,7 @@ extension DataFrame {
     var columns = OwnedColumns(length: kept.count)
     var stride = groupKeys.reduce(1) { $0 * $1.groups }
     for (k, key) in groupKeys.enumerated() {
-      stride /= key.groups
+      stride /= max(key.groups, 1)  // a key without groups (no rows): nothing is kept
       let rows: [Int?] = kept.map { g in
         let code = (g / stride) % key.groups
         return code < key.labels.count ? code : nil
