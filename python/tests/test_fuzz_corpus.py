@@ -146,3 +146,12 @@ def test_golden_file_statistics_match_pyarrow(path):
         counts = df.value_counts(ref)
         assert int(counts.sum()) == len(column), field.name
         assert len(counts) == len(pc.unique(column)), field.name
+
+
+def test_a_compressed_buffer_claiming_more_than_its_codec_produces_is_corrupt():
+    """Found by fuzz-arrow: an LZ4 body buffer whose length prefix claims 73 GB made the
+    reader try to allocate it (a MemoryError here; a crash under a sanitizer's or a
+    container's memory limit). Now a clear corrupt-file error, before any allocation."""
+    df = sf.open(str(FUZZ_CORPUS / "arrow" / "finding-lz4-length-claim.stream"))
+    with pytest.raises(ValueError, match=r"record batch 0, column 's'.*claims 73014444064 bytes"):
+        df.count("s")

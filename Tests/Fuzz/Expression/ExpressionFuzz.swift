@@ -6,19 +6,23 @@ import CSwiftFrame
 import FuzzSupport
 import Foundation
 
-nonisolated(unsafe) let frame: OpaquePointer = {
+let framePath: String = {
   guard let path = ProcessInfo.processInfo.environment["SWIFTFRAME_FUZZ_FRAME"] else {
     fatalError("set SWIFTFRAME_FUZZ_FRAME to Tests/Fuzz/corpus/expression-frame.arrow (.ci/fuzz does)")
   }
-  var out: OpaquePointer?
-  guard sf_frame_open(path, &out) == SF_OK, let out else { fatalError("cannot open \(path): \(String(cString: sf_last_error()))") }
-  return out
+  return path
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
   let bytes = UnsafeBufferPointer(start: data, count: size)
   let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+  // Opened per input, so that libFuzzer's leak check sees everything released.
+  var opened: OpaquePointer?
+  guard sf_frame_open(framePath, &opened) == SF_OK, let frame = opened else {
+    fatalError("cannot open \(framePath): \(String(cString: sf_last_error()))")
+  }
+  defer { sf_frame_release(frame) }
   var length: Int64 = 0
   _ = sf_frame_length(frame, nil, nil, &length)
   exercise(frame, text, length: length)

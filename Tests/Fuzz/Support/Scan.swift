@@ -24,10 +24,10 @@ public func withScratchFile(_ data: UnsafeRawBufferPointer, suffix: String = ".b
 }
 
 /// Opens `path` with sf_frame_open and, when that succeeds, scans the frame.
-public func openAndScan(_ path: String) {
+public func openAndScan(_ path: String, light: Bool = false) {
   var frame: OpaquePointer?
   guard sf_frame_open(path, &frame) == SF_OK, let frame else { return }
-  scan(frame)
+  scan(frame, light: light)
   sf_frame_release(frame)
 }
 
@@ -41,13 +41,14 @@ public func columns(_ frame: OpaquePointer) -> [(name: String, dtype: String?)] 
   return parsed.map { ($0["name"] as? String ?? "", $0["dtype"] as? String) }
 }
 
-/// Statistics, values and a groupby of every supported column.
-public func scan(_ frame: OpaquePointer) {
+/// Statistics, values and a groupby of every supported column (`light`: two statistics
+/// and the values, for targets whose subject is not the scan).
+public func scan(_ frame: OpaquePointer, light: Bool = false) {
   var length: Int64 = 0
   guard sf_frame_length(frame, nil, nil, &length) == SF_OK else { return }
   for column in columns(frame) where column.dtype != nil {
     if column.name.contains("`") || column.name.utf8.contains(0) { continue }
-    exercise(frame, "`\(column.name)`", length: length)
+    exercise(frame, "`\(column.name)`", length: length, light: light)
   }
 }
 
@@ -56,10 +57,10 @@ let statistics: [Int32] = [Int32(SF_AGG_COUNT), Int32(SF_AGG_SUM), Int32(SF_AGG_
 
 /// Runs the statistics of `expression` (each alone: a type error in one must not hide
 /// the others), evaluates its values over every row, and groups by it.
-public func exercise(_ frame: OpaquePointer, _ expression: String, length: Int64) {
+public func exercise(_ frame: OpaquePointer, _ expression: String, length: Int64, light: Bool = false) {
   var dtype: Int32 = 0
   guard sf_frame_dtype(frame, expression, &dtype) == SF_OK else { return }
-  for kind in statistics {
+  for kind in light ? [Int32(SF_AGG_COUNT), Int32(SF_AGG_MAX)] : statistics {
     var kinds = [kind], out = [sf_scalar()]
     expression.withCString { e in
       var exprs: [UnsafePointer<CChar>?] = [e]
@@ -79,6 +80,7 @@ public func exercise(_ frame: OpaquePointer, _ expression: String, length: Int64
     var missing: Int64 = 0
     _ = sf_frame_evaluate(frame, expression, 0, Int64(rows), dtype, &values, &valid, nil, nil, &missing)
   }
+  if light { return }
   var grouped: OpaquePointer?
   expression.withCString { e in
     "n".withCString { n in
