@@ -53,6 +53,7 @@ public func uniqueValues(_ scan: Scan, program: Program, threads: Int = defaultT
         s.bits.insert(canonicalBits(v, i))
       }
     }
+    chunk.releasePages(of: scan.table)
   }
   let hasMissing = states.contains { $0.hasMissing }
   if dtype.isString {
