@@ -153,5 +153,5 @@ def test_a_compressed_buffer_claiming_more_than_its_codec_produces_is_corrupt():
     reader try to allocate it (a MemoryError here; a crash under a sanitizer's or a
     container's memory limit). Now a clear corrupt-file error, before any allocation."""
     df = sf.open(str(FUZZ_CORPUS / "arrow" / "finding-lz4-length-claim.stream"))
-    with pytest.raises(ValueError, match=r"record batch 0, column 's'.*claims 73014444064 bytes"):
+    with pytest.raises(ValueError, match=r"record batch 0.*column 's'.*claims 73014444064 bytes"):
         df.count("s")
