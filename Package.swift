@@ -31,3 +31,15 @@ let package = Package(
   ],
   swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (Tests/Fuzz): declared only when SWIFTFRAME_FUZZ is set, so the normal
+// build never compiles them; `.ci/fuzz` builds them with --sanitize=fuzzer --sanitize=address.
+if Context.environment["SWIFTFRAME_FUZZ"] != nil {
+  package.targets += [
+    .target(name: "FuzzSupport", dependencies: ["SwiftFrameC", "CSwiftFrame"], path: "Tests/Fuzz/Support"),
+    .executableTarget(name: "fuzz-arrow", dependencies: ["FuzzSupport"], path: "Tests/Fuzz/Arrow"),
+    .executableTarget(name: "fuzz-hdf5", dependencies: ["FuzzSupport"], path: "Tests/Fuzz/HDF5"),
+    .executableTarget(name: "fuzz-csv", dependencies: ["FuzzSupport", "CSwiftFrame"], path: "Tests/Fuzz/CSV"),
+    .executableTarget(name: "fuzz-expression", dependencies: ["FuzzSupport", "CSwiftFrame"], path: "Tests/Fuzz/Expression"),
+  ]
+}

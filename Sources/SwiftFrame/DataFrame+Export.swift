@@ -96,11 +96,15 @@ private struct ExportBatch {
     bitmaps.forEach { $0.deallocate() }
   }
 
-  private mutating func buffers(_ slot: Int) -> (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) {
+  /// A failed allocation is a MemoryError, not a trap (found under a memory ceiling).
+  private mutating func buffers(_ slot: Int) throws(SFError)
+    -> (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) {
     while values.count <= slot {
-      values.append(.allocate(byteCount: (capacity + 1) * 8, alignment: 64))
-      present.append(.allocate(capacity: capacity))
-      bitmaps.append(.allocate(capacity: capacity / 8 + 1))
+      values.append(try allocateOrThrow(byteCount: (capacity + 1) * 8, alignment: 64, for: "an export batch"))
+      present.append(try allocateOrThrow(byteCount: capacity, alignment: 16, for: "an export batch")
+        .bindMemory(to: UInt8.self, capacity: capacity))
+      bitmaps.append(try allocateOrThrow(byteCount: capacity / 8 + 1, alignment: 16, for: "an export batch")
+        .bindMemory(to: UInt8.self, capacity: capacity / 8 + 1))
     }
     return (values[slot], present[slot], bitmaps[slot])
   }
@@ -111,7 +115,7 @@ private struct ExportBatch {
   mutating func column(_ frame: DataFrame, _ text: String, _ dtype: DType, _ range: Range<Int>, slot: Int,
                        dictionary: ColumnDictionary?, encoded: Bool,
                        progress: ProgressHandler?) throws(SFError) -> ArrowFileWriter.Column {
-    let (out, valid, bitmap) = buffers(slot)
+    let (out, valid, bitmap) = try buffers(slot)
     let n = range.count
     let missing: Int
     var data: [UnsafeRawBufferPointer]
@@ -128,7 +132,8 @@ private struct ExportBatch {
       let offsets = out.assumingMemoryBound(to: Int64.self)
       let (bytes, lost) = try frame.evaluateStrings(text, range: range, offsets: offsets, valid: valid, progress: progress)
       missing = lost
-      let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
+      let copy = UnsafeMutableRawBufferPointer(
+        start: try allocateOrThrow(byteCount: bytes.count, alignment: 64, for: "an export batch's text"), count: bytes.count)
       copy.copyBytes(from: bytes)
       strings.append(copy)
       if dtype == .string {

@@ -412,6 +412,8 @@ public final class DataFrame: @unchecked Sendable {
     let s = snapshot
     guard s.filter == nil, s.index == nil, s.rows == 0..<table.rowCount, !s.virtuals.contains(where: { $0.name == name }),
           let i = storedFieldIndex(name, s), i < table.fields.count, table.batches.count == 1 else { return nil }
+    // No view into a file that changed since it was opened: evaluating reports the change.
+    guard (try? table.checkFilesUnchanged()) != nil else { return nil }
     guard let c = table.batches[0].resident?.columns[i], c.validity == nil, c.dtype != .bool, !c.dtype.isString else {
       return nil
     }

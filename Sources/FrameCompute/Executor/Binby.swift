@@ -66,6 +66,10 @@ func groupedStates(_ scan: Scan, programs: [Program], selections: [Program], tas
     }
     return out
   }
+  // Each worker holds states for every group: at most about 40 bytes per group and statistic.
+  let (perState, o1) = groups.multipliedReportingOverflow(by: 40 * max(1, tasks.count))
+  let (total, o2) = perState.multipliedReportingOverflow(by: threads + 1)
+  try checkMemoryBudget(o1 || o2 ? .max : total, for: "\(groups) groups or cells")
   let empty = try fresh()
   final class State {
     var aggregators: [GroupedAggregator]

@@ -13,6 +13,14 @@ public struct ChunkRef: Sendable {
   public let row: Int
 }
 
+extension ChunkRef {
+  /// Releases the mapped pages of this chunk's rows once a pass is done with them
+  /// (Table.releasePages: only for files larger than memory allows to keep).
+  func releasePages(of table: Table) {
+    table.releasePages(batch: batch, rows: start ..< start + count)
+  }
+}
+
 /// Cuts the rows `rows` of `table` into chunks that never cross a record batch.
 public func planChunks(_ table: Table, rows: Range<Int>) -> [ChunkRef] {
   var chunks: [ChunkRef] = []

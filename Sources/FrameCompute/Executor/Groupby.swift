@@ -241,6 +241,7 @@ private func aggregateByKeys(_ scan: Scan, keys: [Program], plans: [KeyPlan], pr
   }) { (s: GroupWorker, w: PassWorker, t: Int, v: Vec?, mask: UnsafePointer<UInt8>?, n: Int) throws(SFError) in
     if t == 0 {  // the groups of the chunk's rows, once per chunk
       guard let chunk = w.chunk else { throw SFError(.argument, "no chunk begun") }
+      try checkMemoryBudget(growthBytes(s, layout, tasks: tasks.count), for: "the groups of a groupby")
       for (k, plan) in plans.enumerated() {
         let value: Vec? = try evaluated[k].map { e throws(SFError) in try w.value(w.extraStart + e) }
         try keyWords(plan, value, scan: scan, chunk: chunk, rows: w.rows, strings: &s.strings[k],
@@ -274,6 +275,7 @@ private func aggregateByKeys(_ scan: Scan, keys: [Program], plans: [KeyPlan], pr
     s.releaseTables()
   }
   let total = groupTotal(first, layout)
+  try checkMemoryBudget(total * stateBytesPerGroup * (tasks.count + 1), for: "the \(total) groups of a groupby")
   let merged = try fresh(total)
   for (s, map) in zip(states, maps) {
     for (a, b) in zip(merged, s.aggregators) { a.merge(b, map: map) }
@@ -296,6 +298,20 @@ private func chooseLayout(_ plans: [KeyPlan]) -> Layout {
   if sizes.count == plans.count { return .dense(sizes: sizes) }
   if plans.count == 1, plans[0].labels == nil { return .single }
   return .tuples
+}
+
+/// About the most one group's state takes in one statistic (mode and nunique grow with
+/// the values, and are checked as they grow).
+private let stateBytesPerGroup = 48
+
+/// At most what a chunk's new groups may allocate in worker `s`: its tables' next growth
+/// and, when the chunk may outgrow its states, states for twice the groups. Swift arrays
+/// trap when an allocation fails, so this is checked first (checkMemoryBudget).
+private func growthBytes(_ s: GroupWorker, _ layout: Layout, tasks: Int) -> Int {
+  if case .dense = layout { return 0 }  // sized before the pass
+  let tables = s.strings.reduce(s.numbers.growthBytes + s.tuples.growthBytes) { $0 + $1.growthBytes }
+  guard groupTotal(s, layout) + chunkRows > s.capacity else { return tables }
+  return tables + 2 * max(s.capacity, chunkRows) * stateBytesPerGroup * (tasks + 1)
 }
 
 /// Groups a worker has met (the direct index: all of them).

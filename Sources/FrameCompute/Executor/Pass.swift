@@ -216,6 +216,7 @@ func runTasks<State>(_ scan: Scan, programs: [Program], selections: [Program], t
       }
       try add(state, w, t, v, mask, n)
     }
+    chunk.releasePages(of: scan.table)
   }
   return workers.map(\.1)
 }
@@ -234,6 +235,7 @@ public func filteredCounts(_ scan: Scan, threads: Int = defaultThreadCount,
     let chunk = chunks[index]
     let m = try w.filterMask(chunk, into: w.mask(0))
     counts[index] = m.map { countSet($0, chunk.count) } ?? chunk.count
+    chunk.releasePages(of: scan.table)
   }
   return Array(counts)
 }
@@ -275,6 +277,7 @@ public func evaluate(_ scan: Scan, program: Program, counts: [Int], range: Range
       lost += present == 0 ? 1 : 0
     }
     missing.add(lost, ordering: .relaxed)
+    chunk.releasePages(of: scan.table)
   }
   return missing.load(ordering: .relaxed)
 }

@@ -43,6 +43,7 @@ public func uniqueValues(_ scan: Scan, program: Program, threads: Int = defaultT
   let states = try runPass(chunkCount: chunks.count, threads: threads, progress: progress,
                            makeState: { UniqueState(scan, program) }) { (s: UniqueState, index: Int) throws(SFError) in
     let chunk = chunks[index]
+    try checkMemoryBudget(dtype.isString ? s.strings.growthBytes : s.bits.growthBytes, for: "the distinct values")
     let keep = try s.filter.map { f throws(SFError) in truth(try f.evaluate(chunk), into: s.mask) }
     let v = try s.evaluator.evaluate(chunk, rows: keep)
     for i in 0..<chunk.count where keep.map({ $0[i] != 0 }) ?? true {
@@ -53,8 +54,11 @@ public func uniqueValues(_ scan: Scan, program: Program, threads: Int = defaultT
         s.bits.insert(canonicalBits(v, i))
       }
     }
+    chunk.releasePages(of: scan.table)
   }
   let hasMissing = states.contains { $0.hasMissing }
+  try checkMemoryBudget(states.reduce(0) { $0 + (dtype.isString ? $1.strings.growthBytes : $1.bits.growthBytes) },
+                        for: "merging the distinct values")
   if dtype.isString {
     var all = ByteStringSet()
     var out: [[UInt8]] = []

@@ -15,6 +15,10 @@ public struct ByteStringSet: Sendable {
 
   public var count: Int { entries.count }
 
+  /// Bytes the next growth allocates, about (a table twice as large, room for the entries
+  /// and the bytes): checked against the memory budget before a chunk's inserts.
+  public var growthBytes: Int { slots.count * 2 * 8 + entries.count * 24 + arena.count }
+
   /// The id of `bytes`, inserting it if new.
   @discardableResult
   public mutating func insert(_ bytes: UnsafeRawBufferPointer) -> Int {

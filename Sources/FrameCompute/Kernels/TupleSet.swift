@@ -14,6 +14,10 @@ public struct TupleSet: Sendable {
 
   public var count: Int { hashes.count }
 
+  /// Bytes the next growth allocates, about (a table twice as large, room for the
+  /// tuples and their hashes): checked against the memory budget before a chunk's inserts.
+  public var growthBytes: Int { slots.count * 2 * MemoryLayout<Slot>.stride + (words.count + hashes.count) * 8 }
+
   /// The id of the tuple at `t` (`width` words), inserting it if new.
   @inline(__always)
   public mutating func insert(_ t: UnsafePointer<UInt64>) -> Int {

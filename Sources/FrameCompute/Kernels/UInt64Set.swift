@@ -26,6 +26,10 @@ public struct UInt64Set: Sendable {
 
   public var count: Int { values.count }
 
+  /// Bytes the next growth allocates (a table twice as large, and room for the values):
+  /// checked against the memory budget before a chunk's inserts (checkMemoryBudget).
+  public var growthBytes: Int { slots.count * 2 * MemoryLayout<Slot>.stride + values.count * 8 }
+
   @inline(__always)
   private func home(_ v: UInt64) -> Int { Int(truncatingIfNeeded: (v &* 0x9E37_79B9_7F4A_7C15) >> shift) }
 

@@ -20,6 +20,12 @@ func decompress(_ buffer: UnsafeRawBufferPointer, _ codec: BodyCodec)
   let payload = UnsafeRawBufferPointer(rebasing: buffer[8...])
   if length == -1 { return (payload, nil) }
   guard length >= 0, length < Int64(1) << 40 else { throw .corrupt("a compressed buffer claims \(length) bytes") }
+  // Neither codec expands more than this (LZ4: 255 to 1; zstd: an RLE block, 128 KiB from
+  // 4 bytes), so a larger claim is corrupt: refuse it before allocating (found by fuzzing).
+  let ratio: Int64 = codec == .lz4Frame ? 255 : 32768
+  guard length <= Int64(payload.count) * ratio + (1 << 17) else {
+    throw .corrupt("a compressed buffer of \(payload.count) bytes claims \(length) bytes")
+  }
   let size = Int(length)
   let owner = try OwnedBytes(count: size, for: "a decompressed buffer")
   let out = owner.pointer

@@ -11,6 +11,9 @@ public final class MappedFile: @unchecked Sendable {
   public let path: String
   public let bytes: UnsafeRawBufferPointer
   let identity: Identity
+  /// Whether scans release the pages behind them (`release`): for files larger than
+  /// `releaseThreshold`, whose pages would otherwise stay resident after a scan.
+  public let releasesPages: Bool
 
   struct Identity: Hashable {
     var device: UInt64, inode: UInt64, size: Int64, mtimeSec: Int64, mtimeNsec: Int64
@@ -35,6 +38,7 @@ public final class MappedFile: @unchecked Sendable {
     }
     identity = MappedFile.identity(st)
     let size = Int(st.st_size)
+    releasesPages = size > MappedFile.releaseThreshold
     if size == 0 {
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
       return
@@ -68,6 +72,33 @@ public final class MappedFile: @unchecked Sendable {
     guard MappedFile.identity(st) == identity else {
       throw SFError(.io, "'\(path)' changed after it was opened (size, time or inode differ); open it again")
     }
+  }
+
+  /// Files larger than this many bytes have their pages released behind scans: a quarter
+  /// of physical memory, or SWIFTFRAME_RELEASE_BYTES when set (0: every file). Smaller
+  /// files keep their pages, so that the next pass does not fault them in again.
+  public static let releaseThreshold: Int = {
+    if let raw = getenv("SWIFTFRAME_RELEASE_BYTES"), let n = Int(String(cString: raw)), n >= 0 { return n }
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, size > 0 else { return Int.max }
+    return pages.multipliedReportingOverflow(by: size).partialValue / 4
+  }()
+
+  private static let pageSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+
+  /// `madvise(MADV_DONTNEED)` over the pages holding `count` bytes at `start` (the part
+  /// inside this mapping), when this file releases pages: they leave this process's
+  /// resident memory, so a scan of a file larger than memory stays bounded. Safe for a
+  /// read-only shared file mapping even when another thread reads a page released
+  /// here: its next read faults it in again from the page cache or the file.
+  public func release(_ start: UnsafeRawPointer, count: Int) {
+    guard releasesPages, count > 0, let base = bytes.baseAddress else { return }
+    let lo = max(Int(bitPattern: start), Int(bitPattern: base))
+    let hi = min(Int(bitPattern: start) &+ count, Int(bitPattern: base) + bytes.count)
+    guard hi > lo else { return }
+    let first = lo / MappedFile.pageSize * MappedFile.pageSize
+    let last = (hi + MappedFile.pageSize - 1) / MappedFile.pageSize * MappedFile.pageSize
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_DONTNEED)
   }
 
   /// `madvise(MADV_SEQUENTIAL)`: read ahead aggressively for the scan.

@@ -33,6 +33,36 @@ public struct ColumnChunk: @unchecked Sendable {
   }
 }
 
+extension ColumnChunk {
+  /// The memory holding rows `rows` (clamped to the chunk): validity bits, values (or
+  /// dictionary indices), and for strings their offsets and bytes, as (start, count).
+  public func byteRanges(_ rows: Range<Int>) -> [(UnsafeRawPointer, Int)] {
+    let lo = offset + max(0, rows.lowerBound), hi = offset + min(length, rows.upperBound)
+    guard hi > lo else { return [] }
+    func bits(_ p: UnsafeRawPointer) -> (UnsafeRawPointer, Int) { (p + lo / 8, (hi + 7) / 8 - lo / 8) }
+    var out: [(UnsafeRawPointer, Int)] = []
+    if let validity { out.append(bits(UnsafeRawPointer(validity))) }
+    if let dictionary {
+      let w = dictionary.indexType.byteWidth
+      out.append((values + lo * w, (hi - lo) * w))
+    } else if let offsets {
+      // Offsets were checked (monotone, inside the bytes) when the batch was loaded.
+      let w = dtype.byteWidth
+      out.append((offsets + lo * w, (hi - lo + 1) * w))
+      let first = w == 4 ? Int(offsets.loadUnaligned(fromByteOffset: lo * 4, as: Int32.self))
+                         : Int(offsets.loadUnaligned(fromByteOffset: lo * 8, as: Int64.self))
+      let last = w == 4 ? Int(offsets.loadUnaligned(fromByteOffset: hi * 4, as: Int32.self))
+                        : Int(offsets.loadUnaligned(fromByteOffset: hi * 8, as: Int64.self))
+      if last > first { out.append((values + first, last - first)) }
+    } else if dtype == .bool {
+      out.append(bits(values))
+    } else {
+      out.append((values + lo * dtype.byteWidth, (hi - lo) * dtype.byteWidth))
+    }
+    return out
+  }
+}
+
 /// The values of a dictionary-encoded column and the integer type of its indices.
 public final class ColumnDictionary: @unchecked Sendable {
   public let values: ColumnChunk

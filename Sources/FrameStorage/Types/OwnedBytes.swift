@@ -19,3 +19,15 @@ final class OwnedBytes: @unchecked Sendable {
 
   deinit { free(pointer) }
 }
+
+/// `count` bytes aligned to `alignment` (a power of two), or an outOfMemory error where
+/// `UnsafeMutableRawPointer.allocate` would trap: for buffers whose size follows the
+/// data, which must fail as MemoryError under a memory ceiling. Free with `deallocate()`.
+public func allocateOrThrow(byteCount count: Int, alignment: Int,
+                            for what: @autoclosure () -> String) throws(SFError) -> UnsafeMutableRawPointer {
+  var p: UnsafeMutableRawPointer?
+  guard count >= 0, posix_memalign(&p, max(alignment, MemoryLayout<Int>.size), max(count, 1)) == 0, let p else {
+    throw SFError(.outOfMemory, "cannot allocate \(count) bytes for \(what())")
+  }
+  return p
+}

@@ -40,6 +40,19 @@ public final class Table: @unchecked Sendable {
     for file in files { try file.checkUnchanged() }
   }
 
+  /// Releases the mapped pages holding rows `rows` of record batch `b` in every column
+  /// (MappedFile.release), when a file of the table releases pages behind scans. A pass
+  /// calls it once it is done with the rows.
+  public func releasePages(batch b: Int, rows: Range<Int>) {
+    guard files.contains(where: \.releasesPages), batches.indices.contains(b),
+          let data = batches[b].resident else { return }
+    for column in data.columns {
+      for (start, count) in column.byteRanges(rows) {
+        for file in files { file.release(start, count: count) }
+      }
+    }
+  }
+
   /// Advises the kernel that a scan is coming (page-cache read-ahead).
   public func adviseSequential() {
     for file in files { file.adviseSequential() }
