@@ -9,11 +9,10 @@ anonymous memory of the warm-up and a check answer (plain numbers and lists, com
 across systems by suite.py). Not a test.
 """
 
-import os
 import pathlib
 import sys
 
-from common import clock, measure
+from common import measure
 
 QUERIES = ["open", "sum", "mean where", "sqrt mean std", "minmax", "binby 256x256", "groupby i", "groupby s",
            "sort", "join 1000", "csv 1 GB"]
@@ -167,7 +166,7 @@ def duckdb_queries(paths):
     cell = lambda c: f"floor(({c} + {LIMIT}) / {2 * LIMIT} * {SHAPE})"
 
     def copy_csv(out):
-        reader = con.sql(f"select * from read_csv('{paths['csv']}')").to_arrow_reader(1 << 20)
+        reader = duckdb.connect().sql(f"select * from read_csv('{paths['csv']}')").to_arrow_reader(1 << 20)
         with pa.OSFile(str(out), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
             for batch in reader:
                 writer.write_batch(batch)
@@ -249,7 +248,7 @@ def main(argv):
     paths = dict(zip(["arrow", "hdf5", "right", "csv", "out"], map(pathlib.Path, argv[3:8])))
     queries = SYSTEMS[system](paths)
     measure({name: queries[name] for name in QUERIES if name in wanted and name in queries}, repeat)
-    for out in paths["out"].glob(f"csv.*.arrow"):
+    for out in paths["out"].glob("csv.*.arrow"):
         out.unlink()
     return 0
 
