@@ -15,7 +15,7 @@ csv-1024mb.csv (bench/csv_convert.py's generator) for the CSV conversion. polars
 duckdb (through pyarrow's zero-copy mapping) and swiftframe read the Arrow file;
 numpy/pandas read it into memory, and are skipped when it would not fit.
 
-Per system and query: one warm-up run (its peak anonymous memory, RssAnon above the
+Each system runs each query in a process of its own: one warm-up run (its peak anonymous memory, RssAnon above the
 level before, is reported), then the median of --repeat runs. The answers are checked
 against swiftframe's (relative 1e-6): a mismatch is printed and marks the cell "WRONG".
 A STREAM-like loop (bench/stream.c, gcc -O3 -march=native -fopenmp, the best of 50 passes
@@ -191,8 +191,11 @@ def main(argv=None):
         if "csv 1 GB" in queries:
             warm(paths["csv"])
         print(f"running {system} ...", flush=True)
-        results[system] = run_child(python, [BENCH / "suite_queries.py", system, args.repeat, ",".join(queries),
-                                             *[paths[k] for k in ("arrow", "hdf5", "right", "csv", "out")]]) or {}
+        results[system] = {}
+        for q in queries:  # a process per query: each peak is its own, not hidden by a freed earlier one
+            results[system].update(run_child(python, [BENCH / "suite_queries.py", system, args.repeat, q,
+                                                      *[paths[k] for k in ("arrow", "hdf5", "right", "csv", "out")]])
+                                   or {})
     # As large as the x column, as the scans see it (at least 64 MB: a tiny buffer's
     # passes are too short to time on a busy machine).
     limit = bandwidth(max(args.rows, 8 << 20), folder)

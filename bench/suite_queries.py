@@ -3,12 +3,13 @@ bench/suite.py (vaex's in .venv-vaex):
 
     python bench/suite_queries.py SYSTEM REPEAT QUERIES ARROW HDF5 RIGHT CSV OUTDIR
 
-QUERIES is a comma-separated subset of QUERIES below. Prints, as its last line, the
+QUERIES is a comma-separated subset of QUERIES below (the suite passes one). Prints, as its last line, the
 JSON of common.measure: per query the median seconds after a warm-up, the peak
 anonymous memory of the warm-up and a check answer (plain numbers and lists, compared
 across systems by suite.py). Not a test.
 """
 
+import functools
 import pathlib
 import sys
 
@@ -63,7 +64,7 @@ def convert(write, out):
     return run, csv_check
 
 
-def swiftframe_queries(paths):
+def swiftframe_queries(paths, wanted):
     import swiftframe as sf
     from swiftframe.csv import convert_csv
     df = sf.open(paths["arrow"])
@@ -91,7 +92,7 @@ def swiftframe_queries(paths):
     }
 
 
-def vaex_queries(paths):
+def vaex_queries(paths, wanted):
     import vaex
     df = vaex.open(paths["hdf5"])
     right = vaex.open(paths["right"])
@@ -119,7 +120,7 @@ def vaex_queries(paths):
     }
 
 
-def polars_queries(paths):
+def polars_queries(paths, wanted):
     import polars as pl
     scan = lambda: pl.scan_ipc(paths["arrow"])
     x, y = pl.col("x"), pl.col("y")
@@ -150,7 +151,7 @@ def polars_queries(paths):
     }
 
 
-def duckdb_queries(paths):
+def duckdb_queries(paths, wanted):
     import duckdb
     import pyarrow as pa
 
@@ -191,9 +192,10 @@ def duckdb_queries(paths):
     }
 
 
-def numpy_queries(paths):
+def numpy_queries(paths, wanted):
     """numpy for the scans and the grid, pandas for groupby, sort and join: in memory,
-    single-threaded; "open" is reading the file into memory."""
+    single-threaded; "open" is reading the file into memory. The data the `wanted`
+    queries read is loaded first, so that their peaks are their own work's."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -201,19 +203,27 @@ def numpy_queries(paths):
     def load():
         with pa.OSFile(str(paths["arrow"])) as source:  # a copy in memory, not a mapping
             return pa.ipc.open_file(source).read_all()
-    table = load()
-    x, y = table["x"].to_numpy(), table["y"].to_numpy()
-    pdf = table.to_pandas()
-    right = pa.ipc.open_file(pa.memory_map(str(paths["right"]))).read_all().to_pandas()
+    # Loaded when a query first needs it (each query runs in a process of its own).
+    table = functools.cache(load)
+    column = functools.cache(lambda name: table()[name].to_numpy())
+    frame = functools.cache(lambda: table().to_pandas())
+    right = functools.cache(lambda: pa.ipc.open_file(pa.memory_map(str(paths["right"]))).read_all().to_pandas())
+    x, y = lambda: column("x"), lambda: column("y")
+    for q in wanted:
+        if q in ("sum", "mean where", "sqrt mean std", "minmax", "binby 256x256"):
+            x(), y()
+        elif q in ("groupby i", "groupby s", "sort", "join 1000"):
+            frame(), right()
 
     def sqrt_stats():
-        r = np.sqrt(x ** 2 + y ** 2)
+        r = np.sqrt(x() ** 2 + y() ** 2)
         return [float(r.mean()), float(r.std())]
 
     def binby():
-        keep = (x >= -LIMIT) & (x < LIMIT) & (y >= -LIMIT) & (y < LIMIT)
-        a = ((x[keep] + LIMIT) / (2 * LIMIT) * SHAPE).astype(np.int64)
-        b = ((y[keep] + LIMIT) / (2 * LIMIT) * SHAPE).astype(np.int64)
+        xs, ys = x(), y()
+        keep = (xs >= -LIMIT) & (xs < LIMIT) & (ys >= -LIMIT) & (ys < LIMIT)
+        a = ((xs[keep] + LIMIT) / (2 * LIMIT) * SHAPE).astype(np.int64)
+        b = ((ys[keep] + LIMIT) / (2 * LIMIT) * SHAPE).astype(np.int64)
         return np.bincount(a * SHAPE + b, minlength=SHAPE * SHAPE).reshape(SHAPE, SHAPE)
 
     def read_csv(out):
@@ -223,18 +233,18 @@ def numpy_queries(paths):
     named = lambda g, **agg: g.agg(**agg).reset_index()
     return {
         "open": (lambda: load(), lambda t: t.num_rows),
-        "sum": (lambda: x.sum(), float),
-        "mean where": (lambda: x[y > 0].mean(), float),
+        "sum": (lambda: x().sum(), float),
+        "mean where": (lambda: x()[y() > 0].mean(), float),
         "sqrt mean std": (sqrt_stats, list),
-        "minmax": (lambda: [x.min(), x.max(), y.min(), y.max()], lambda r: [float(v) for v in r]),
+        "minmax": (lambda: [x().min(), x().max(), y().min(), y().max()], lambda r: [float(v) for v in r]),
         "binby 256x256": (binby, grid_checksum),
-        "groupby i": (lambda: named(pdf.groupby("i"), n=("x", "size"), sx=("x", "sum"), my=("y", "mean")),
+        "groupby i": (lambda: named(frame().groupby("i"), n=("x", "size"), sx=("x", "sum"), my=("y", "mean")),
                       lambda f: frame_check(f, "i", ["n", "sx", "my"])),
-        "groupby s": (lambda: named(pdf.groupby("s"), n=("x", "size"), mx=("x", "mean")),
+        "groupby s": (lambda: named(frame().groupby("s"), n=("x", "size"), mx=("x", "mean")),
                       lambda f: frame_check(f, "s", ["n", "mx"])),
-        "sort": (lambda: pdf.sort_values("x", kind="stable"), lambda f: sorted_check(f["x"].to_numpy(),
-                                                                                       f["i"].to_numpy()[:1000])),
-        "join 1000": (lambda: pdf[["i"]].merge(right, left_on="i", right_on="j", how="left")["w"].sum(), float),
+        "sort": (lambda: frame().sort_values("x", kind="stable"),
+                 lambda f: sorted_check(f["x"].to_numpy(), f["i"].to_numpy()[:1000])),
+        "join 1000": (lambda: frame()[["i"]].merge(right(), left_on="i", right_on="j", how="left")["w"].sum(), float),
         "csv 1 GB": convert(read_csv, paths["out"] / "csv.pyarrow.arrow"),
     }
 
@@ -246,7 +256,7 @@ SYSTEMS = {"swiftframe": swiftframe_queries, "vaex": vaex_queries, "polars": pol
 def main(argv):
     system, repeat, wanted = argv[0], int(argv[1]), argv[2].split(",")
     paths = dict(zip(["arrow", "hdf5", "right", "csv", "out"], map(pathlib.Path, argv[3:8])))
-    queries = SYSTEMS[system](paths)
+    queries = SYSTEMS[system](paths, wanted)
     measure({name: queries[name] for name in QUERIES if name in wanted and name in queries}, repeat)
     for out in paths["out"].glob("csv.*.arrow"):
         out.unlink()
