@@ -209,7 +209,11 @@ def main(argv=None):
         print(line)
     stem = folder / f"suite-{args.rows}"
     stem.with_suffix(".json").write_text(json.dumps(report, indent=1))
-    stem.with_suffix(".md").write_text(report["markdown"] + "\n\n" + "\n".join(f"- {n}" for n in report["notes"]) + "\n")
+    machine = report["machine"]
+    heading = (f"{args.rows:,} rows, median of {args.repeat} after a warm-up, {machine['cores']} cores, "
+               f"load average {machine['load_before']} before and {machine['load_after']} after, {machine['when']}")
+    stem.with_suffix(".md").write_text(heading + "\n\n" + report["markdown"] + "\n\n"
+                                       + "\n".join(f"- {n}" for n in report["notes"]) + "\n")
     print(f"wrote {stem}.md and .json")
     return 1 if report["wrong"] else 0
 
@@ -255,6 +259,10 @@ def tabulate(results, systems, queries, limit, rows, notes):
                      f"reading {limit['bytes'] / 1e6:.0f} MB)")
     notes.append("cells: median time, peak anonymous memory (RssAnon above the level before) of the warm-up run; "
                  "vaex runs on its HDF5 copy, the others on the Arrow file; numpy/pandas in memory, one core")
+    if "csv 1 GB" in queries:
+        notes.append("csv 1 GB: CSV to an Arrow IPC file; the numpy/pandas column is pyarrow.csv.read_csv "
+                     "(pandas' engine='pyarrow') then an IPC write; vaex has none (from_csv converts through "
+                     "pandas chunks)")
     return {"markdown": format_table(header, table), "queries": figures, "wrong": wrong, "notes": notes,
             "bandwidth": limit, "systems": systems}
 
