@@ -36,6 +36,7 @@ import sys
 import numpy as np
 
 from common import format_table, run_child, vaex_python, write_arrow
+from groups import WORDS  # the 200 strings of column s
 from suite_queries import QUERIES
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -44,7 +45,6 @@ SYSTEMS = ["swiftframe", "vaex", "polars", "duckdb", "numpy"]
 PEERS = ["vaex", "polars", "duckdb"]  # issue 8's "fastest peer"; numpy/pandas is shown for reference
 # Bytes a scan must read, in float64 columns: its bandwidth limit.
 SCAN_COLUMNS = {"sum": 1, "mean where": 2, "sqrt mean std": 2, "minmax": 2, "binby 256x256": 2}
-WORDS = [f"zone-{k:03d}" for k in range(200)]
 RIGHT_ROWS = 1000
 
 
