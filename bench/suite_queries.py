@@ -3,8 +3,8 @@ bench/suite.py (vaex's in .venv-vaex):
 
     python bench/suite_queries.py SYSTEM REPEAT QUERIES ARROW HDF5 RIGHT CSV OUTDIR
 
-QUERIES is a comma-separated subset of QUERIES below (the suite passes one). Prints, as its last line, the
-JSON of common.measure: per query the median seconds after a warm-up, the peak
+QUERIES is a comma-separated subset of QUERIES below (the suite passes one). Prints,
+as its last line, the JSON of common.measure: per query the median seconds after a warm-up, the peak
 anonymous memory of the warm-up and a check answer (plain numbers and lists, compared
 across systems by suite.py). Not a test.
 """
