@@ -19,8 +19,9 @@ Each system runs each query in a process of its own: one warm-up run (its peak a
 level before, is reported), then the median of --repeat runs. The answers are checked
 against swiftframe's (relative 1e-6): a mismatch is printed and marks the cell "WRONG".
 A STREAM-like loop (bench/stream.c, gcc -O3 -march=native -fopenmp, the best of 50 passes
-on one thread and on all cores) reading a buffer as large as the x column (at least 64 MB) gives the bandwidth limit; the scans' "vs bandwidth" is
-swiftframe's time over (bytes of the columns read / bandwidth). Prints one table and
+on one thread and on all cores) reading a buffer as large as the x column (at least
+64 MB) gives the bandwidth limit; the scans' "vs bandwidth" is swiftframe's time over
+(bytes of the columns read / bandwidth). Prints one table and
 writes it to data/bench/suite-<rows>.md and .json. Not a test.
 """
 
