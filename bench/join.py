@@ -2,7 +2,7 @@
 1 M-row frame (a unique int64 key, float64 y) on the key, then the sum and mean of
 the right column y over the joined rows, in swiftframe, vaex, polars and duckdb, each
 in its own child process (vaex in .venv-vaex) so that each one's peak anonymous memory
-(RssAnon sampled every 5 ms, minus what the process held before the first query) is
+(RssAnon sampled every 5 ms during the warm-up run, minus what it held before) is
 its own.
 
     .venv/bin/python bench/join.py                  # 50 M rows joined with 1 M
@@ -15,15 +15,12 @@ line is the median. The sums are checked against each other. Not a test.
 """
 
 import argparse
-import json
-import os
 import pathlib
-import subprocess
 import sys
 
 import numpy as np
 
-from common import write_arrow
+from common import run_child, vaex_python, write_arrow
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -46,25 +43,13 @@ def make_files(left, right, rows, right_rows, batch_rows=1 << 20, seed=5):
         write_arrow(right, rschema, [pa.record_batch([keys, rng.standard_normal(right_rows)], schema=rschema)])
 
 
-# Run in a child process: argv = system, left path, right path, repeat. Prints JSON
-# {"seconds": [...], "sum": s, "mean": m, "peak_anon_mb": p}.
+# Run in a child process: argv = system, left path, right path, repeat, bench folder.
+# Prints common.measure's JSON for the one query "join": seconds, peak, check [sum, mean].
 CHILD = r"""
-import json, statistics, sys, threading, time
+import sys
 system, left, right, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-
-def anon_kb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    return 0
-
-peak = [0]
-stop = threading.Event()
-def sample():
-    while not stop.is_set():
-        peak[0] = max(peak[0], anon_kb())
-        time.sleep(0.005)
+sys.path.insert(0, sys.argv[5])
+from common import measure
 
 if system == "swiftframe":
     import swiftframe as sf
@@ -90,30 +75,21 @@ elif system == "duckdb":
     con.register("r", tables[1])
     def query():
         return tuple(float(v) for v in con.execute("select sum(r.y), avg(r.y) from l left join r on l.key = r.key").fetchone())
-base = anon_kb()
-threading.Thread(target=sample, daemon=True).start()
-value = query()
-times = []
-for _ in range(repeat):
-    t = time.perf_counter(); value = query(); times.append(time.perf_counter() - t)
-stop.set()
-print(json.dumps({"seconds": statistics.median(times), "sum": value[0], "mean": value[1],
-                  "peak_anon_mb": max(0, peak[0] - base) / 1e3}))
+measure({"join": (query, list)}, repeat)
 """
 
 
 def run(system, left, right, repeat):
-    python = REPO / ".venv" / "bin" / "python"
-    if system == "vaex":
-        python = pathlib.Path(os.environ.get("SWIFTFRAME_VAEX_PYTHON", str(REPO / ".venv-vaex" / "bin" / "python")))
-        if not python.exists():
-            return None
-    child = subprocess.run([str(python), "-c", CHILD, system, str(left), str(right), str(repeat)],
-                           capture_output=True, text=True)
-    if child.returncode != 0:
-        print(f"{system} failed: {child.stderr[-800:]}", file=sys.stderr)
+    """{"seconds", "sum", "mean", "peak_anon_mb"} of one system, or None."""
+    python = vaex_python(REPO) if system == "vaex" else REPO / ".venv" / "bin" / "python"
+    if python is None:
         return None
-    return json.loads(child.stdout.strip().splitlines()[-1])
+    out = run_child(python, ["-c", CHILD, system, left, right, repeat, pathlib.Path(__file__).resolve().parent])
+    r = (out or {}).get("join")
+    if r is None or "error" in r:
+        print(f"{system} failed: {r and r['error']}", file=sys.stderr)
+        return None
+    return {"seconds": r["seconds"], "sum": r["check"][0], "mean": r["check"][1], "peak_anon_mb": r["peak"] / 1e6}
 
 
 def main(argv=None):

@@ -17,42 +17,23 @@ checked against each other (the first and last sorted x, the sum of i over the f
 """
 
 import argparse
-import json
 import os
 import pathlib
-import subprocess
 import sys
 
 import numpy as np
 
-from common import write_arrow
+from common import run_child, vaex_python, write_arrow
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
-# Runs one system's queries in a child process: times (median after a warm-up), peak
-# anonymous memory above the level before each query, and a check value per query.
+# Runs one system's queries in a child process (common.measure: median time after a
+# warm-up, peak anonymous memory of the warm-up, a check value per query).
 CHILD = r"""
-import json, statistics, sys, threading, time
+import sys
 path, repeat, system = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-
-def anon():
-    with open("/proc/self/status") as f:
-        return int([l.split()[1] for l in f if l.startswith("RssAnon")][0]) * 1024
-
-class Peak:
-    def __enter__(self):
-        self.base, self.peak, self.stop = anon(), 0, False
-        def watch():
-            while not self.stop:
-                self.peak = max(self.peak, anon())
-                time.sleep(0.005)
-        self.thread = threading.Thread(target=watch, daemon=True)
-        self.thread.start()
-        return self
-    def __exit__(self, *exc):
-        self.stop = True
-        self.thread.join()
-        self.peak = max(self.peak, anon())
+sys.path.insert(0, sys.argv[4])
+from common import measure
 
 if system == "swiftframe":
     import swiftframe as sf
@@ -80,22 +61,7 @@ else:
     queries = {"sort + to arrow": lambda: con.sql("select * from t order by x nulls last").to_arrow_table()}
     checks = {"sort + to arrow": lambda t: [t["x"][0].as_py(), t["x"][-1].as_py(), sum(t["i"][:1000].to_pylist())]}
 
-out = {}
-for name, f in queries.items():
-    # Memory on the first run (allocators keep what a run freed, which would hide the
-    # next run's peak), then the median time of the runs after it.
-    with Peak() as p:
-        value = f()
-    check = checks[name](value)
-    del value
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        value = f()
-        times.append(time.perf_counter() - t)
-        del value
-    out[name] = {"seconds": statistics.median(times), "peak": p.peak - p.base, "check": check}
-print(json.dumps(out))
+measure({name: (f, checks[name]) for name, f in queries.items()}, repeat)
 """
 
 
@@ -115,16 +81,14 @@ def make_file(path, rows, batch_rows=1 << 20, seed=5):
 
 
 def run(system, path, repeat):
-    python = sys.executable
-    if system == "vaex":
-        python = os.environ.get("SWIFTFRAME_VAEX_PYTHON", str(REPO / ".venv-vaex" / "bin" / "python"))
-        if not pathlib.Path(python).exists():
-            return {}
-    done = subprocess.run([python, "-c", CHILD, str(path), str(repeat), system], capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"{system} failed: {done.stderr[-800:]}", file=sys.stderr)
+    python = vaex_python(REPO) if system == "vaex" else sys.executable
+    if python is None:
         return {}
-    return json.loads(done.stdout.strip().splitlines()[-1])  # libraries may print before it
+    out = run_child(python, ["-c", CHILD, path, repeat, system, pathlib.Path(__file__).resolve().parent]) or {}
+    for q, r in out.items():
+        if "error" in r:
+            print(f"{system} {q} failed: {r['error']}", file=sys.stderr)
+    return {q: r for q, r in out.items() if "error" not in r}
 
 
 def main(argv=None):
