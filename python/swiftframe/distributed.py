@@ -98,11 +98,25 @@ def partitions(df, parts=None):
 def _open(partition, state):
     """The frame of one partition, on a worker: its files with the client frame's state."""
     from . import io
+    _bound_residency()
     paths, start, stop = partition
     df = io.open(list(paths))
     state = dict(json.loads(state), active_range=[start, stop])
     df.state_set(state, use_active_range=True)
     return df
+
+
+def _bound_residency():
+    """Under a dask memory limit, mapped files larger than a quarter of it release their
+    pages behind each scan (SWIFTFRAME_RELEASE_BYTES, read when the engine maps its first
+    file): resident memory stays bounded, so the nanny does not restart the worker for
+    pages the scan has passed."""
+    try:
+        limit = _require().get_worker().memory_manager.memory_limit
+    except (ImportError, ValueError, AttributeError):  # not on a dask worker
+        return
+    if limit:
+        os.environ.setdefault("SWIFTFRAME_RELEASE_BYTES", str(int(limit) // 4))
 
 
 def _partial(partition, state, query):

@@ -4,6 +4,7 @@ exports of a 4-file frame (and of one file cut into row ranges) give the results
 local run, checked against pandas too; a worker killed in the middle of a query
 changes nothing (dask reruns its tasks); without dask the module says what to install."""
 
+import json
 import os
 import signal
 import sys
@@ -16,6 +17,7 @@ import pytest
 
 import swiftframe as sf
 from swiftframe import distributed as dist, partials
+from swiftframe.dataframe import _scalar
 
 distributed = pytest.importorskip("distributed")
 
@@ -205,3 +207,45 @@ def test_worker_killed_mid_query(client, files):
     pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
     client.wait_for_workers(2, timeout=60)
     assert pid not in client.run(os.getpid).values()  # the worker did die, and its tasks were rerun
+
+
+def _scan_peak(path, state):
+    """On a worker: a partition's task over all of `path` (as the cluster runs it), with
+    the growth of the file-backed resident memory sampled during it, in MB."""
+    import threading
+    import time
+    def resident():
+        with open("/proc/self/status") as f:
+            return int([line.split()[1] for line in f if line.startswith("RssFile")][0]) >> 10
+    base = resident()  # the libraries' pages
+    peak, done = [base], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], resident())
+            time.sleep(0.002)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    blob = dist._partial(((path,), 0, ROWS_BIG), state, ("scalar", [("sum", "x", None)]))
+    done.set()
+    sampler.join()
+    return peak[0] - base, blob
+
+
+ROWS_BIG = 20_000_000  # 160 MB of float64, more than a quarter of the worker's limit
+
+
+def test_worker_memory_limit_bounds_resident_pages(tmp_path):
+    """Under dask's memory limit (200 MB here) a worker's scan of a mapped file larger than
+    a quarter of it releases the pages behind it: the file-backed resident memory during
+    the scan stays far below the file (the nanny would otherwise restart the worker)."""
+    x = np.random.default_rng(3).standard_normal(ROWS_BIG)
+    path = str(tmp_path / "big.arrow")
+    pyarrow.feather.write_feather(pa.table({"x": x}), path, compression="uncompressed")
+    state = json.dumps(sf.open(path).state_get())  # on the client: the worker maps the file in the task
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       memory_limit="200MB", dashboard_address=None, silence_logs=50)
+    with cluster, distributed.Client(cluster) as c:
+        peak, blob = c.submit(_scan_peak, path, state).result()
+    assert _scalar(partials.finish(blob, 1)[0]) == pytest.approx(x.sum(), rel=1e-9)
+    assert peak < 80, f"{peak} MB of a 160 MB file resident during the scan"
