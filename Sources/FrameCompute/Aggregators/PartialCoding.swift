@@ -188,17 +188,23 @@ extension GroupedSum: PartialCodable {
   }
 }
 
-extension GroupedMoments: PartialCodable {
+/// A state made of per-group arrays of Double (the moments): encoded and decoded in the
+/// order of `fields`, so each state names its arrays once.
+protocol DoubleArraysCodable: PartialCodable {
+  static var fields: [ReferenceWritableKeyPath<Self, [Double]>] { get }
+}
+
+extension DoubleArraysCodable {
   func encode(_ w: inout PartialWriter) {
-    w.array(n)
-    w.array(mean)
-    w.array(m2)
+    for f in Self.fields { w.array(self[keyPath: f]) }
   }
   func decode(_ r: inout PartialReader, into groups: [Int]) throws(SFError) {
-    try r.array(into: &n, at: groups)
-    try r.array(into: &mean, at: groups)
-    try r.array(into: &m2, at: groups)
+    for f in Self.fields { try r.array(into: &self[keyPath: f], at: groups) }
   }
+}
+
+extension GroupedMoments: DoubleArraysCodable {
+  static var fields: [ReferenceWritableKeyPath<GroupedMoments, [Double]>] { [\.n, \.mean, \.m2] }
 }
 
 extension GroupedExtreme: PartialCodable {
@@ -232,31 +238,12 @@ extension GroupedTruth: PartialCodable {
   func decode(_ r: inout PartialReader, into groups: [Int]) throws(SFError) { try r.array(into: &state, at: groups) }
 }
 
-extension GroupedHigherMoments: PartialCodable {
-  func encode(_ w: inout PartialWriter) {
-    for a in [n, mean, m2, m3, m4] { w.array(a) }
-  }
-  func decode(_ r: inout PartialReader, into groups: [Int]) throws(SFError) {
-    try r.array(into: &n, at: groups)
-    try r.array(into: &mean, at: groups)
-    try r.array(into: &m2, at: groups)
-    try r.array(into: &m3, at: groups)
-    try r.array(into: &m4, at: groups)
-  }
+extension GroupedHigherMoments: DoubleArraysCodable {
+  static var fields: [ReferenceWritableKeyPath<GroupedHigherMoments, [Double]>] { [\.n, \.mean, \.m2, \.m3, \.m4] }
 }
 
-extension GroupedCoMoments: PartialCodable {
-  func encode(_ w: inout PartialWriter) {
-    for a in [n, mx, my, c, m2x, m2y] { w.array(a) }
-  }
-  func decode(_ r: inout PartialReader, into groups: [Int]) throws(SFError) {
-    try r.array(into: &n, at: groups)
-    try r.array(into: &mx, at: groups)
-    try r.array(into: &my, at: groups)
-    try r.array(into: &c, at: groups)
-    try r.array(into: &m2x, at: groups)
-    try r.array(into: &m2y, at: groups)
-  }
+extension GroupedCoMoments: DoubleArraysCodable {
+  static var fields: [ReferenceWritableKeyPath<GroupedCoMoments, [Double]>] { [\.n, \.mx, \.my, \.c, \.m2x, \.m2y] }
 }
 
 extension GroupedDistinct: PartialCodable {
